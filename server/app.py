@@ -1,0 +1,113 @@
+"""FastAPI app factory of the reference server: wiring, error bodies, correlation ids.
+
+``create_app`` builds one isolated server from :class:`ServerSettings`; routes live in
+``server.routes``. Every error leaves through one handler so it has the SPEC §1.2 body.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from server.errors import ApiError, FieldProblem
+from server.routes import chat, esp32, files, pairing
+from server.settings import ServerSettings
+from server.state import ServerState, build_state
+
+log = logging.getLogger("teddy.server")
+
+CORRELATION_HEADER = "X-Correlation-Id"
+
+
+def create_app(settings: ServerSettings, *, state: ServerState | None = None) -> FastAPI:
+    """A ready-to-serve app; pass ``state`` to share a pre-built one (tests, the harness)."""
+    if state is None:
+        from server.engines import default_pipeline
+
+        state = build_state(settings, pipeline=default_pipeline())
+    app = FastAPI(title="teddy reference server", version="0.1.0", docs_url=None, redoc_url=None)
+    app.state.teddy = state
+    for module in (pairing, esp32, files, chat):
+        app.include_router(module.router)
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _internal_error)
+    app.middleware("http")(_correlation)
+
+    @app.get("/health")
+    def health() -> dict[str, object]:
+        return {
+            "status": "ok",
+            "profile": settings.profile.value,
+            "sessions": len(state.connections),
+        }
+
+    return app
+
+
+async def _correlation(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    request.state.correlation_id = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
+    response = await call_next(request)
+    response.headers[CORRELATION_HEADER] = request.state.correlation_id
+    return response
+
+
+def _correlation_id(request: Request) -> str:
+    value = getattr(request.state, "correlation_id", None)
+    return value if isinstance(value, str) else str(uuid.uuid4())
+
+
+def error_response(request: Request, error: ApiError) -> JSONResponse:
+    cid = _correlation_id(request)
+    headers = {**error.headers, CORRELATION_HEADER: cid}
+    return JSONResponse(error.body(correlation_id=cid), status_code=error.status, headers=headers)
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(request, exc)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    problems = [
+        FieldProblem(
+            ".".join(str(p) for p in err.get("loc", ())[1:]) or "request", str(err.get("msg"))
+        )
+        for err in exc.errors()
+    ]
+    names = ", ".join(p.field for p in problems)
+    return error_response(request, ApiError(422, "invalid_request", f"invalid: {names}", problems))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404:
+        error = ApiError(404, "not_found", f"no such endpoint: {request.url.path}; see SPEC")
+    elif exc.status_code == 405:
+        allow = (exc.headers or {}).get("Allow", "")
+        error = ApiError(
+            405,
+            "method_not_allowed",
+            f"{request.method} is not allowed here; use {allow}",
+            headers={"Allow": allow},
+        )
+    else:
+        error = ApiError(exc.status_code, "http_error", str(exc.detail))
+    return error_response(request, error)
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s", request.url.path, exc_info=exc)
+    return error_response(
+        request, ApiError(500, "internal_error", "internal error; see server log")
+    )

@@ -1,0 +1,231 @@
+"""The chat session core: WebSocket text in, frames and work orders out (SPEC §6.3-§6.5).
+
+Sans-I/O in the style of ``websockets``: the session never touches a socket, a thread or
+a clock. The asyncio adapter (``server.routes.chat``) feeds it each received frame with
+the current timestamp and carries out what it returns: frames to send, and utterances or
+typed texts to run through the speech pipeline. The same core is driven by unit tests
+and fuzzers without a server.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from protocol.audio import build_audio_response_frames
+from protocol.messages import (
+    AudioChunk,
+    AudioEnd,
+    AudioStart,
+    Heartbeat,
+    TextMessage,
+    parse_device_message,
+)
+
+from protocol.constants import MAX_UTTERANCE_BYTES, MIN_UTTERANCE_BYTES, UPLINK_MAX_FRAME_BYTES
+from protocol.errors import MessageError
+
+
+@dataclass(frozen=True)
+class Send:
+    """Send this text frame to the device."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class UtteranceStarted:
+    """Open a speech-to-text stream: decoding runs as chunks arrive (SPEC §6.5)."""
+
+    audio_session_id: str
+
+
+@dataclass(frozen=True)
+class UtteranceAudio:
+    """Feed these PCM bytes to the open stream."""
+
+    audio_session_id: str
+    pcm: bytes
+
+
+@dataclass(frozen=True)
+class UtteranceEnded:
+    """Finish the stream, answer it (responder -> text-to-speech) and send the reply."""
+
+    audio_session_id: str
+    total_bytes: int
+
+
+@dataclass(frozen=True)
+class UtteranceAborted:
+    """Drop the stream without answering (superseded, too long, too short or empty)."""
+
+    audio_session_id: str
+
+
+@dataclass(frozen=True)
+class ProcessText:
+    """Answer a typed ``text_message`` (SPEC §6.3)."""
+
+    text: str
+
+
+Action = Send | UtteranceStarted | UtteranceAudio | UtteranceEnded | UtteranceAborted | ProcessText
+
+
+def server_frame(kind: str, fields: dict[str, object], *, timestamp: str) -> str:
+    """One server->device JSON frame; every one carries ``timestamp`` (SPEC §6.4)."""
+    return json.dumps({"type": kind, **fields, "timestamp": timestamp}, separators=(",", ":"))
+
+
+def system_frame(data_type: str, data: dict[str, object], *, timestamp: str) -> str:
+    return server_frame("system", {"data": {"type": data_type, **data}}, timestamp=timestamp)
+
+
+def error_frame(code: str, message: str, *, timestamp: str) -> str:
+    return server_frame(
+        "error", {"error_code": code, "error_message": message}, timestamp=timestamp
+    )
+
+
+@dataclass
+class _Utterance:
+    audio_session_id: str
+    size: int = 0
+    chunks: int = 0
+
+
+class ChatSession:
+    """State of one accepted WebSocket connection."""
+
+    def __init__(self, *, session_id: str, child_name: str, new_id: Callable[[], str]) -> None:
+        self.session_id = session_id
+        self.child_name = child_name
+        self._new_id = new_id
+        self._open: _Utterance | None = None
+        # Ids that ended with is_final: a following audio_end for them is not an error
+        # (the original server answered it with no_audio_data, defect 12).
+        self._ended: deque[str] = deque(maxlen=16)
+
+    def connected(self, *, timestamp: str) -> list[Action]:
+        message = f"Hello {self.child_name}! I'm ready to chat!"
+        data: dict[str, object] = {
+            "session_id": self.session_id,
+            "message": message,
+            "server_time": timestamp,
+        }
+        return [Send(system_frame("connection_established", data, timestamp=timestamp))]
+
+    def receive_bytes(self, data: bytes, *, timestamp: str) -> list[Action]:
+        del data
+        message = "binary frames are not supported; send JSON text frames (SPEC §6.3)"
+        return [Send(error_frame("binary_not_supported", message, timestamp=timestamp))]
+
+    def receive_text(self, text: str, *, timestamp: str) -> list[Action]:
+        try:
+            message = parse_device_message(text, max_bytes=UPLINK_MAX_FRAME_BYTES)
+        except MessageError as exc:
+            return [Send(error_frame(exc.code, str(exc), timestamp=timestamp))]
+        if isinstance(message, AudioStart):
+            return self._audio_start(message, timestamp)
+        if isinstance(message, AudioChunk):
+            return self._audio_chunk(message, timestamp)
+        if isinstance(message, AudioEnd):
+            return self._audio_end(message.audio_session_id, timestamp)
+        if isinstance(message, Heartbeat):
+            data: dict[str, object] = {"session_status": "active"}
+            return [Send(system_frame("heartbeat_response", data, timestamp=timestamp))]
+        if isinstance(message, TextMessage):
+            if not message.text.strip():
+                return [Send(error_frame("empty_text", "text is empty", timestamp=timestamp))]
+            return [ProcessText(message.text)]
+        return [Send(error_frame("unknown_message_type", "unhandled message", timestamp=timestamp))]
+
+    def _audio_start(self, message: AudioStart, timestamp: str) -> list[Action]:
+        # A new audio_start supersedes an unfinished utterance (button pressed again).
+        actions: list[Action] = []
+        if self._open is not None:
+            actions.append(UtteranceAborted(self._open.audio_session_id))
+        session_id = message.audio_session_id or self._new_id()
+        self._open = _Utterance(session_id)
+        data: dict[str, object] = {"audio_session_id": session_id, "status": "ready"}
+        actions.append(UtteranceStarted(session_id))
+        actions.append(Send(system_frame("audio_start_ack", data, timestamp=timestamp)))
+        return actions
+
+    def _audio_chunk(self, message: AudioChunk, timestamp: str) -> list[Action]:
+        utterance = self._open
+        wanted = message.audio_session_id
+        if utterance is None or (wanted is not None and wanted != utterance.audio_session_id):
+            reason = f"no open utterance {wanted!r}; send audio_start first (SPEC §6.5)"
+            return [Send(error_frame("unknown_audio_session", reason, timestamp=timestamp))]
+        if utterance.size + len(message.pcm) > MAX_UTTERANCE_BYTES:
+            self._open = None
+            reason = f"utterance longer than {MAX_UTTERANCE_BYTES} bytes (30 s); discarded"
+            return [
+                UtteranceAborted(utterance.audio_session_id),
+                Send(error_frame("audio_too_long", reason, timestamp=timestamp)),
+            ]
+        utterance.size += len(message.pcm)
+        utterance.chunks += 1
+        actions: list[Action] = []
+        if message.pcm:
+            actions.append(UtteranceAudio(utterance.audio_session_id, message.pcm))
+        if message.is_final:
+            actions.extend(self._audio_end(utterance.audio_session_id, timestamp))
+        return actions
+
+    def _audio_end(self, audio_session_id: str | None, timestamp: str) -> list[Action]:
+        utterance = self._open
+        if utterance is None or (
+            audio_session_id is not None and audio_session_id != utterance.audio_session_id
+        ):
+            if audio_session_id in self._ended:
+                return []
+            reason = f"no open utterance {audio_session_id!r} to end"
+            return [Send(error_frame("unknown_audio_session", reason, timestamp=timestamp))]
+        self._open = None
+        self._ended.append(utterance.audio_session_id)
+        size, sid = utterance.size, utterance.audio_session_id
+        if size == 0:
+            message = "utterance had no audio"
+            return [
+                UtteranceAborted(sid),
+                Send(error_frame("no_audio_data", message, timestamp=timestamp)),
+            ]
+        if size < MIN_UTTERANCE_BYTES:
+            reason = f"utterance of {size} bytes is under {MIN_UTTERANCE_BYTES} (0.1 s)"
+            return [
+                UtteranceAborted(sid),
+                Send(error_frame("audio_too_short", reason, timestamp=timestamp)),
+            ]
+        return [UtteranceEnded(sid, size)]
+
+    def reply(
+        self,
+        *,
+        audio_session_id: str | None,
+        transcript: str | None,
+        text: str,
+        pcm: bytes,
+        timestamp: str,
+    ) -> list[Send]:
+        """The frames of one answer: text_response, then audio_response frames (SPEC §6.5)."""
+        fields: dict[str, object] = {"text": text}
+        if transcript is not None:
+            fields["transcript"] = transcript
+        if audio_session_id is not None:
+            fields["audio_session_id"] = audio_session_id
+        frames = [Send(server_frame("text_response", fields, timestamp=timestamp))]
+        reply_id = audio_session_id or self._new_id()
+        for frame in build_audio_response_frames(
+            audio_session_id=reply_id, pcm=pcm, text=text, timestamp=timestamp
+        ):
+            frames.append(Send(frame))
+        return frames
+
+    def processing_failed(self, *, timestamp: str) -> list[Send]:
+        message = "could not answer this utterance; try again"
+        return [Send(error_frame("processing_error", message, timestamp=timestamp))]

@@ -1,0 +1,223 @@
+"""The claim and refresh flows of SPEC §2 and §3.2, free of HTTP.
+
+The route only parses JSON and turns :class:`ApiError` into a response; everything a
+test wants to pin down (the check order of SPEC §2.4, which step consumes the nonce,
+the development-profile registrations) lives here and takes ``now`` explicitly.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from protocol.claim import ClaimRequest
+from protocol.crypto import derive_oob_secret, verify_claim_hmac
+
+from protocol.constants import NONCE_WINDOW_S, TIMESTAMP_SKEW_S
+from protocol.errors import ValidationError
+from server.errors import ApiError, FieldProblem
+from server.limits import NonceStore, RateLimiter
+from server.settings import ServerSettings
+from server.store import Child, Device, Store, canonical_id
+from server.tokens import TokenError, TokenService, TokenType
+
+AUTO_REGISTER_PREFIX = "teddy-esp32-"
+DEV_CHILD_NAME = "Friend"
+DEV_CHILD_AGE = 7
+
+
+@dataclass(frozen=True)
+class ClaimContext:
+    """Where the claim came from and what URL the device should open next."""
+
+    client_ip: str
+    websocket_url: str
+
+
+def invalid_request(exc: ValidationError) -> ApiError:
+    problems = [FieldProblem(e.field, e.reason) for e in exc.errors]
+    names = ", ".join(p.field for p in problems)
+    return ApiError(422, "invalid_request", f"invalid fields: {names}; see SPEC §2.3", problems)
+
+
+class ClaimService:
+    def __init__(
+        self,
+        *,
+        settings: ServerSettings,
+        store: Store,
+        tokens: TokenService,
+        nonces: NonceStore,
+        limiter: RateLimiter,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._tokens = tokens
+        self._nonces = nonces
+        self._limiter = limiter
+
+    def claim(self, body: object, *, context: ClaimContext) -> dict[str, object]:
+        now = self._settings.clock()
+        try:
+            request = ClaimRequest.from_json(body)
+        except ValidationError as exc:
+            raise invalid_request(exc) from exc
+        self._check_rate(request.device_id, context.client_ip, now)
+        device = self._find_device(request.device_id, now)
+        if not device.enabled:
+            raise ApiError(403, "device_disabled", "this device is disabled; ask its owner")
+        if not verify_claim_hmac(
+            oob_secret_hex=device.oob_secret,
+            device_id=request.device_id,
+            child_id=request.child_id,
+            nonce_hex=request.nonce,
+            hmac_hex=request.hmac_hex,
+        ):
+            raise ApiError(
+                401, "invalid_signature", "hmac_hex does not match; check the OOB secret"
+            )
+        if request.timestamp is not None and abs(request.timestamp - now) > TIMESTAMP_SKEW_S:
+            raise ApiError(
+                401,
+                "stale_timestamp",
+                f"timestamp is more than {TIMESTAMP_SKEW_S} s from server time",
+            )
+        # The nonce is spent only by a request that proved the secret (fixes original defect 4).
+        if not self._nonces.consume(
+            scope=device.key, nonce=request.nonce, now=now, ttl_s=NONCE_WINDOW_S
+        ):
+            raise ApiError(409, "nonce_reused", "nonce already used; send a fresh random nonce")
+        child = self._find_child(request.child_id, now)
+        return self._issue(device, child, context, now)
+
+    def _check_rate(self, device_id: str, client_ip: str, now: float) -> None:
+        limits = self._settings.rate_limits
+        for key, limit in (
+            (f"dev:{canonical_id(device_id)}", limits.per_device),
+            (f"ip:{client_ip}", limits.per_ip),
+        ):
+            decision = self._limiter.hit(key=key, limit=limit, window_s=limits.window_s, now=now)
+            if not decision.allowed:
+                raise ApiError(
+                    429,
+                    "rate_limited",
+                    f"too many claims; retry in {decision.retry_after_s} s",
+                    headers={"Retry-After": str(decision.retry_after_s)},
+                )
+
+    def _find_device(self, device_id: str, now: float) -> Device:
+        device = self._store.get_device(device_id)
+        if device is not None:
+            return device
+        if self._settings.development and device_id.lower().startswith(AUTO_REGISTER_PREFIX):
+            oob = derive_oob_secret(device_id)
+            return self._store.upsert_device(device_id=device_id, oob_secret=oob, now=now)
+        raise ApiError(
+            404,
+            "device_not_found",
+            "device is not registered; provision it (teddy-server provision)",
+        )
+
+    def _find_child(self, child_id: str, now: float) -> Child:
+        child = self._store.get_child(child_id)
+        if child is None and self._settings.development:
+            child = self._store.upsert_child(
+                child_id=child_id,
+                name=DEV_CHILD_NAME,
+                age=DEV_CHILD_AGE,
+                language="en",
+                consent=True,
+                now=now,
+            )
+        if child is None:
+            raise ApiError(404, "child_not_found", "child profile not found; provision it first")
+        if not child.consent:
+            raise ApiError(403, "consent_required", "a parent has not given consent for this child")
+        return child
+
+    def _issue(
+        self, device: Device, child: Child, context: ClaimContext, now: float
+    ) -> dict[str, object]:
+        session_id = str(uuid.uuid4())
+        self._store.create_session(
+            session_id=session_id, device_key=device.key, child_key=child.key, now=now
+        )
+        pair = self._tokens.issue_pair(
+            device_id=device.key, child_id=child.key, session_id=session_id, now=now
+        )
+        self._store.record_refresh_token(jti=pair.refresh_jti, session_id=session_id, now=now)
+        self._store.mark_paired(device.key, now=now)
+        return {
+            "access_token": pair.access_token,
+            "refresh_token": pair.refresh_token,
+            "token_type": "Bearer",
+            "expires_in": pair.expires_in,
+            "refresh_expires_in": pair.refresh_expires_in,
+            "device_session_id": session_id,
+            "child_profile": {
+                "id": child.child_id,
+                "name": child.name,
+                "age": child.age,
+                "language": child.language,
+            },
+            "device_config": device_config(self._settings, context.websocket_url),
+        }
+
+    def refresh(self, body: object) -> dict[str, object]:
+        """Rotate a refresh token (SPEC §3.2); a reused one revokes its whole family."""
+        now = self._settings.clock()
+        token = body.get("refresh_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            problem = FieldProblem("refresh_token", "required string")
+            raise ApiError(422, "invalid_request", "refresh_token is required", [problem])
+        try:
+            claims = self._tokens.verify(token, expected=TokenType.REFRESH, now=now)
+        except TokenError as exc:
+            raise ApiError(401, "invalid_token", str(exc)) from exc
+        if self._store.session_revoked(claims.session_id):
+            raise ApiError(401, "invalid_token", "this session was revoked; claim again")
+        if not self._store.use_refresh_token(jti=claims.jti, session_id=claims.session_id, now=now):
+            raise ApiError(
+                401,
+                "refresh_token_reused",
+                "refresh token already used; the session is revoked, claim again",
+            )
+        pair = self._tokens.issue_pair(
+            device_id=claims.device_id,
+            child_id=claims.child_id,
+            session_id=claims.session_id,
+            now=now,
+        )
+        self._store.record_refresh_token(
+            jti=pair.refresh_jti, session_id=claims.session_id, now=now
+        )
+        return {
+            "access_token": pair.access_token,
+            "refresh_token": pair.refresh_token,
+            "token_type": "Bearer",
+            "expires_in": pair.expires_in,
+            "refresh_expires_in": pair.refresh_expires_in,
+        }
+
+
+def device_config(settings: ServerSettings, websocket_url: str) -> dict[str, object]:
+    """The ``device_config`` block of the claim response (SPEC §2.5)."""
+    from protocol.constants import (
+        CHANNELS,
+        FORMAT,
+        SAMPLE_RATE,
+        UPLINK_CHUNK_BYTES,
+        UPLINK_MAX_FRAME_BYTES,
+    )
+
+    return {
+        "websocket_url": websocket_url,
+        "heartbeat_interval": settings.heartbeat_interval_s,
+        "max_message_size": UPLINK_MAX_FRAME_BYTES,
+        "audio": {
+            "format": FORMAT,
+            "sample_rate": SAMPLE_RATE,
+            "channels": CHANNELS,
+            "chunk_bytes": UPLINK_CHUNK_BYTES,
+        },
+    }

@@ -1,0 +1,144 @@
+"""``teddy-server``: run the reference server, provision it, publish firmware.
+
+Thin by design (esptool style): each command parses arguments and calls one typed
+function of the library; errors print one line naming what to fix and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from server.errors import ServerError
+from server.settings import Profile, ServerSettings
+
+DEFAULT_DATA = Path("teddy-data")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="teddy-server", description="Reference server of the AI Teddy Bear protocol (SPEC.md)."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the HTTP + WebSocket server")
+    serve.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
+    _data_arg(serve)
+    serve.add_argument(
+        "--profile",
+        choices=[p.value for p in Profile],
+        default=Profile.DEVELOPMENT.value,
+        help="development auto-registers Teddy-ESP32-* devices and test children; "
+        "production serves only what was provisioned (SPEC §2.7)",
+    )
+    serve.add_argument("--public-host", help="host name devices use to reach this server")
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    prov = sub.add_parser("provision", help="add devices, children and config from a YAML file")
+    prov.add_argument("file", type=Path, help="provisioning YAML (devices, children, config)")
+    _data_arg(prov)
+    pub = sub.add_parser("publish", help="publish an ESP32 app image as the newest release")
+    pub.add_argument("image", type=Path, help="the app image (.bin) built by ESP-IDF")
+    _data_arg(pub)
+    pub.add_argument("--mandatory", action="store_true", help="devices must install it")
+    pub.add_argument("--notes", default="", help="release notes shown in the manifest")
+    return parser
+
+
+def _data_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA,
+        help=f"data directory: SQLite, JWT key, firmware (default ./{DEFAULT_DATA})",
+    )
+
+
+def serve(
+    *, host: str, port: int, data: Path, profile: Profile, public_host: str | None, log_level: str
+) -> None:
+    import uvicorn
+
+    from server.app import create_app
+
+    settings = ServerSettings(data_dir=data, profile=profile, public_host=public_host)
+    app = create_app(settings)
+    print(
+        f"teddy-server: {profile.value} profile, data in {data}, listening on http://{host}:{port}",
+        flush=True,
+    )
+    uvicorn.run(app, host=host, port=port, log_level=log_level, ws="websockets")
+
+
+def provision(*, file: Path, data: Path) -> str:
+    from server.provision import apply_provisioning, load_provisioning
+    from server.store import Store
+
+    plan = load_provisioning(file)
+    store = Store(data / "teddy.sqlite3")
+    try:
+        apply_provisioning(store, plan, now=time.time())
+    finally:
+        store.close()
+    return (
+        f"provisioned {len(plan.devices)} devices, {len(plan.children)} children, "
+        f"{len(plan.config)} config values into {data}"
+    )
+
+
+def publish(*, image: Path, data: Path, mandatory: bool, notes: str) -> str:
+    from server.releases import publish_release
+    from server.store import Store
+
+    try:
+        content = image.read_bytes()
+    except OSError as exc:
+        raise ServerError(f"cannot read {image}: {exc.strerror}") from exc
+    store = Store(data / "teddy.sqlite3")
+    try:
+        release = publish_release(
+            store=store,
+            data_dir=data,
+            image=content,
+            now=time.time(),
+            mandatory=mandatory,
+            notes=notes,
+        )
+    finally:
+        store.close()
+    return (
+        f"published {release.version} for {release.chip} (secure_version "
+        f"{release.secure_version}, {release.size} bytes, sha256 {release.sha256[:16]}...)"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            serve(
+                host=args.host,
+                port=args.port,
+                data=args.data,
+                profile=Profile(args.profile),
+                public_host=args.public_host,
+                log_level=args.log_level,
+            )
+        elif args.command == "provision":
+            print(provision(file=args.file, data=args.data))
+        elif args.command == "publish":
+            print(
+                publish(
+                    image=args.image, data=args.data, mandatory=args.mandatory, notes=args.notes
+                )
+            )
+    except ServerError as exc:
+        print(f"teddy-server: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,24 @@
+"""Choosing the speech engines a server runs with (SPEC §6.5; DESIGN §5).
+
+Default: pocketsphinx (bundled English model) -> rule-based child-safe responder ->
+espeak-ng. ``TEDDY_VOSK_MODEL`` naming a model folder swaps in vosk for speech-to-text.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from server.speech.espeak_tts import EspeakTextToSpeech
+from server.speech.pipeline import SpeechPipeline
+from server.speech.responder import RuleBasedResponder
+from server.speech.vosk_stt import select_speech_to_text
+
+
+def default_pipeline(env: Mapping[str, str] | None = None) -> SpeechPipeline:
+    environ = os.environ if env is None else env
+    return SpeechPipeline(
+        stt=select_speech_to_text(environ),
+        responder=RuleBasedResponder(),
+        tts=EspeakTextToSpeech(),
+    )

@@ -1,0 +1,51 @@
+"""Config and firmware-manifest endpoints with full ETag semantics (SPEC §4, §5.1)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from protocol.constants import CHIP_IDS, CONFIG_PATH, FIRMWARE_PATH
+from server.config_doc import config_body
+from server.errors import ApiError, FieldProblem
+from server.releases import current_release, manifest_body
+from server.routes.common import conditional_json, public_base, teddy
+
+router = APIRouter()
+
+CONFIG_CACHE = "public, max-age=600, stale-while-revalidate=60"
+MANIFEST_CACHE = "public, max-age=300"
+ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
+
+
+@router.get(CONFIG_PATH)
+def get_config(request: Request) -> Response:
+    state = teddy(request)
+    settings = state.settings
+    host = settings.public_host or request.url.hostname or "localhost"
+    port = settings.public_port or request.url.port or (443 if settings.tls else 80)
+    body = config_body(settings=settings, store=state.store, host=host, port=port)
+    return conditional_json(request, body, cache_control=CONFIG_CACHE)
+
+
+@router.get(FIRMWARE_PATH)
+def get_manifest(
+    request: Request,
+    device_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+    current_version: Annotated[str | None, Query(max_length=32)] = None,
+    chip: Annotated[str, Query()] = "esp32",
+) -> Response:
+    # device_id and current_version are informative today (logged by the access log);
+    # staged roll-outs will key on them.
+    del device_id, current_version
+    if chip not in CHIP_IDS:
+        valid = ", ".join(sorted(CHIP_IDS))
+        problem = FieldProblem("chip", f"unknown chip {chip!r}; one of {valid}")
+        raise ApiError(422, "invalid_request", f"unknown chip {chip!r}", [problem])
+    state = teddy(request)
+    release = current_release(state.store, chip=chip)
+    if release is None:
+        raise ApiError(404, "no_release", f"no firmware release published for {chip}")
+    body = manifest_body(release, base_url=public_base(request))
+    return conditional_json(request, body, cache_control=MANIFEST_CACHE)

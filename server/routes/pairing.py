@@ -1,0 +1,33 @@
+"""Claim and token refresh endpoints (SPEC §2, §3.2): parse, delegate, answer."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from protocol.constants import CHAT_PATH, CLAIM_PATH, REFRESH_PATH
+from server.claim_service import ClaimContext
+from server.routes.common import json_body, public_base, teddy
+
+router = APIRouter()
+
+# Tokens must never sit in a cache (SPEC §2.5).
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+@router.post(CLAIM_PATH)
+async def claim(request: Request) -> JSONResponse:
+    state = teddy(request)
+    body = await json_body(request)
+    context = ClaimContext(
+        client_ip=request.client.host if request.client else "unknown",
+        websocket_url=public_base(request, scheme="ws") + CHAT_PATH,
+    )
+    result = state.claims.claim(body, context=context)
+    return JSONResponse(result, headers=NO_STORE)
+
+
+@router.post(REFRESH_PATH)
+async def refresh(request: Request) -> JSONResponse:
+    body = await json_body(request)
+    return JSONResponse(teddy(request).claims.refresh(body), headers=NO_STORE)

@@ -1,0 +1,49 @@
+"""Settings of one reference-server instance (profile, data dir, limits, clock).
+
+The profile decides the claim behaviour of SPEC §2.7: ``development`` auto-registers
+``Teddy-ESP32-*`` devices and creates unknown children as consented test profiles;
+``production`` does neither. Time is read through ``clock`` so tests can move it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+
+class Profile(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Claim rate limits of SPEC §2.6 (sliding windows)."""
+
+    per_device: int = 10
+    per_ip: int = 120
+    window_s: float = 60.0
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    data_dir: Path
+    profile: Profile = Profile.DEVELOPMENT
+    access_ttl_s: int = 3600
+    refresh_ttl_s: int = 7 * 24 * 3600
+    heartbeat_interval_s: int = 30
+    rate_limits: RateLimits = field(default_factory=RateLimits)
+    public_host: str | None = None
+    public_port: int | None = None
+    tls: bool = False
+    app_version: str = "1.3.0"
+    default_firmware_version: str = "1.0.0"
+    keep_utterance_audio: bool = False
+    clock: Callable[[], float] = time.time
+
+    @property
+    def development(self) -> bool:
+        return self.profile is Profile.DEVELOPMENT

@@ -1,0 +1,78 @@
+"""The objects one server instance is made of, built once by the app factory.
+
+Routes receive this through ``request.app.state.teddy`` instead of module globals, so
+several servers (one per scenario, or per pytest-xdist worker) run in one process
+without sharing anything (DESIGN §4).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from server.claim_service import ClaimService
+from server.limits import MemoryNonceStore, MemorySlidingWindowLimiter, NonceStore, RateLimiter
+from server.settings import ServerSettings
+from server.store import Store
+from server.tokens import TokenService, load_or_create_key
+
+if TYPE_CHECKING:
+    from server.speech.pipeline import SpeechPipeline
+
+
+@dataclass
+class ConnectionRegistry:
+    """The one live WebSocket per device (a new one replaces it: SPEC §6.2, close 4001)."""
+
+    by_device: dict[str, asyncio.Event] = field(default_factory=dict)
+
+    def register(self, device_key: str) -> asyncio.Event:
+        """Register a new connection; the returned event is set when it gets replaced."""
+        previous = self.by_device.get(device_key)
+        if previous is not None:
+            previous.set()
+        replaced = asyncio.Event()
+        self.by_device[device_key] = replaced
+        return replaced
+
+    def unregister(self, device_key: str, replaced: asyncio.Event) -> None:
+        if self.by_device.get(device_key) is replaced:
+            del self.by_device[device_key]
+
+    def __len__(self) -> int:
+        return len(self.by_device)
+
+
+@dataclass
+class ServerState:
+    settings: ServerSettings
+    store: Store
+    tokens: TokenService
+    claims: ClaimService
+    pipeline: SpeechPipeline
+    connections: ConnectionRegistry
+
+
+def build_state(
+    settings: ServerSettings,
+    *,
+    pipeline: SpeechPipeline,
+    nonces: NonceStore | None = None,
+    limiter: RateLimiter | None = None,
+) -> ServerState:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(settings.data_dir / "teddy.sqlite3")
+    tokens = TokenService(
+        key=load_or_create_key(settings.data_dir),
+        access_ttl_s=settings.access_ttl_s,
+        refresh_ttl_s=settings.refresh_ttl_s,
+    )
+    claims = ClaimService(
+        settings=settings,
+        store=store,
+        tokens=tokens,
+        nonces=nonces or MemoryNonceStore(),
+        limiter=limiter or MemorySlidingWindowLimiter(),
+    )
+    return ServerState(settings, store, tokens, claims, pipeline, ConnectionRegistry())
