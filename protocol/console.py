@@ -1,0 +1,172 @@
+"""Serial console command grammar shared by every target.
+
+Owns SPEC §9. One command per line; the first word names the command. `talk`
+takes a clip name or a double-quoted phrase (shlex-style quoting, `\\"` and `\\\\`
+escapes), `text` takes the rest of the line verbatim, `set` takes a key and a
+value that may be quoted. Targets answer with `cmd.ok` / `cmd.error{reason}`
+event lines (SPEC §8) whose reason is `CommandError.reason`.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+from typing import Final
+
+from protocol.errors import CommandError
+
+COMMANDS: Final = (
+    "talk",
+    "text",
+    "button",
+    "ota",
+    "reboot",
+    "set",
+    "get",
+    "status",
+    "wifi",
+    "claim",
+    "factory-reset",
+    "help",
+)
+NO_ARG_COMMANDS: Final = frozenset({"reboot", "status", "claim", "factory-reset", "help"})
+# Commands whose single argument is one word out of a fixed set.
+CHOICE_COMMANDS: Final[dict[str, tuple[str, ...]]] = {
+    "button": ("press", "release"),
+    "ota": ("check",),
+    "wifi": ("up", "down"),
+}
+SET_KEYS: Final = ("child_age", "child_id", "child_name", "server", "volume")
+CLIP_PATTERN: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]*")
+_INT_PATTERN: Final = re.compile(r"-?[0-9]+")
+_ID_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_QUOTES: Final = ("'", '"')
+
+
+@dataclass(frozen=True)
+class Command:
+    """A parsed console command.
+
+    `args` holds the words after the name (for `text`, the whole message; for
+    `set`, key and value). `phrase` is set only for `talk "<phrase>"`, so a
+    one-word phrase stays distinct from a clip name.
+    """
+
+    name: str
+    args: tuple[str, ...] = ()
+    phrase: str | None = None
+
+
+def _valid_list() -> str:
+    return "valid commands: " + ", ".join(COMMANDS)
+
+
+def _split(rest: str, command: str) -> list[str]:
+    try:
+        return shlex.split(rest, comments=False, posix=True)
+    except ValueError as exc:
+        raise CommandError("bad_quoting", f"{command}: {exc}") from None
+
+
+def _parse_talk(rest: str) -> Command:
+    if not rest:
+        raise CommandError("missing_argument", 'usage: talk <clip> | talk "<phrase>"')
+    if rest.startswith(_QUOTES):
+        words = _split(rest, "talk")
+        if len(words) != 1:
+            raise CommandError("extra_argument", "talk: quote the whole phrase once")
+        if not words[0].strip():
+            raise CommandError("bad_argument", "talk: empty phrase")
+        return Command("talk", phrase=words[0])
+    if not CLIP_PATTERN.fullmatch(rest):
+        raise CommandError("bad_argument", f'talk: bad clip name {rest!r}; quote phrases: talk "..."')
+    return Command("talk", (rest,))
+
+
+def _check_set_value(key: str, value: str) -> None:
+    ok = True
+    if key in ("child_age", "volume"):
+        # child_age is not range-checked here on purpose: scenarios set 2 or 14 to
+        # test the server's COPPA refusal (SPEC §6.1).
+        ok = bool(_INT_PATTERN.fullmatch(value))
+        if ok and key == "volume":
+            ok = 0 <= int(value) <= 100
+    elif key == "child_id":
+        ok = bool(_ID_PATTERN.fullmatch(value))
+    elif key in ("child_name", "server"):
+        ok = bool(value.strip())
+    if not ok:
+        raise CommandError("bad_value", f"set {key}: bad value {value!r}")
+
+
+def _parse_key(words: list[str], command: str, count: int) -> str:
+    usage = f"usage: {command} <key>{' <value>' if count == 2 else ''}"
+    if len(words) < count:
+        raise CommandError("missing_argument", usage)
+    if len(words) > count:
+        raise CommandError("extra_argument", usage + " (quote values with spaces)")
+    if words[0] not in SET_KEYS:
+        raise CommandError("unknown_key", f"{command}: unknown key {words[0]!r}; keys: {', '.join(SET_KEYS)}")
+    return words[0]
+
+
+def _parse_choice(name: str, rest: str) -> Command:
+    choices = CHOICE_COMMANDS[name]
+    usage = f"usage: {name} {'|'.join(choices)}"
+    words = rest.split()
+    if not words:
+        raise CommandError("missing_argument", usage)
+    if len(words) > 1:
+        raise CommandError("extra_argument", usage)
+    if words[0] not in choices:
+        raise CommandError("bad_argument", usage)
+    return Command(name, (words[0],))
+
+
+def parse_command(line: str) -> Command:
+    """Parse one console line; raises CommandError (its message lists valid commands)."""
+    text = line.rstrip("\r\n").strip()
+    if not text:
+        raise CommandError("empty", "empty command; " + _valid_list())
+    name, _, rest = text.partition(" ")
+    rest = rest.strip()
+    if name not in COMMANDS:
+        raise CommandError("unknown_command", f"unknown command {name!r}; " + _valid_list())
+    if name in NO_ARG_COMMANDS:
+        if rest:
+            raise CommandError("extra_argument", f"{name} takes no arguments")
+        return Command(name)
+    if name in CHOICE_COMMANDS:
+        return _parse_choice(name, rest)
+    if name == "talk":
+        return _parse_talk(rest)
+    if name == "text":
+        if not rest:
+            raise CommandError("missing_argument", "usage: text <message...>")
+        return Command("text", (rest,))
+    words = _split(rest, name)
+    if name == "get":
+        return Command("get", (_parse_key(words, "get", 1),))
+    key = _parse_key(words, "set", 2)
+    _check_set_value(key, words[1])
+    return Command("set", (key, words[1]))
+
+
+def _quote(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def _needs_quotes(value: str) -> bool:
+    return not value or any(ch.isspace() or ch in "\"'\\#" for ch in value)
+
+
+def format_command(cmd: Command) -> str:
+    """The canonical console line for `cmd` (parse_command(format_command(c)) == c)."""
+    if cmd.name == "talk" and cmd.phrase is not None:
+        return f"talk {_quote(cmd.phrase)}"
+    if cmd.name == "set" and len(cmd.args) == 2:
+        key, value = cmd.args
+        return f"set {key} {_quote(value) if _needs_quotes(value) else value}"
+    return " ".join((cmd.name, *cmd.args))
