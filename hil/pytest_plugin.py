@@ -24,7 +24,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     port = config.getoption("--port")
     token = os.environ.get("WOKWI_CLI_TOKEN")
-    no_board = pytest.mark.skip(reason="needs a board: pass --port /dev/ttyUSB0 (or a pyserial URL)")
+    no_board = pytest.mark.skip(
+        reason="needs a board: pass --port /dev/ttyUSB0 (or a pyserial URL)"
+    )
     no_token = pytest.mark.skip(reason="needs a Wokwi account: set WOKWI_CLI_TOKEN")
     for item in items:
         if item.get_closest_marker("hil") and not port:

@@ -38,7 +38,11 @@ def _pairs_hook(pairs: list[tuple[str, object]]) -> dict[str, object]:
 
 def strict_loads(text: str) -> object:
     """Parse JSON text, refusing NaN/Infinity and duplicate keys (raises ValueError)."""
-    return json.loads(text, object_pairs_hook=_pairs_hook, parse_constant=_reject_constant)
+    try:
+        return json.loads(text, object_pairs_hook=_pairs_hook, parse_constant=_reject_constant)
+    except RecursionError:
+        # 16 KiB of "[" nests deeper than Python's recursion limit: refuse, don't crash.
+        raise ValueError("JSON nested too deeply") from None
 
 
 def compact_dumps(obj: object) -> str:

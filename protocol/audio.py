@@ -50,7 +50,6 @@ class UtteranceAssembler:
         self.max_bytes = max_bytes
         self.session_id: str | None = None
         self.chunk_count = 0
-        self.overflowed = False
         self._parts: list[bytes] = []
         self._size = 0
 
@@ -67,23 +66,28 @@ class UtteranceAssembler:
     def start(self, session_id: str) -> None:
         """Open a new utterance, discarding any unfinished one."""
         self.session_id = session_id
+        self._reset()
+
+    def _reset(self) -> None:
         self.chunk_count = 0
-        self.overflowed = False
         self._parts = []
         self._size = 0
 
-    def add(self, chunk: bytes) -> WsErrorCode | None:
+    def add(self, chunk: bytes, *, session_id: str | None = None) -> WsErrorCode | None:
         """Append one chunk; returns an error code instead of raising.
 
-        Once the utterance is over MAX_UTTERANCE_BYTES every further chunk is
-        refused with `audio_too_long` and `finish` raises it too.
+        A chunk joins when its `session_id` equals the open one or is None (SPEC
+        §6.5 rule 2). A chunk that would take the utterance over `max_bytes`
+        discards the whole utterance at once (`audio_too_long`); later chunks
+        then get `unknown_audio_session` (rule 4).
         """
-        if self.session_id is None:
+        if self.session_id is None or session_id not in (None, self.session_id):
             return "unknown_audio_session"
         if len(chunk) % 2:
             return "invalid_audio_data"
-        if self.overflowed or self._size + len(chunk) > self.max_bytes:
-            self.overflowed = True
+        if self._size + len(chunk) > self.max_bytes:
+            self.session_id = None
+            self._reset()
             return "audio_too_long"
         self._parts.append(chunk)
         self._size += len(chunk)
@@ -92,18 +96,18 @@ class UtteranceAssembler:
 
     def finish(self) -> bytes:
         """Close the utterance and return its PCM; raises MessageError when unusable."""
-        session_id, overflowed, size = self.session_id, self.overflowed, self._size
+        session_id, size = self.session_id, self._size
         pcm = b"".join(self._parts)
         self.session_id = None
-        self._parts = []
+        self._parts = []  # counts stay readable until the next start()
         if session_id is None:
             raise MessageError("unknown_audio_session", "no utterance is open")
-        if overflowed:
-            raise MessageError("audio_too_long", f"utterance over {self.max_bytes} bytes")
         if size == 0:
             raise MessageError("no_audio_data", f"utterance {session_id} has no audio")
         if size < self.min_bytes:
-            raise MessageError("audio_too_short", f"utterance is {size} bytes, min {self.min_bytes}")
+            raise MessageError(
+                "audio_too_short", f"utterance is {size} bytes, min {self.min_bytes}"
+            )
         return pcm
 
 
@@ -121,13 +125,12 @@ def _fit_first(
     frame = _frame(session_id, 0, pcm[:take], final=final, text=text, ts=ts)
     while len(frame.encode()) >= limit:
         if take == 0:
-            raise MessageError("message_too_large", "audio_response text does not fit in a frame")
+            # SPEC §7.3: a reply that cannot be framed is a processing failure.
+            raise MessageError("processing_error", "audio_response text does not fit in a frame")
         excess = len(frame.encode()) - limit + 1
         # 4 base64 chars carry 3 bytes; step in 6s so the cut stays on a sample.
         step = max(_B64_QUANTUM, -(-excess * 3 // 4 // _B64_QUANTUM) * _B64_QUANTUM)
-        take = max(0, take - step)
-        if take % 2:
-            take -= 1
+        take = max(0, take - step)  # stays even: starts even, moves in steps of 6
         final = take == len(pcm)
         frame = _frame(session_id, 0, pcm[:take], final=final, text=text, ts=ts)
     return frame, take
@@ -144,7 +147,9 @@ def build_audio_response_frames(
     frame has `is_final` true. Empty PCM gives one frame with empty `audio_data`.
     """
     if len(pcm) % 2:
-        raise MessageError("invalid_audio_data", f"reply PCM of {len(pcm)} bytes is not whole samples")
+        raise MessageError(
+            "invalid_audio_data", f"reply PCM of {len(pcm)} bytes is not whole samples"
+        )
     limit = c.DOWNLINK_MAX_FRAME_BYTES
     first, offset = _fit_first(audio_session_id, pcm, text, timestamp, limit)
     frames = [first]

@@ -80,7 +80,9 @@ def _parse_talk(rest: str) -> Command:
             raise CommandError("bad_argument", "talk: empty phrase")
         return Command("talk", phrase=words[0])
     if not CLIP_PATTERN.fullmatch(rest):
-        raise CommandError("bad_argument", f'talk: bad clip name {rest!r}; quote phrases: talk "..."')
+        raise CommandError(
+            "bad_argument", f'talk: bad clip name {rest!r}; quote phrases: talk "..."'
+        )
     return Command("talk", (rest,))
 
 
@@ -107,7 +109,9 @@ def _parse_key(words: list[str], command: str, count: int) -> str:
     if len(words) > count:
         raise CommandError("extra_argument", usage + " (quote values with spaces)")
     if words[0] not in SET_KEYS:
-        raise CommandError("unknown_key", f"{command}: unknown key {words[0]!r}; keys: {', '.join(SET_KEYS)}")
+        raise CommandError(
+            "unknown_key", f"{command}: unknown key {words[0]!r}; keys: {', '.join(SET_KEYS)}"
+        )
     return words[0]
 
 
@@ -129,8 +133,8 @@ def parse_command(line: str) -> Command:
     text = line.rstrip("\r\n").strip()
     if not text:
         raise CommandError("empty", "empty command; " + _valid_list())
-    name, _, rest = text.partition(" ")
-    rest = rest.strip()
+    name, *tail = text.split(None, 1)
+    rest = tail[0].strip() if tail else ""
     if name not in COMMANDS:
         raise CommandError("unknown_command", f"unknown command {name!r}; " + _valid_list())
     if name in NO_ARG_COMMANDS:

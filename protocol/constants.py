@@ -43,7 +43,7 @@ MIN_CHILD_AGE: Final = 3
 MAX_CHILD_AGE: Final = 13
 
 # --- Tokens (SPEC §3.1) -----------------------------------------------------------
-TOKEN_TYPE: Final = "Bearer"
+TOKEN_TYPE: Final = "Bearer"  # noqa: S105 - the OAuth token_type, not a secret
 ACCESS_TOKEN_TTL_S: Final = 3600
 REFRESH_TOKEN_TTL_S: Final = 604800
 JWT_AUDIENCE: Final = "teddy-api"

@@ -122,9 +122,18 @@ class AppDescriptor:
         if magic != APP_DESC_MAGIC:
             raise ImageError("bad_magic", f"app descriptor magic {magic:#010x}")
         return cls(
-            _from_cstr(ver), _from_cstr(name), secure, _from_cstr(time), _from_cstr(date),
-            _from_cstr(idf), elf, lo, hi, mmu, mode,
-        )  # fmt: skip
+            _from_cstr(ver),
+            _from_cstr(name),
+            secure,
+            _from_cstr(time),
+            _from_cstr(date),
+            _from_cstr(idf),
+            elf,
+            lo,
+            hi,
+            mmu,
+            mode,
+        )
 
 
 @dataclass(frozen=True)
@@ -152,9 +161,17 @@ class ImageHeader:
             ESP_IMAGE_MAGIC, self.segment_count, self.flash_mode, self.flash_size_freq, self.entry
         )
         extended = _EXTENDED.pack(
-            self.wp_pin, 0, 0, 0, self.chip_id, self.min_rev,
-            self.min_rev_full, self.max_rev_full, bytes(4), int(self.hash_appended),
-        )  # fmt: skip
+            self.wp_pin,
+            0,
+            0,
+            0,
+            self.chip_id,
+            self.min_rev,
+            self.min_rev_full,
+            self.max_rev_full,
+            bytes(4),
+            int(self.hash_appended),
+        )
         return common + extended
 
     @classmethod
@@ -305,9 +322,15 @@ def read_app_image(data: bytes, *, strict: bool = True) -> AppImage:
     except ImageError:
         desc = None
     image = AppImage(
-        header, tuple(segments), desc, data[index], _xor_checksum([s.data for s in segments]),
-        stored_hash, calc_hash, end + (DIGEST_LEN if header.hash_appended else 0),
-    )  # fmt: skip
+        header,
+        tuple(segments),
+        desc,
+        data[index],
+        _xor_checksum([s.data for s in segments]),
+        stored_hash,
+        calc_hash,
+        end + (DIGEST_LEN if header.hash_appended else 0),
+    )
     if strict:
         if not image.checksum_ok:
             raise ImageError("bad_checksum", f"stored {image.checksum:#04x}")

@@ -16,11 +16,17 @@ from typing import Final, Literal
 from protocol import constants as c
 from protocol._fields import FieldReader, as_object
 from protocol.errors import ImageError
-from protocol.image import HEADER_PEEK_LEN, AppDescriptor, ImageHeader, peek_app_header, read_app_image
+from protocol.image import (
+    ESP_IMAGE_MAGIC,
+    HEADER_PEEK_LEN,
+    AppDescriptor,
+    ImageHeader,
+    peek_app_header,
+    read_app_image,
+)
 from protocol.semver import Version, is_valid_version, parse_version
 
 URL_PATTERN: Final = re.compile(r"https?://[^\s/?#]+/\S*")
-SHA256_PATTERN: Final = re.compile(r"[0-9a-f]{64}")
 NOTES_MAX_LEN: Final = 1024
 VERSION_MAX_LEN: Final = 32  # esp_app_desc_t.version is char[32] with its NUL
 
@@ -195,6 +201,8 @@ class ImageVerifier:
         self._sha.update(chunk)
         if self.desc is None and len(self._prefix) < HEADER_PEEK_LEN:
             self._prefix += chunk[: HEADER_PEEK_LEN - len(self._prefix)]
+            if self._prefix[:1] not in (b"", bytes([ESP_IMAGE_MAGIC])):
+                raise ImageError("bad_magic", f"first byte {self._prefix[0]:#04x}")
             if len(self._prefix) == HEADER_PEEK_LEN:
                 header, desc = peek_app_header(bytes(self._prefix))
                 _check_identity(

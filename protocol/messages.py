@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Final, TypeVar
 
 from protocol import constants as c
-from protocol._fields import FieldReader, compact_dumps, strict_loads
+from protocol._fields import FieldReader, compact_dumps, is_int, strict_loads
 from protocol._pcm import b64decode_pcm, b64encode_pcm
 from protocol.errors import MessageError, ValidationError
 
@@ -34,7 +34,10 @@ def _session_id(r: FieldReader, key: str = "audio_session_id") -> str:
 
 def _optional_session_id(r: FieldReader) -> str | None:
     return r.optional_string(
-        "audio_session_id", min_len=1, max_len=c.AUDIO_SESSION_ID_MAX_LEN, pattern=SESSION_ID_PATTERN
+        "audio_session_id",
+        min_len=1,
+        max_len=c.AUDIO_SESSION_ID_MAX_LEN,
+        pattern=SESSION_ID_PATTERN,
     )
 
 
@@ -76,7 +79,7 @@ class AudioChunk:
     def read(cls, r: FieldReader) -> AudioChunk:
         audio_data = r.string("audio_data")
         chunk_id: str | int
-        if isinstance(r.obj.get("chunk_id"), int) and not isinstance(r.obj["chunk_id"], bool):
+        if is_int(r.obj.get("chunk_id")):
             chunk_id = r.integer("chunk_id", minimum=0)
         else:
             chunk_id = r.string("chunk_id", min_len=1, max_len=c.CHUNK_ID_MAX_LEN)
@@ -259,7 +262,11 @@ class ErrorMessage:
         return cls(r.string("error_code", pattern=ERROR_CODE_PATTERN), r.string("error_message"))
 
     def to_json(self) -> dict[str, object]:
-        return {"type": self.TYPE, "error_code": self.error_code, "error_message": self.error_message}
+        return {
+            "type": self.TYPE,
+            "error_code": self.error_code,
+            "error_message": self.error_message,
+        }
 
 
 ServerMessage = SystemMessage | TextResponse | AudioResponse | ErrorMessage
@@ -310,7 +317,9 @@ def _read(obj: Mapping[str, object], reader: Callable[[FieldReader], _T], kind: 
     return message
 
 
-def parse_device_message(text: str, *, max_bytes: int | None = c.UPLINK_MAX_FRAME_BYTES) -> DeviceMessage:
+def parse_device_message(
+    text: str, *, max_bytes: int | None = c.UPLINK_MAX_FRAME_BYTES
+) -> DeviceMessage:
     """Parse one device -> server text frame; raises MessageError (SPEC §6.3)."""
     obj = _load(text, max_bytes)
     kind = _message_type(obj, _DEVICE_READERS)

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -23,6 +24,7 @@ from server.state import ServerState, build_state
 log = logging.getLogger("teddy.server")
 
 CORRELATION_HEADER = "X-Correlation-Id"
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 def create_app(settings: ServerSettings, *, state: ServerState | None = None) -> FastAPI:
@@ -55,7 +57,9 @@ def create_app(settings: ServerSettings, *, state: ServerState | None = None) ->
 async def _correlation(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
-    request.state.correlation_id = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
+    # A caller's id is kept only if it is a UUID, so logs cannot be fed arbitrary text.
+    given = request.headers.get(CORRELATION_HEADER, "")
+    request.state.correlation_id = given if _UUID.fullmatch(given) else str(uuid.uuid4())
     response = await call_next(request)
     response.headers[CORRELATION_HEADER] = request.state.correlation_id
     return response

@@ -9,23 +9,25 @@ and fuzzers without a server.
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from protocol.audio import build_audio_response_frames
+from protocol.constants import MAX_UTTERANCE_BYTES, MIN_UTTERANCE_BYTES, UPLINK_MAX_FRAME_BYTES
+from protocol.errors import MessageError
 from protocol.messages import (
     AudioChunk,
     AudioEnd,
     AudioStart,
+    ErrorMessage,
     Heartbeat,
+    SystemMessage,
     TextMessage,
+    TextResponse,
+    encode_message,
     parse_device_message,
 )
-
-from protocol.constants import MAX_UTTERANCE_BYTES, MIN_UTTERANCE_BYTES, UPLINK_MAX_FRAME_BYTES
-from protocol.errors import MessageError
 
 
 @dataclass(frozen=True)
@@ -75,19 +77,19 @@ class ProcessText:
 Action = Send | UtteranceStarted | UtteranceAudio | UtteranceEnded | UtteranceAborted | ProcessText
 
 
-def server_frame(kind: str, fields: dict[str, object], *, timestamp: str) -> str:
-    """One server->device JSON frame; every one carries ``timestamp`` (SPEC §6.4)."""
-    return json.dumps({"type": kind, **fields, "timestamp": timestamp}, separators=(",", ":"))
+# Bounds that keep a text_response frame under DOWNLINK_MAX_FRAME_BYTES (SPEC §7.3):
+# (1000 + 1200) characters at the UTF-8 worst case of 3 bytes each is 6600 bytes,
+# which leaves room for the envelope.
+MAX_REPLY_CHARS = 1000
+MAX_TRANSCRIPT_CHARS = 1200
 
 
-def system_frame(data_type: str, data: dict[str, object], *, timestamp: str) -> str:
-    return server_frame("system", {"data": {"type": data_type, **data}}, timestamp=timestamp)
+def system_frame(message: SystemMessage, *, timestamp: str) -> str:
+    return encode_message(message, timestamp=timestamp)
 
 
 def error_frame(code: str, message: str, *, timestamp: str) -> str:
-    return server_frame(
-        "error", {"error_code": code, "error_message": message}, timestamp=timestamp
-    )
+    return encode_message(ErrorMessage(code, message), timestamp=timestamp)
 
 
 @dataclass
@@ -110,13 +112,12 @@ class ChatSession:
         self._ended: deque[str] = deque(maxlen=16)
 
     def connected(self, *, timestamp: str) -> list[Action]:
-        message = f"Hello {self.child_name}! I'm ready to chat!"
-        data: dict[str, object] = {
-            "session_id": self.session_id,
-            "message": message,
-            "server_time": timestamp,
-        }
-        return [Send(system_frame("connection_established", data, timestamp=timestamp))]
+        hello = SystemMessage.connection_established(
+            session_id=self.session_id,
+            message=f"Hello {self.child_name}! I'm ready to chat!",
+            server_time=timestamp,
+        )
+        return [Send(system_frame(hello, timestamp=timestamp))]
 
     def receive_bytes(self, data: bytes, *, timestamp: str) -> list[Action]:
         del data
@@ -135,8 +136,7 @@ class ChatSession:
         if isinstance(message, AudioEnd):
             return self._audio_end(message.audio_session_id, timestamp)
         if isinstance(message, Heartbeat):
-            data: dict[str, object] = {"session_status": "active"}
-            return [Send(system_frame("heartbeat_response", data, timestamp=timestamp))]
+            return [Send(system_frame(SystemMessage.heartbeat_response(), timestamp=timestamp))]
         if isinstance(message, TextMessage):
             if not message.text.strip():
                 return [Send(error_frame("empty_text", "text is empty", timestamp=timestamp))]
@@ -150,9 +150,9 @@ class ChatSession:
             actions.append(UtteranceAborted(self._open.audio_session_id))
         session_id = message.audio_session_id or self._new_id()
         self._open = _Utterance(session_id)
-        data: dict[str, object] = {"audio_session_id": session_id, "status": "ready"}
+        ack = SystemMessage.audio_start_ack(audio_session_id=session_id)
         actions.append(UtteranceStarted(session_id))
-        actions.append(Send(system_frame("audio_start_ack", data, timestamp=timestamp)))
+        actions.append(Send(system_frame(ack, timestamp=timestamp)))
         return actions
 
     def _audio_chunk(self, message: AudioChunk, timestamp: str) -> list[Action]:
@@ -177,11 +177,9 @@ class ChatSession:
             actions.extend(self._audio_end(utterance.audio_session_id, timestamp))
         return actions
 
-    def _audio_end(self, audio_session_id: str | None, timestamp: str) -> list[Action]:
+    def _audio_end(self, audio_session_id: str, timestamp: str) -> list[Action]:
         utterance = self._open
-        if utterance is None or (
-            audio_session_id is not None and audio_session_id != utterance.audio_session_id
-        ):
+        if utterance is None or audio_session_id != utterance.audio_session_id:
             if audio_session_id in self._ended:
                 return []
             reason = f"no open utterance {audio_session_id!r} to end"
@@ -213,12 +211,11 @@ class ChatSession:
         timestamp: str,
     ) -> list[Send]:
         """The frames of one answer: text_response, then audio_response frames (SPEC §6.5)."""
-        fields: dict[str, object] = {"text": text}
-        if transcript is not None:
-            fields["transcript"] = transcript
-        if audio_session_id is not None:
-            fields["audio_session_id"] = audio_session_id
-        frames = [Send(server_frame("text_response", fields, timestamp=timestamp))]
+        # Bounded so the frame stays under 8 KiB (SPEC §7.3); the reply is short anyway.
+        text = text[:MAX_REPLY_CHARS]
+        heard = transcript[:MAX_TRANSCRIPT_CHARS] if transcript is not None else None
+        response = TextResponse(text, heard, audio_session_id)
+        frames = [Send(encode_message(response, timestamp=timestamp))]
         reply_id = audio_session_id or self._new_id()
         for frame in build_audio_response_frames(
             audio_session_id=reply_id, pcm=pcm, text=text, timestamp=timestamp

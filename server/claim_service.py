@@ -10,18 +10,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from protocol.claim import ClaimRequest
-from protocol.crypto import derive_oob_secret, verify_claim_hmac
-
+from protocol.claim import ClaimRequest, RefreshRequest, canonical_id, is_dev_auto_register
 from protocol.constants import NONCE_WINDOW_S, TIMESTAMP_SKEW_S
+from protocol.crypto import derive_oob_secret, verify_claim_hmac
 from protocol.errors import ValidationError
 from server.errors import ApiError, FieldProblem
 from server.limits import NonceStore, RateLimiter
 from server.settings import ServerSettings
-from server.store import Child, Device, Store, canonical_id
+from server.store import Child, Device, Store
 from server.tokens import TokenError, TokenService, TokenType
 
-AUTO_REGISTER_PREFIX = "teddy-esp32-"
 DEV_CHILD_NAME = "Friend"
 DEV_CHILD_AGE = 7
 
@@ -109,7 +107,7 @@ class ClaimService:
         device = self._store.get_device(device_id)
         if device is not None:
             return device
-        if self._settings.development and device_id.lower().startswith(AUTO_REGISTER_PREFIX):
+        if self._settings.development and is_dev_auto_register(device_id):
             oob = derive_oob_secret(device_id)
             return self._store.upsert_device(device_id=device_id, oob_secret=oob, now=now)
         raise ApiError(
@@ -166,10 +164,10 @@ class ClaimService:
     def refresh(self, body: object) -> dict[str, object]:
         """Rotate a refresh token (SPEC §3.2); a reused one revokes its whole family."""
         now = self._settings.clock()
-        token = body.get("refresh_token") if isinstance(body, dict) else None
-        if not isinstance(token, str) or not token:
-            problem = FieldProblem("refresh_token", "required string")
-            raise ApiError(422, "invalid_request", "refresh_token is required", [problem])
+        try:
+            token = RefreshRequest.from_json(body).refresh_token
+        except ValidationError as exc:
+            raise invalid_request(exc) from exc
         try:
             claims = self._tokens.verify(token, expected=TokenType.REFRESH, now=now)
         except TokenError as exc:

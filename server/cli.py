@@ -69,7 +69,10 @@ def serve(
         f"teddy-server: {profile.value} profile, data in {data}, listening on http://{host}:{port}",
         flush=True,
     )
-    uvicorn.run(app, host=host, port=port, log_level=log_level, ws="websockets")
+    # 64 KiB transport cap: larger frames close with 1009 (SPEC §6.2, §6.6).
+    uvicorn.run(
+        app, host=host, port=port, log_level=log_level, ws="websockets", ws_max_size=64 * 1024
+    )
 
 
 def provision(*, file: Path, data: Path) -> str:

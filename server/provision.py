@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-from protocol.crypto import derive_oob_secret
 
 from protocol.constants import MAX_CHILD_AGE, MIN_CHILD_AGE
+from protocol.crypto import derive_oob_secret
 from server.config_doc import CONFIG_KEYS
 from server.errors import ConfigurationError
 from server.store import Store

@@ -14,9 +14,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from protocol.image import read_app_image
-
 from protocol.errors import ImageError
+from protocol.image import read_app_image
 from server.errors import ReleaseError
 from server.store import Release, Store
 

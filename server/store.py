@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from protocol.claim import canonical_id
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS devices (
     key TEXT PRIMARY KEY, device_id TEXT NOT NULL, oob_secret TEXT NOT NULL,
@@ -35,11 +37,6 @@ CREATE TABLE IF NOT EXISTS releases (
     published_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS config (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-
-
-def canonical_id(value: str) -> str:
-    """The storage key of a device or child id (SPEC §1.3: ids compare case-insensitively)."""
-    return value.strip().lower()
 
 
 @dataclass(frozen=True)

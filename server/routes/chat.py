@@ -20,12 +20,12 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
 
+from protocol.claim import canonical_id
 from protocol.constants import CHAT_PATH, MAX_CHILD_AGE, MIN_CHILD_AGE, CloseCode
 from server.chat_session import Action, ChatSession, Send, UtteranceEnded
 from server.routes.chat_worker import SendFn, SpeechWorker
 from server.speech.interfaces import ChildContext
 from server.state import ServerState
-from server.store import canonical_id
 from server.tokens import TokenError, TokenType
 
 log = logging.getLogger("teddy.server.chat")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 
 from fastapi import Request, Response
-from protocol.etag import compute_etag, if_none_match_matches
 
+# strict_loads refuses duplicate keys and NaN, like every parser of SPEC §1.1.
+from protocol._fields import strict_loads
+from protocol.etag import compute_etag, if_none_match_matches
 from server.errors import ApiError
 from server.state import ServerState
 
@@ -25,8 +27,8 @@ async def json_body(request: Request) -> object:
     if len(raw) > MAX_BODY_BYTES:
         raise ApiError(413, "payload_too_large", f"body over {MAX_BODY_BYTES} bytes")
     try:
-        body: object = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        body = strict_loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
         raise ApiError(
             400, "malformed_json", f"body is not JSON ({exc}); send a JSON object"
         ) from exc
