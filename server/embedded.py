@@ -51,7 +51,7 @@ class EmbeddedServer:
             host=self.host,
             port=self.port,
             log_level=self.log_level,
-            ws="websockets",
+            ws="websockets-sansio",
             lifespan="off",
             ws_max_size=64 * 1024,
         )

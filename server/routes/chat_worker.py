@@ -21,8 +21,8 @@ from server.chat_session import (
     UtteranceEnded,
     UtteranceStarted,
 )
-from server.speech.interfaces import ChildContext, RecognitionStream
-from server.speech.pipeline import SpeechPipeline
+from server.speech.interfaces import ChildContext
+from server.speech.pipeline import SpeechPipeline, Utterance
 
 log = logging.getLogger("teddy.server.speech")
 
@@ -45,7 +45,7 @@ class SpeechWorker:
         self._send = send
         self._now = now
         self._queue: asyncio.Queue[Action] = asyncio.Queue()
-        self._streams: dict[str, RecognitionStream] = {}
+        self._utterances: dict[str, Utterance] = {}
 
     def submit(self, action: Action) -> None:
         self._queue.put_nowait(action)
@@ -63,17 +63,16 @@ class SpeechWorker:
 
     async def _handle(self, action: Action) -> None:
         if isinstance(action, UtteranceStarted):
-            self._streams[action.audio_session_id] = await asyncio.to_thread(
-                self._pipeline.stt.open_stream
-            )
+            utterance = await asyncio.to_thread(self._pipeline.open_utterance)
+            self._utterances[action.audio_session_id] = utterance
         elif isinstance(action, UtteranceAudio):
-            stream = self._streams.get(action.audio_session_id)
-            if stream is not None:
-                await asyncio.to_thread(stream.feed, action.pcm)
+            current = self._utterances.get(action.audio_session_id)
+            if current is not None:
+                await asyncio.to_thread(current.feed, action.pcm)
         elif isinstance(action, UtteranceAborted):
-            stream = self._streams.pop(action.audio_session_id, None)
-            if stream is not None:
-                await asyncio.to_thread(stream.finish)
+            dropped = self._utterances.pop(action.audio_session_id, None)
+            if dropped is not None:
+                dropped.close()
         elif isinstance(action, UtteranceEnded):
             await self._answer_utterance(action.audio_session_id)
         elif isinstance(action, ProcessText):
@@ -89,17 +88,21 @@ class SpeechWorker:
             )
 
     async def _answer_utterance(self, audio_session_id: str) -> None:
-        stream = self._streams.pop(audio_session_id, None)
-        if stream is None:
+        utterance = self._utterances.pop(audio_session_id, None)
+        if utterance is None:
             return
-        transcript = await asyncio.to_thread(stream.finish)
-        reply = await asyncio.to_thread(
-            self._pipeline.answer_transcript, transcript.text, self._child
+        reply = await asyncio.to_thread(utterance.finish, self._child)
+        log.info(
+            "utterance %s heard %r answered %r (%s)",
+            audio_session_id,
+            reply.transcript,
+            reply.reply_text,
+            reply.timings,
         )
         await self._send(
             self._session.reply(
                 audio_session_id=audio_session_id,
-                transcript=transcript.text,
+                transcript=reply.transcript,
                 text=reply.reply_text,
                 pcm=reply.pcm,
                 timestamp=self._now(),
@@ -108,9 +111,6 @@ class SpeechWorker:
 
     def close(self) -> None:
         """Release decoders of utterances the device never finished."""
-        for stream in self._streams.values():
-            try:
-                stream.finish()
-            except Exception:
-                log.debug("stream finish failed on close", exc_info=True)
-        self._streams.clear()
+        for utterance in self._utterances.values():
+            utterance.close()
+        self._utterances.clear()

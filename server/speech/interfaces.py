@@ -28,7 +28,7 @@ Search = Literal["grammar", "open"]
 """Which search produced a transcript: the responder's phrase grammar or open vocabulary."""
 
 Category = Literal[
-    "greeting", "story", "joke", "question", "song", "feelings", "redirect", "unknown"
+    "greeting", "story", "joke", "question", "song", "feelings", "chat", "redirect", "unknown"
 ]
 """What kind of answer the responder gave; ``redirect`` means the input was unsafe."""
 

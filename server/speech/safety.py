@@ -1,9 +1,9 @@
 """The child-safety screen every utterance passes before it is answered.
 
 Owns :func:`check_text`: a deterministic, rule-based classifier that flags personal
-information (phone, e-mail, card numbers, street addresses, passwords, "where I live")
-and unsafe topics (violence, weapons, drugs, scary content, secrets and meeting
-strangers, hate, sexual content, self-harm). The responder answers anything flagged
+information (phone, e-mail, Luhn-valid card numbers, street addresses, passwords,
+"where I live") and unsafe topics (violence, weapons, drugs, scary content, secrets and
+meeting strangers, hate, sexual content, self-harm). The responder answers anything flagged
 with a gentle redirect and never repeats the flagged text back.
 
 Rules match whole words of the normalised text (:func:`normalize_text`), so "scared"
@@ -70,8 +70,6 @@ SAFE = SafetyVerdict(safe=True)
 # Personal information, matched on the raw lower-cased text (digits and "@" intact).
 _PII_RAW: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("pii_email", re.compile(r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+")),
-    # 13-19 digits in groups: a payment card. Checked before phone numbers (longer).
-    ("pii_card", re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")),
     # 7+ digits with the usual separators: a phone number.
     ("pii_phone", re.compile(r"(?<!\d)\+?(?:\d[\s().-]{0,2}){6,}\d(?!\d)")),
     (
@@ -185,9 +183,24 @@ _TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
+# 13-19 digits in groups that pass the Luhn check: a payment card (else maybe a phone).
+_CARD = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+
+
+def _luhn_valid(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
 def check_text(text: str) -> SafetyVerdict:
     """Screen one utterance or typed message; the first matching rule wins."""
     raw = text.lower()
+    for match in _CARD.finditer(raw):
+        if _luhn_valid(re.sub(r"\D", "", match.group())):
+            return SafetyVerdict(safe=False, reason="pii_card")
     for reason, pattern in _PII_RAW:
         if pattern.search(raw):
             return SafetyVerdict(safe=False, reason=reason)

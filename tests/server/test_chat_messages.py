@@ -12,7 +12,7 @@ import pytest
 from websockets.legacy.client import WebSocketClientProtocol
 
 from server.embedded import EmbeddedServer
-from server.settings import ServerSettings
+from server.settings import RateLimits, ServerSettings
 from server.state import build_state
 from tests.server.helpers import FakeClock, scripted_pipeline
 from tests.server.ws_client import chat_url, claim, connect, recv_json, send_json
@@ -25,7 +25,9 @@ TONE = (np.sin(np.arange(16000) * 2 * np.pi * 440 / 16000) * 8000).astype("<i2")
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServer]:
     data: Path = tmp_path_factory.mktemp("chat") / "data"
-    settings = ServerSettings(data_dir=data, clock=FakeClock())
+    # Every test claims again: lift the claim rate limit for this shared server.
+    limits = RateLimits(per_device=10**6, per_ip=10**6)
+    settings = ServerSettings(data_dir=data, clock=FakeClock(), rate_limits=limits)
     with EmbeddedServer(settings, state=build_state(settings, pipeline=scripted_pipeline())) as s:
         yield s
 
