@@ -88,11 +88,11 @@ def _describe(image: bytes, over: ReleaseOverrides, *, allow_invalid: bool) -> t
         if over.version is None or over.chip is None:
             raise ReleaseError("an invalid image needs an explicit version and chip") from exc
         return over.version, over.chip, over.secure_version or 0
-    return (
-        over.version or parsed.app_desc.version,
-        over.chip or parsed.chip,
-        over.secure_version if over.secure_version is not None else parsed.app_desc.secure_version,
-    )
+    desc, chip = parsed.app_desc, over.chip or parsed.chip
+    if desc is None or chip is None:
+        raise ReleaseError("the image has no app descriptor or an unknown chip id (SPEC §5.3)")
+    secure = over.secure_version if over.secure_version is not None else desc.secure_version
+    return over.version or desc.version, chip, secure
 
 
 def current_release(store: Store, *, chip: str) -> Release | None:

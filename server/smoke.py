@@ -162,7 +162,7 @@ async def check_chat(ws_base: str, token: str, clip: bytes, report: Report) -> N
         await ws.send(json.dumps({"type": "audio_end", "audio_session_id": "smoke-1"}))
         end = time.perf_counter()
         frames, text, first_ms = await _collect_reply(ws, end)
-        pcm = b"".join(base64.b64decode(f["audio_data"]) for f in frames)
+        pcm = b"".join(base64.b64decode(str(f["audio_data"])) for f in frames)
         sizes = [len(json.dumps(f)) for f in frames]
         report.check(
             "reply text",

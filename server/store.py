@@ -225,7 +225,7 @@ class Store:
         return Release(**{**release.__dict__, "id": new_id})
 
     def releases(self, *, chip: str | None = None) -> list[Release]:
-        sql, args = "SELECT * FROM releases", ()
+        sql, args = "SELECT * FROM releases", tuple[str, ...]()
         if chip is not None:
             sql, args = "SELECT * FROM releases WHERE chip=?", (chip,)
         with self._lock:

@@ -1,6 +1,6 @@
 """Write protocol/vectors/*.json (golden vectors, SPEC §10). Not a test module.
 
-Run `.venv/bin/python tests/protocol/make_vectors.py`, review the JSON diff, and
+Run `.venv/bin/python -m tests.protocol.make_vectors`, review the JSON diff, and
 commit only the JSON. Values from original-system.md §8 (OOB, claim HMAC, S15
 ETags) are typed in here as anchors, never computed, so the tests check the code
 against them; semantic expectations live in vector_specs*.py, written by hand.
@@ -15,16 +15,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import vector_specs
-import vector_specs_invalid
-import vector_specs_messages
-import vector_specs_text
-from vector_specs_manifests import images, manifests
-
 from protocol.audio import build_audio_response_frames
 from protocol.crypto import claim_hmac, derive_oob_secret
 from protocol.errors import MessageError
 from protocol.etag import compute_etag
+from tests.protocol import (
+    vector_specs,
+    vector_specs_invalid,
+    vector_specs_messages,
+    vector_specs_text,
+)
+from tests.protocol.vector_specs_manifests import images, manifests
 from protocol.eventline import EVENT_CATALOGUE
 
 VECTORS_DIR = Path(__file__).resolve().parents[2] / "protocol" / "vectors"

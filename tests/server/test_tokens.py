@@ -103,7 +103,7 @@ def test_wrong_audience_issuer_algorithm_are_refused() -> None:
             {k: v for k, v in good.items() if k != "session_id"}, b"k" * 32, algorithm="HS256"
         ),
         jwt.encode({**good, "sub": "device:x:child:y"}, b"k" * 32, algorithm="HS256"),
-        jwt.encode(good, None, algorithm="none"),
+        jwt.encode(good, "", algorithm="none"),
     ]
     for token in forged:
         with pytest.raises(TokenError):
