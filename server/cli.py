@@ -71,7 +71,12 @@ def serve(
     )
     # 64 KiB transport cap: larger frames close with 1009 (SPEC §6.2, §6.6).
     uvicorn.run(
-        app, host=host, port=port, log_level=log_level, ws="websockets-sansio", ws_max_size=64 * 1024
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        ws="websockets-sansio",
+        ws_max_size=64 * 1024,
     )
 
 

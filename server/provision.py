@@ -110,9 +110,21 @@ def _child(item: object, where: str) -> ChildEntry:
 def load_provisioning(path: Path) -> Provisioning:
     try:
         doc = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigurationError(f"{path}: cannot read provisioning YAML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigurationError(f"{path}: cannot read provisioning YAML: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigurationError(
+            f"{path}: cannot read provisioning YAML: {_yaml_problem(exc)}"
+        ) from exc
     return parse_provisioning(doc, source=str(path))
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """One line: where the YAML broke and why (the library's message spans lines)."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    return f"{where}{problem}"
 
 
 def apply_provisioning(store: Store, plan: Provisioning, *, now: float) -> None:

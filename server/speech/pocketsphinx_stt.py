@@ -49,7 +49,6 @@ DEFAULT_GRAMMAR_THRESHOLD = -32.0
 _CONFIDENCE_SCALE = 8.0  # score units per e-fold of the 0..1 confidence around the threshold
 _PHRASE = re.compile(r"^[a-z']+(?: [a-z']+)*$")
 _T = TypeVar("_T")
-_GRAMMAR_OPTIONS: dict[str, Any] = {"lm": None, "bestpath": False}
 
 
 def build_jsgf(phrases: Sequence[str]) -> str:
@@ -101,7 +100,7 @@ class _DecoderPair:
         }
         try:
             # bestpath off: the lattice pass returned truncated grammar phrases.
-            self.grammar = pocketsphinx.Decoder(**common, **_GRAMMAR_OPTIONS)
+            self.grammar = pocketsphinx.Decoder(**common, lm=None, bestpath=False)
             missing = [w for w in words if self.grammar.lookup_word(w) is None]
             if missing:
                 raise SpeechConfigError(f"grammar words missing from the dictionary: {missing}")

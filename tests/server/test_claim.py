@@ -219,3 +219,18 @@ def test_server_keeps_serving_after_malformed_requests(dev: Harness) -> None:
     for raw in (b"", b"null", b"{", b'{"device_id": 5}'):
         dev.client.post(CLAIM, content=raw)
     assert dev.client.post(CLAIM, json=claim_body()).status_code == 200
+
+
+def test_unexpected_failure_is_500_and_the_server_keeps_serving(
+    dev: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(dev.state.store, "create_session", broken)
+    response = dev.client.post(CLAIM, json=claim_body())
+    assert response.status_code == 500
+    assert error_code(response) == "internal_error"
+    assert "disk on fire" not in response.text  # no internals leak to devices
+    monkeypatch.undo()
+    assert dev.client.post(CLAIM, json=claim_body()).status_code == 200
