@@ -19,6 +19,7 @@ from protocol.audio import build_audio_response_frames
 from protocol.crypto import claim_hmac, derive_oob_secret
 from protocol.errors import MessageError
 from protocol.etag import compute_etag
+from protocol.eventline import EVENT_CATALOGUE
 from tests.protocol import (
     vector_specs,
     vector_specs_invalid,
@@ -26,7 +27,6 @@ from tests.protocol import (
     vector_specs_text,
 )
 from tests.protocol.vector_specs_manifests import images, manifests
-from protocol.eventline import EVENT_CATALOGUE
 
 VECTORS_DIR = Path(__file__).resolve().parents[2] / "protocol" / "vectors"
 DEV_BOARD_OOB = "20F98D30602B1F5359C2775CC6BC74389CDE906348676F9B4D89B93151C77182"

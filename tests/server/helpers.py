@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from server.speech.espeak_tts import EspeakTextToSpeech
-from server.speech.pipeline import SpeechPipeline
-from server.speech.responder import RuleBasedResponder
-from server.speech.scripted import ScriptedSpeechToText
 
 from protocol.crypto import claim_hmac, derive_oob_secret
 from server.app import create_app
 from server.settings import Profile, ServerSettings
+from server.speech.espeak_tts import EspeakTextToSpeech
+from server.speech.pipeline import SpeechPipeline
+from server.speech.responder import RuleBasedResponder
+from server.speech.scripted import ScriptedSpeechToText
 from server.state import ServerState, build_state
 
 
