@@ -211,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.calibrate:
         engine = PocketSphinxSpeechToText(max_streams=1)
-        thresholds = [float(t) for t in range(-44, -8, 4)]
+        thresholds = [float(t) for t in range(-40, -23)]
         print(render_calibration(calibrate(engine, VOICES), thresholds))
         return 0
     stt = select_speech_to_text(os.environ)

@@ -51,12 +51,19 @@ def load_model(path: str) -> Any:
         return model
 
 
-def _text_of(result_json: str) -> tuple[str, list[float]]:
-    """Text and per-word confidences of one vosk JSON result."""
+def _parse(result_json: str) -> dict[str, Any]:
     try:
         result = json.loads(result_json)
     except json.JSONDecodeError as exc:
         raise SpeechError(f"vosk returned invalid JSON: {result_json[:80]!r}") from exc
+    if not isinstance(result, dict):
+        raise SpeechError(f"vosk returned {type(result).__name__}, not a JSON object")
+    return result
+
+
+def _text_of(result_json: str) -> tuple[str, list[float]]:
+    """Text and per-word confidences of one vosk JSON result."""
+    result = _parse(result_json)
     words = result.get("result") or []
     confidences = [float(w["conf"]) for w in words if isinstance(w, dict) and "conf" in w]
     return str(result.get("text", "")).strip(), confidences
@@ -97,11 +104,16 @@ class VoskStream:
             self._carry = data[usable:]
             if not usable:
                 return
-            if recognizer.AcceptWaveform(data[:usable]):
+            try:
+                ended = recognizer.AcceptWaveform(data[:usable])
+            except Exception as exc:  # vosk raises a bare Exception when decoding fails
+                self._recognizer = None
+                raise SpeechError(f"vosk decoding failed: {exc}") from exc
+            if ended:
                 self._keep(recognizer.Result())  # vosk found a phrase end mid-utterance
                 self.partial = ""
             else:
-                self.partial = str(json.loads(recognizer.PartialResult()).get("partial", ""))
+                self.partial = str(_parse(recognizer.PartialResult()).get("partial", ""))
 
     def finish(self) -> Transcript:
         with self._lock:

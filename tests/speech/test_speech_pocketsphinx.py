@@ -14,7 +14,12 @@ from collections.abc import Callable
 
 import pytest
 
-from server.speech.errors import SpeechBusyError, SpeechConfigError, StreamClosedError
+from server.speech.errors import (
+    SpeechBusyError,
+    SpeechConfigError,
+    SpeechError,
+    StreamClosedError,
+)
 from server.speech.interfaces import ChildContext, Transcript
 from server.speech.pipeline import feed_in_chunks, transcribe
 from server.speech.pocketsphinx_stt import (
@@ -130,7 +135,7 @@ def test_concurrent_streams_use_separate_decoders(
     assert [results[i].text for i in range(2)] == phrases
 
 
-def test_pool_lends_each_decoder_to_one_stream_at_a_time() -> None:
+def test_pool_lends_each_decoder_to_one_stream_and_drops_broken_ones() -> None:
     engine = PocketSphinxSpeechToText(max_streams=1, acquire_timeout_s=0.05)
     first = engine.open_stream()
     with pytest.raises(SpeechBusyError, match="busy"):
@@ -143,6 +148,22 @@ def test_pool_lends_each_decoder_to_one_stream_at_a_time() -> None:
     del dropped
     gc.collect()
     engine.open_stream().close()  # a stream dropped without close gave its pair back
+
+    broken = engine.open_stream()
+    broken_pair = broken._pair
+    assert broken_pair is not None
+
+    def fail(pcm: bytes) -> None:
+        raise RuntimeError("decoder exploded")
+
+    broken_pair.process = fail  # type: ignore[method-assign]
+    with pytest.raises(SpeechError, match="decoding failed"):
+        broken.feed(bytes(4096))
+    with pytest.raises(StreamClosedError):
+        broken.finish()
+    replacement = engine.open_stream()  # the broken pair was discarded, a new one built
+    assert replacement._pair is not broken_pair
+    replacement.close()
 
 
 def test_streams_refuse_use_after_finish(pocketsphinx_engine: PocketSphinxSpeechToText) -> None:

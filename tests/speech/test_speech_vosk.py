@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from server.speech import vosk_stt
-from server.speech.errors import SpeechConfigError, SpeechError
+from server.speech.errors import SpeechConfigError, SpeechError, StreamClosedError
 from server.speech.interfaces import SpeechToText
 from server.speech.pipeline import transcribe
 from server.speech.pocketsphinx_stt import PocketSphinxSpeechToText
@@ -140,3 +140,15 @@ def test_invalid_json_from_vosk_is_a_speech_error() -> None:
     stream = VoskStream(Broken())
     with pytest.raises(SpeechError, match="invalid JSON"):
         stream.finish()
+
+
+def test_a_decoding_failure_closes_the_stream() -> None:
+    class Failing(SpyRecognizer):
+        def AcceptWaveform(self, data: bytes) -> bool:  # noqa: N802
+            raise Exception("Failed to process waveform")  # what vosk raises
+
+    stream = VoskStream(Failing())
+    with pytest.raises(SpeechError, match="vosk decoding failed"):
+        stream.feed(bytes(4096))
+    with pytest.raises(StreamClosedError):
+        stream.feed(bytes(4096))
