@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -54,7 +55,7 @@ async def test_hello_teddy_gets_a_spoken_reply(server: EmbeddedServer) -> None:
     assert text["type"] == "text_response"
     assert text["transcript"] == "hello teddy"
     assert "Mia" in text["text"]
-    frames = []
+    frames: list[dict[str, Any]] = []
     while not frames or not frames[-1]["is_final"]:
         raw = await ws.recv()
         assert isinstance(raw, str)
