@@ -97,7 +97,7 @@ def test_wrong_audience_issuer_algorithm_are_refused() -> None:
     forged = [
         jwt.encode({**good, "aud": "other"}, b"k" * 32, algorithm="HS256"),
         jwt.encode({**good, "iss": "someone"}, b"k" * 32, algorithm="HS256"),
-        jwt.encode(good, b"k" * 32, algorithm="HS512"),
+        jwt.encode(good, b"k" * 64, algorithm="HS512"),
         jwt.encode(good, b"other-key" * 4, algorithm="HS256"),
         jwt.encode(
             {k: v for k, v in good.items() if k != "session_id"}, b"k" * 32, algorithm="HS256"
