@@ -60,7 +60,16 @@ async def _correlation(
     # A caller's id is kept only if it is a UUID, so logs cannot be fed arbitrary text.
     given = request.headers.get(CORRELATION_HEADER, "")
     request.state.correlation_id = given if _UUID.fullmatch(given) else str(uuid.uuid4())
-    response = await call_next(request)
+    injected = request.app.state.teddy.faults.take_http(request.url.path)
+    if injected is not None:
+        # Fault injection (server.faults): answer as an overloaded server would.
+        retry = {"Retry-After": "1"} if injected in (429, 503) else {}
+        fault = ApiError(
+            injected, "injected_fault", "fault injected by the test harness", headers=retry
+        )
+        response: Response = error_response(request, fault)
+    else:
+        response = await call_next(request)
     response.headers[CORRELATION_HEADER] = request.state.correlation_id
     return response
 

@@ -32,9 +32,10 @@ from protocol.messages import (
 
 @dataclass(frozen=True)
 class Send:
-    """Send this text frame to the device."""
+    """Send this text frame to the device (``error_code`` set when it is an ``error``)."""
 
     text: str
+    error_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,10 @@ def error_frame(code: str, message: str, *, timestamp: str) -> str:
     return encode_message(ErrorMessage(code, message), timestamp=timestamp)
 
 
+def error_send(code: str, message: str, *, timestamp: str) -> Send:
+    return Send(error_frame(code, message, timestamp=timestamp), error_code=code)
+
+
 @dataclass
 class _Utterance:
     audio_session_id: str
@@ -122,13 +127,13 @@ class ChatSession:
     def receive_bytes(self, data: bytes, *, timestamp: str) -> list[Action]:
         del data
         message = "binary frames are not supported; send JSON text frames (SPEC §6.3)"
-        return [Send(error_frame("binary_not_supported", message, timestamp=timestamp))]
+        return [error_send("binary_not_supported", message, timestamp=timestamp)]
 
     def receive_text(self, text: str, *, timestamp: str) -> list[Action]:
         try:
             message = parse_device_message(text, max_bytes=UPLINK_MAX_FRAME_BYTES)
         except MessageError as exc:
-            return [Send(error_frame(exc.code, str(exc), timestamp=timestamp))]
+            return [error_send(exc.code, str(exc), timestamp=timestamp)]
         if isinstance(message, AudioStart):
             return self._audio_start(message, timestamp)
         if isinstance(message, AudioChunk):
@@ -139,9 +144,9 @@ class ChatSession:
             return [Send(system_frame(SystemMessage.heartbeat_response(), timestamp=timestamp))]
         if isinstance(message, TextMessage):
             if not message.text.strip():
-                return [Send(error_frame("empty_text", "text is empty", timestamp=timestamp))]
+                return [error_send("empty_text", "text is empty", timestamp=timestamp)]
             return [ProcessText(message.text)]
-        return [Send(error_frame("unknown_message_type", "unhandled message", timestamp=timestamp))]
+        return [error_send("unknown_message_type", "unhandled message", timestamp=timestamp)]
 
     def _audio_start(self, message: AudioStart, timestamp: str) -> list[Action]:
         # A new audio_start supersedes an unfinished utterance (button pressed again).
@@ -160,13 +165,13 @@ class ChatSession:
         wanted = message.audio_session_id
         if utterance is None or (wanted is not None and wanted != utterance.audio_session_id):
             reason = f"no open utterance {wanted!r}; send audio_start first (SPEC §6.5)"
-            return [Send(error_frame("unknown_audio_session", reason, timestamp=timestamp))]
+            return [error_send("unknown_audio_session", reason, timestamp=timestamp)]
         if utterance.size + len(message.pcm) > MAX_UTTERANCE_BYTES:
             self._open = None
             reason = f"utterance longer than {MAX_UTTERANCE_BYTES} bytes (30 s); discarded"
             return [
                 UtteranceAborted(utterance.audio_session_id),
-                Send(error_frame("audio_too_long", reason, timestamp=timestamp)),
+                error_send("audio_too_long", reason, timestamp=timestamp),
             ]
         utterance.size += len(message.pcm)
         utterance.chunks += 1
@@ -183,7 +188,7 @@ class ChatSession:
             if audio_session_id in self._ended:
                 return []
             reason = f"no open utterance {audio_session_id!r} to end"
-            return [Send(error_frame("unknown_audio_session", reason, timestamp=timestamp))]
+            return [error_send("unknown_audio_session", reason, timestamp=timestamp)]
         self._open = None
         self._ended.append(utterance.audio_session_id)
         size, sid = utterance.size, utterance.audio_session_id
@@ -191,13 +196,13 @@ class ChatSession:
             message = "utterance had no audio"
             return [
                 UtteranceAborted(sid),
-                Send(error_frame("no_audio_data", message, timestamp=timestamp)),
+                error_send("no_audio_data", message, timestamp=timestamp),
             ]
         if size < MIN_UTTERANCE_BYTES:
             reason = f"utterance of {size} bytes is under {MIN_UTTERANCE_BYTES} (0.1 s)"
             return [
                 UtteranceAborted(sid),
-                Send(error_frame("audio_too_short", reason, timestamp=timestamp)),
+                error_send("audio_too_short", reason, timestamp=timestamp),
             ]
         return [UtteranceEnded(sid, size)]
 
@@ -225,4 +230,4 @@ class ChatSession:
 
     def processing_failed(self, *, timestamp: str) -> list[Send]:
         message = "could not answer this utterance; try again"
-        return [Send(error_frame("processing_error", message, timestamp=timestamp))]
+        return [error_send("processing_error", message, timestamp=timestamp)]

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from server.claim_service import ClaimService
+from server.events import EventBus
+from server.faults import FaultPlan
 from server.limits import MemoryNonceStore, MemorySlidingWindowLimiter, NonceStore, RateLimiter
 from server.settings import ServerSettings
 from server.store import Store
@@ -52,6 +54,8 @@ class ServerState:
     claims: ClaimService
     pipeline: SpeechPipeline
     connections: ConnectionRegistry
+    events: EventBus
+    faults: FaultPlan
 
 
 def build_state(
@@ -75,4 +79,13 @@ def build_state(
         nonces=nonces or MemoryNonceStore(),
         limiter=limiter or MemorySlidingWindowLimiter(),
     )
-    return ServerState(settings, store, tokens, claims, pipeline, ConnectionRegistry())
+    return ServerState(
+        settings=settings,
+        store=store,
+        tokens=tokens,
+        claims=claims,
+        pipeline=pipeline,
+        connections=ConnectionRegistry(),
+        events=EventBus(settings.clock),
+        faults=FaultPlan(),
+    )

@@ -9,21 +9,16 @@ connection so speech decoding never blocks heartbeats.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import re
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, WebSocket
 from fastapi.responses import JSONResponse
 
 from protocol.claim import canonical_id
 from protocol.constants import CHAT_PATH, MAX_CHILD_AGE, MIN_CHILD_AGE, CloseCode
-from server.chat_session import Action, ChatSession, Send, UtteranceEnded
-from server.routes.chat_worker import SendFn, SpeechWorker
+from server.routes.chat_connection import ChatConnection, Peer
 from server.speech.interfaces import ChildContext
 from server.state import ServerState
 from server.tokens import TokenError, TokenType
@@ -40,17 +35,6 @@ class HandshakeRefused(Exception):  # noqa: N818 - a refusal, not a failure of o
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
-
-
-@dataclass(frozen=True)
-class Peer:
-    device_key: str
-    child: ChildContext
-    session_id: str
-
-
-def iso_now(state: ServerState) -> str:
-    return datetime.fromtimestamp(state.settings.clock(), UTC).isoformat(timespec="milliseconds")
 
 
 def check_handshake(state: ServerState, websocket: WebSocket) -> Peer:
@@ -110,78 +94,18 @@ async def chat(websocket: WebSocket) -> None:
         peer = check_handshake(state, websocket)
     except HandshakeRefused as refusal:
         log.info("chat refused: %s (%s)", refusal.reason, refusal)
+        device_id = websocket.query_params.get("device_id")
+        state.events.publish("ws.refused", {"reason": refusal.reason, "device_id": device_id})
         await refuse(websocket, refusal)
         return
     await websocket.accept()
     replaced = state.connections.register(peer.device_key)
+    state.events.publish("ws.open", {"device_id": peer.device_key})
+    connection = ChatConnection(state=state, websocket=websocket, peer=peer, replaced=replaced)
     try:
-        await _serve(state, websocket, peer, replaced)
+        await connection.serve()
     finally:
         state.connections.unregister(peer.device_key, replaced)
-
-
-async def _serve(
-    state: ServerState, websocket: WebSocket, peer: Peer, replaced: asyncio.Event
-) -> None:
-    session = ChatSession(
-        session_id=peer.session_id, child_name=peer.child.name, new_id=lambda: uuid.uuid4().hex
-    )
-    send_lock = asyncio.Lock()
-
-    async def send(frames: list[Send]) -> None:
-        async with send_lock:
-            for frame in frames:
-                await websocket.send_text(frame.text)
-
-    worker = SpeechWorker(
-        pipeline=state.pipeline,
-        session=session,
-        child=peer.child,
-        send=send,
-        now=lambda: iso_now(state),
-    )
-    worker_task = asyncio.create_task(worker.run())
-    watcher = asyncio.create_task(_close_when_replaced(websocket, replaced))
-    idle_s = 3 * state.settings.heartbeat_interval_s
-    try:
-        await _dispatch(session.connected(timestamp=iso_now(state)), send, worker)
-        while True:
-            try:
-                message = await asyncio.wait_for(websocket.receive(), timeout=idle_s)
-            except TimeoutError:
-                await websocket.close(code=CloseCode.IDLE_TIMEOUT, reason="idle_timeout")
-                return
-            if message["type"] == "websocket.disconnect":
-                return
-            ts = iso_now(state)
-            if message.get("text") is not None:
-                actions = session.receive_text(message["text"], timestamp=ts)
-            else:
-                actions = session.receive_bytes(message.get("bytes") or b"", timestamp=ts)
-            await _dispatch(actions, send, worker)
-    except (WebSocketDisconnect, RuntimeError):
-        return  # peer gone mid-send, or the socket was closed by the watcher
-    finally:
-        watcher.cancel()
-        worker_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await worker_task
-        worker.close()
-
-
-async def _dispatch(actions: list[Action], send: SendFn, worker: SpeechWorker) -> None:
-    for action in actions:
-        if isinstance(action, Send):
-            await send([action])
-        else:
-            worker.submit(action)
-            if isinstance(action, UtteranceEnded):
-                log.debug(
-                    "utterance %s ended (%d bytes)", action.audio_session_id, action.total_bytes
-                )
-
-
-async def _close_when_replaced(websocket: WebSocket, replaced: asyncio.Event) -> None:
-    await replaced.wait()
-    with contextlib.suppress(Exception):
-        await websocket.close(code=CloseCode.SESSION_REPLACED, reason="session_replaced")
+        state.events.publish(
+            "ws.close", {"device_id": peer.device_key, "code": connection.close_code}
+        )

@@ -38,12 +38,14 @@ class SpeechWorker:
         child: ChildContext,
         send: SendFn,
         now: Callable[[], str],
+        publish: Callable[[str, dict[str, object]], None],
     ) -> None:
         self._pipeline = pipeline
         self._session = session
         self._child = child
         self._send = send
         self._now = now
+        self._publish = publish
         self._queue: asyncio.Queue[Action] = asyncio.Queue()
         self._utterances: dict[str, Utterance] = {}
 
@@ -77,6 +79,7 @@ class SpeechWorker:
             await self._answer_utterance(action.audio_session_id)
         elif isinstance(action, ProcessText):
             reply = await asyncio.to_thread(self._pipeline.answer_text, action.text, self._child)
+            self._publish("chat.text", {"text": action.text, "reply": reply.reply_text})
             await self._send(
                 self._session.reply(
                     audio_session_id=None,
@@ -98,6 +101,15 @@ class SpeechWorker:
             reply.transcript,
             reply.reply_text,
             reply.timings,
+        )
+        self._publish(
+            "chat.utterance",
+            {
+                "audio_session_id": audio_session_id,
+                "transcript": reply.transcript,
+                "reply": reply.reply_text,
+                "category": reply.category,
+            },
         )
         await self._send(
             self._session.reply(

@@ -26,7 +26,9 @@ def get_config(request: Request) -> Response:
     host = settings.public_host or request.url.hostname or "localhost"
     port = settings.public_port or request.url.port or (443 if settings.tls else 80)
     body = config_body(settings=settings, store=state.store, host=host, port=port)
-    return conditional_json(request, body, cache_control=CONFIG_CACHE)
+    response = conditional_json(request, body, cache_control=CONFIG_CACHE)
+    state.events.publish("config.served", {"status": response.status_code})
+    return response
 
 
 @router.get(FIRMWARE_PATH)
@@ -46,6 +48,11 @@ def get_manifest(
     state = teddy(request)
     release = current_release(state.store, chip=chip)
     if release is None:
+        state.events.publish("manifest.served", {"status": 404, "version": None})
         raise ApiError(404, "no_release", f"no firmware release published for {chip}")
     body = manifest_body(release, base_url=public_base(request))
-    return conditional_json(request, body, cache_control=MANIFEST_CACHE)
+    response = conditional_json(request, body, cache_control=MANIFEST_CACHE)
+    state.events.publish(
+        "manifest.served", {"status": response.status_code, "version": release.version}
+    )
+    return response

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
 
 from protocol.constants import FIRMWARE_FILES_PREFIX
 from server.errors import ApiError
@@ -36,8 +39,33 @@ def download(request: Request, filename: str) -> Response:
             f"range {range_header!r} is outside the image of {size} bytes",
             headers={"Content-Range": f"bytes */{size}"},
         ) from None
-    if byte_range is None:
-        return Response(data, media_type="application/octet-stream", headers=headers)
-    headers["Content-Range"] = byte_range.content_range(size)
-    part = data[byte_range.start : byte_range.end + 1]
-    return Response(part, status_code=206, media_type="application/octet-stream", headers=headers)
+    status, start, end = 200, 0, size - 1
+    if byte_range is not None:
+        status, start, end = 206, byte_range.start, byte_range.end
+        headers["Content-Range"] = byte_range.content_range(size)
+    body = data[start : end + 1]
+    served = {"status": status, "start": start, "end": end, "bytes": len(body)}
+    cut = state.faults.take_cut()
+    if cut is not None and cut < len(body):
+        # Fault injection: send part of the body, then drop the connection (network loss).
+        state.events.publish("image.served", {**served, "bytes": cut, "cut": True})
+        headers["Content-Length"] = str(len(body))
+        return StreamingResponse(
+            _cut_stream(body[:cut]),
+            status_code=status,
+            headers=headers,
+            media_type="application/octet-stream",
+        )
+    state.events.publish("image.served", served)
+    return Response(
+        body, status_code=status, media_type="application/octet-stream", headers=headers
+    )
+
+
+class DownloadCut(Exception):  # noqa: N818 - an injected fault, not a bug
+    """Raised mid-body so the ASGI server drops the connection."""
+
+
+async def _cut_stream(part: bytes) -> AsyncIterator[bytes]:
+    yield part
+    raise DownloadCut("download cut by fault injection")

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from protocol.constants import CHAT_PATH, CLAIM_PATH, REFRESH_PATH
 from server.claim_service import ClaimContext
+from server.errors import ApiError
 from server.routes.common import json_body, public_base, teddy
 
 router = APIRouter()
@@ -23,11 +24,28 @@ async def claim(request: Request) -> JSONResponse:
         client_ip=request.client.host if request.client else "unknown",
         websocket_url=public_base(request, scheme="ws") + CHAT_PATH,
     )
-    result = state.claims.claim(body, context=context)
+    device_id = body.get("device_id") if isinstance(body, dict) else None
+    try:
+        result = state.claims.claim(body, context=context)
+    except ApiError as exc:
+        state.events.publish(
+            "claim.fail", {"status": exc.status, "code": exc.code, "device_id": device_id}
+        )
+        raise
+    profile = result["child_profile"]
+    child_id = profile.get("id") if isinstance(profile, dict) else None
+    state.events.publish("claim.ok", {"device_id": device_id, "child_id": child_id})
     return JSONResponse(result, headers=NO_STORE)
 
 
 @router.post(REFRESH_PATH)
 async def refresh(request: Request) -> JSONResponse:
+    state = teddy(request)
     body = await json_body(request)
-    return JSONResponse(teddy(request).claims.refresh(body), headers=NO_STORE)
+    try:
+        result = state.claims.refresh(body)
+    except ApiError as exc:
+        state.events.publish("refresh.fail", {"status": exc.status, "code": exc.code})
+        raise
+    state.events.publish("refresh.ok", {})
+    return JSONResponse(result, headers=NO_STORE)

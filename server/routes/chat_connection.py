@@ -1,0 +1,174 @@
+"""One accepted chat WebSocket: the receive loop, the sender, faults and events (SPEC §6).
+
+Frames go to the sans-I/O :class:`ChatSession`; what it returns is sent, or handed to the
+connection's :class:`SpeechWorker`. Injected faults (``server.faults``) arrive through the
+connection's event loop and write exactly the garbage a scenario asked for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from fastapi import WebSocket, WebSocketDisconnect
+
+from protocol.constants import CloseCode
+from server.chat_session import Action, ChatSession, Send
+from server.faults import OVERSIZE_FRAME_BYTES
+from server.routes.chat_worker import SpeechWorker
+from server.speech.interfaces import ChildContext
+from server.state import ServerState
+
+ABNORMAL_CLOSE = 1006  # no close frame: what the device sees after a drop
+
+
+@dataclass(frozen=True)
+class Peer:
+    device_key: str
+    child: ChildContext
+    session_id: str
+
+
+def iso_now(state: ServerState) -> str:
+    return datetime.fromtimestamp(state.settings.clock(), UTC).isoformat(timespec="milliseconds")
+
+
+class ChatConnection:
+    def __init__(
+        self, *, state: ServerState, websocket: WebSocket, peer: Peer, replaced: asyncio.Event
+    ) -> None:
+        self._state = state
+        self._ws = websocket
+        self._peer = peer
+        self._replaced = replaced
+        self._send_lock = asyncio.Lock()
+        self._session = ChatSession(
+            session_id=peer.session_id, child_name=peer.child.name, new_id=lambda: uuid.uuid4().hex
+        )
+        self._worker = SpeechWorker(
+            pipeline=state.pipeline,
+            session=self._session,
+            child=peer.child,
+            send=self.send,
+            now=self.now,
+            publish=self._publish,
+        )
+        self.close_code: int = CloseCode.NORMAL
+
+    def now(self) -> str:
+        return iso_now(self._state)
+
+    def _publish(self, name: str, data: dict[str, object]) -> None:
+        self._state.events.publish(name, {"device_id": self._peer.device_key, **data})
+
+    async def send(self, frames: list[Send]) -> None:
+        async with self._send_lock:
+            for frame in frames:
+                await self._ws.send_text(frame.text)
+                if frame.error_code is not None:
+                    self._publish("chat.error", {"code": frame.error_code})
+
+    async def serve(self) -> None:
+        worker_task = asyncio.create_task(self._worker.run())
+        watcher = asyncio.create_task(self._close_when_replaced())
+        stop_faults = self._state.faults.listen(self._on_fault)
+        try:
+            await self._dispatch(self._session.connected(timestamp=self.now()))
+            await self._receive_loop()
+        except (WebSocketDisconnect, RuntimeError):
+            self.close_code = (
+                ABNORMAL_CLOSE if self.close_code == CloseCode.NORMAL else self.close_code
+            )
+        finally:
+            stop_faults()
+            watcher.cancel()
+            worker_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker_task
+            self._worker.close()
+
+    async def _receive_loop(self) -> None:
+        idle_s = 3 * self._state.settings.heartbeat_interval_s
+        while True:
+            try:
+                message = await asyncio.wait_for(self._ws.receive(), timeout=idle_s)
+            except TimeoutError:
+                await self._close(CloseCode.IDLE_TIMEOUT, "idle_timeout")
+                return
+            if message["type"] == "websocket.disconnect":
+                if self.close_code == CloseCode.NORMAL:  # not already set by a close we made
+                    self.close_code = int(message.get("code") or CloseCode.NORMAL)
+                return
+            ts = self.now()
+            if message.get("text") is not None:
+                actions = self._session.receive_text(message["text"], timestamp=ts)
+            else:
+                actions = self._session.receive_bytes(message.get("bytes") or b"", timestamp=ts)
+            await self._dispatch(actions)
+
+    async def _dispatch(self, actions: list[Action]) -> None:
+        for action in actions:
+            if isinstance(action, Send):
+                await self.send([action])
+            else:
+                self._worker.submit(action)
+
+    async def _close(self, code: int, reason: str) -> None:
+        self.close_code = code
+        with contextlib.suppress(Exception):
+            await self._ws.close(code=code, reason=reason)
+
+    async def _close_when_replaced(self) -> None:
+        await self._replaced.wait()
+        await self._close(CloseCode.SESSION_REPLACED, "session_replaced")
+
+    # -- fault injection (server.faults) ----------------------------------------------------
+    def _on_fault(self, kind: str) -> None:
+        asyncio.get_running_loop().create_task(self._apply_fault(kind))
+
+    async def _apply_fault(self, kind: str) -> None:
+        self._publish("fault.injected", {"kind": kind})
+        async with self._send_lock:
+            with contextlib.suppress(Exception):
+                if kind == "invalid_json":
+                    await self._ws.send_text('{"type": "text_response", "text": ')
+                elif kind == "unknown_type":
+                    await self._ws.send_text(
+                        json.dumps({"type": "surprise", "timestamp": self.now()})
+                    )
+                elif kind == "oversize_frame":
+                    padding = "x" * OVERSIZE_FRAME_BYTES
+                    frame = {"type": "text_response", "text": padding, "timestamp": self.now()}
+                    await self._ws.send_text(json.dumps(frame))
+                elif kind == "binary_frame":
+                    await self._ws.send_bytes(b"\x00\xffteddy")
+                elif kind == "drop_connection":
+                    self._drop()
+
+    def _drop(self) -> None:
+        """Abort the TCP connection without a close frame (the device sees 1006)."""
+        self.close_code = ABNORMAL_CLOSE
+        transport = _find_transport(getattr(self._ws, "_send", None), depth=4)
+        if transport is not None:
+            transport.abort()
+
+
+def _find_transport(send: object, *, depth: int) -> asyncio.Transport | None:
+    """The TCP transport behind an ASGI ``send``: uvicorn's protocol object owns the bound
+    ``send`` method, wrapped by Starlette in closures; follow them a few levels deep."""
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if isinstance(transport, asyncio.Transport):
+        return transport
+    if depth == 0:
+        return None
+    for cell in getattr(send, "__closure__", None) or ():
+        contents = cell.cell_contents
+        if callable(contents):
+            found = _find_transport(contents, depth=depth - 1)
+            if found is not None:
+                return found
+    return None
