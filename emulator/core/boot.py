@@ -1,0 +1,147 @@
+"""The bootloader's slot choice, the boot facts handed to the app, and behaviour markers.
+
+Owns SPEC §5.5 on the bootloader side: two app slots with an otadata state each
+(`new` -> `pending_verify` -> `valid`, or `invalid`/`aborted`), the fall-back to the
+previous slot when a pending image booted once without confirming itself, and the
+rollback report the app prints after such a boot. Pure functions over plain data: the
+host reads the flash, calls `select_boot`, writes the result back.
+
+Behaviour markers: an image whose payload holds `TEDDY-BEHAVIOUR:{json}` makes the
+emulated firmware misbehave the way a scenario asks (see emulator/README.md).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Final
+
+SLOTS: Final = ("ota_0", "ota_1")
+BEHAVIOUR_MARKER: Final = b"TEDDY-BEHAVIOUR:"
+# Reset reasons that are themselves the cause of a rollback (SPEC §5.5 examples).
+_CRASH_REASONS: Final = frozenset({"panic", "task_wdt", "int_wdt", "wdt", "brownout"})
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """How the emulated firmware in a slot misbehaves (default: it works)."""
+
+    network_broken: bool = False  # {"selftest": "fail"}: no request ever succeeds
+    panic_after_ms: int | None = None  # {"panic_after_ms": N}: crash N ms after boot
+
+    @classmethod
+    def from_image(cls, image: bytes) -> Behaviour:
+        """Parse the first `TEDDY-BEHAVIOUR:{...}` marker; malformed markers are ignored."""
+        start = image.find(BEHAVIOUR_MARKER)
+        if start < 0:
+            return cls()
+        text = image[start + len(BEHAVIOUR_MARKER) :].decode("utf-8", errors="replace")
+        try:
+            obj, _end = json.JSONDecoder().raw_decode(text)
+        except ValueError:
+            return cls()
+        if not isinstance(obj, dict):
+            return cls()
+        panic = obj.get("panic_after_ms")
+        return cls(
+            network_broken=obj.get("selftest") == "fail",
+            panic_after_ms=panic
+            if isinstance(panic, int) and not isinstance(panic, bool)
+            else None,
+        )
+
+
+@dataclass(frozen=True)
+class SlotInfo:
+    """What the bootloader knows about one slot."""
+
+    name: str
+    state: str = "empty"  # empty | new | pending_verify | valid | invalid | aborted
+    seq: int = 0  # higher = written later; the bootloader prefers it
+    version: str | None = None  # None: no readable app image in the slot
+    secure_version: int = 0
+    invalid_reason: str = ""
+
+
+@dataclass(frozen=True)
+class Rollback:
+    """Printed by the app as `ota.rollback{from,to,reason}` (SPEC §5.5)."""
+
+    from_version: str
+    to_version: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class BootDecision:
+    slot: str
+    pending_verify: bool
+    state_updates: dict[str, tuple[str, str]] = field(default_factory=dict)  # slot -> state
+    rollback: Rollback | None = None
+
+
+def select_boot(slots: dict[str, SlotInfo], *, reset_reason: str) -> BootDecision:
+    """Choose the slot to run (SPEC §5.5), like the ESP-IDF bootloader with rollback.
+
+    The newest bootable slot wins. A `new` image boots as `pending_verify`; one that is
+    still `pending_verify` at the next boot never confirmed itself, so it becomes
+    `aborted` and the other slot runs; an `invalid` one (the app gave up) likewise.
+    """
+    bootable = sorted(
+        (s for s in slots.values() if s.version is not None), key=lambda s: s.seq, reverse=True
+    )
+    if not bootable:
+        raise ValueError("no bootable app image in any slot")
+    first = bootable[0]
+    others = [s for s in bootable[1:] if s.state not in ("invalid", "aborted", "new")]
+    if first.state in ("pending_verify", "invalid", "aborted") and others:
+        target = others[0]
+        updates: dict[str, tuple[str, str]] = {}
+        if first.state == "pending_verify":
+            reason = reset_reason if reset_reason in _CRASH_REASONS else "not_confirmed"
+            updates[first.name] = ("aborted", reason)
+        else:
+            reason = first.invalid_reason or "not_confirmed"
+        if first.state in ("pending_verify", "invalid"):
+            assert first.version is not None and target.version is not None
+            rollback = Rollback(first.version, target.version, reason)
+        else:
+            rollback = None  # reported at the boot that aborted it
+        return BootDecision(target.name, False, updates, rollback)
+    if first.state == "new":
+        return BootDecision(first.name, True, {first.name: ("pending_verify", "")})
+    return BootDecision(first.name, first.state == "pending_verify")
+
+
+def other_slot(slot: str) -> str:
+    return SLOTS[1] if slot == SLOTS[0] else SLOTS[0]
+
+
+@dataclass(frozen=True)
+class BootInfo:
+    """Facts the running app learns at boot (from the bootloader, efuses and its image)."""
+
+    fw_version: str
+    slot: str
+    reset_reason: str
+    boot_count: int
+    image_secure_version: int = 0
+    efuse_secure_version: int = 0  # the anti-rollback counter (SPEC §5.4 row 7)
+    pending_verify: bool = False
+    rollback: Rollback | None = None
+    behaviour: Behaviour = Behaviour()
+    slot_size: int = 0x180000
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """Compiled-in defaults of the firmware (overridden by NVS settings, SPEC §9.2)."""
+
+    server_url: str
+    device_id: str
+    chip: str = "esp32"
+    oob_secret: str | None = None  # None: the seed derivation of SPEC §2.1
+    child_id: str = "child-001"
+    child_name: str = "Mia"
+    child_age: int = 7
+    volume: int = 70

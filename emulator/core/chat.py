@@ -1,0 +1,259 @@
+"""Utterances up, replies down: the device's half of SPEC §6.5 and §7.
+
+Owns the uplink (a capture becomes `audio_start`, 4096-byte `audio_chunk`s as the source
+delivers them, the remainder with `is_final:true`, then `audio_end`; at most 30 s) and the
+downlink (`text_response` -> `text.rx`; `audio_response` frames reassembled in `seq` order
+and played; a gap prints `error{audio_seq_gap}` and stops that reply; a `seq` 0 with a new
+id cuts the previous reply short). It also derives the chat sub-state of SPEC §8.3
+(`listening` > `speaking` > `thinking` > `idle`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from emulator.core.context import NS_AUTH, Ctx, State
+from emulator.core.effects import CaptureKind, Play, PlayEnd, SaveWav, StartCapture, StopCapture
+from emulator.core.link import Link
+from protocol.audio import AudioResponseAssembler
+from protocol.constants import MAX_UTTERANCE_BYTES, UPLINK_CHUNK_BYTES
+from protocol.errors import MessageError
+from protocol.messages import (
+    AudioChunk,
+    AudioEnd,
+    AudioResponse,
+    AudioStart,
+    ErrorMessage,
+    ServerMessage,
+    TextMessage,
+    TextResponse,
+)
+
+# Server error codes that answer an utterance or a text instead of a reply (SPEC §6.3).
+_REPLY_ERRORS = frozenset(
+    {
+        "no_audio_data",
+        "audio_too_short",
+        "audio_too_long",
+        "invalid_audio_data",
+        "empty_text",
+        "processing_error",
+    }
+)
+
+
+@dataclass
+class _Capture:
+    capture_id: int
+    command: str  # the console command that started it (`talk` / `button`)
+    audio_session_id: str = ""
+    started: bool = False
+    buffer: bytearray = field(default_factory=bytearray)
+    pcm: bytearray = field(default_factory=bytearray)
+    chunks: int = 0
+
+
+class Chat:
+    """Capture and playback bookkeeping for one boot."""
+
+    def __init__(self, ctx: Ctx, *, link: Link, settle: Callable[[], None]) -> None:
+        self.ctx = ctx
+        self.link = link
+        self._settle = settle
+        self.capture: _Capture | None = None
+        self.pending = 0  # utterances/texts sent and not yet answered
+        self._reply: AudioResponseAssembler | None = None
+        self._dead_reply: str | None = None
+        self.playing: set[str] = set()
+        self._utterances = 0
+
+    def substate(self) -> State:
+        if self.capture is not None and self.capture.started:
+            return "listening"
+        if self._reply is not None or self.playing:
+            return "speaking"
+        return "thinking" if self.pending > 0 else "idle"
+
+    @property
+    def idle(self) -> bool:
+        return self.capture is None and self.substate() == "idle"
+
+    # --- uplink -------------------------------------------------------------------------
+
+    def start_capture(self, *, command: str, kind: CaptureKind, value: str = "") -> None:
+        """Open a source; `cmd.ok`/`cmd.error` follow when the host reports back."""
+        capture_id = self.ctx.new_id()
+        self.capture = _Capture(capture_id, command)
+        self.ctx.do(StartCapture(capture_id, kind, value))
+
+    def stop_capture(self) -> None:
+        if self.capture is not None:
+            self.ctx.do(StopCapture(self.capture.capture_id))
+
+    def _current(self, capture_id: int) -> _Capture | None:
+        capture = self.capture
+        return capture if capture is not None and capture.capture_id == capture_id else None
+
+    def on_capture_started(self, capture_id: int) -> None:
+        capture = self._current(capture_id)
+        if capture is None:
+            self.ctx.do(StopCapture(capture_id))
+            return
+        if not self.link.is_open:
+            self.capture = None
+            self.ctx.do(StopCapture(capture_id))
+            self.ctx.emit(
+                "cmd.error",
+                {"cmd": capture.command, "reason": "bad_argument", "message": "not connected"},
+            )
+            return
+        self.ctx.emit("cmd.ok", {"cmd": capture.command})
+        self._utterances += 1
+        capture.audio_session_id = f"u-{self.ctx.boot.boot_count}-{self._utterances:04d}"
+        capture.started = True
+        self.link.send(AudioStart(capture.audio_session_id))
+        self.ctx.emit("audio.tx.start", {"audio_session_id": capture.audio_session_id})
+        self._settle()
+
+    def on_capture_failed(self, capture_id: int, reason: str, message: str) -> None:
+        capture = self._current(capture_id)
+        if capture is None:
+            return
+        self.capture = None
+        self.ctx.emit("cmd.error", {"cmd": capture.command, "reason": reason, "message": message})
+        self._settle()
+
+    def on_capture_chunk(self, capture_id: int, pcm: bytes) -> None:
+        capture = self._current(capture_id)
+        if capture is None or not capture.started:
+            return
+        room = MAX_UTTERANCE_BYTES - len(capture.pcm)
+        # SPEC §6.5 rule 4: a device stops sending at 30 s.
+        pcm = pcm[: max(0, room)]
+        capture.pcm += pcm
+        capture.buffer += pcm
+        size = self.ctx.nvs_int(NS_AUTH, "chunk_bytes") or UPLINK_CHUNK_BYTES
+        while len(capture.buffer) >= size and len(capture.pcm) < MAX_UTTERANCE_BYTES:
+            self._send_chunk(capture, bytes(capture.buffer[:size]), final=False)
+            del capture.buffer[:size]
+        if len(capture.pcm) >= MAX_UTTERANCE_BYTES:
+            self.ctx.do(StopCapture(capture_id))
+            self.on_capture_ended(capture_id)
+
+    def _send_chunk(self, capture: _Capture, pcm: bytes, *, final: bool) -> None:
+        chunk = AudioChunk(pcm, str(capture.chunks), capture.audio_session_id, final)
+        self.link.send(chunk)
+        capture.chunks += 1
+
+    def on_capture_ended(self, capture_id: int) -> None:
+        capture = self._current(capture_id)
+        if capture is None or not capture.started:
+            return
+        self.capture = None
+        # SPEC §7.2: the partial chunk (or an empty one) with is_final, then audio_end.
+        self._send_chunk(capture, bytes(capture.buffer), final=True)
+        self.link.send(AudioEnd(capture.audio_session_id))
+        self.ctx.emit(
+            "audio.tx.end",
+            {
+                "audio_session_id": capture.audio_session_id,
+                "bytes": len(capture.pcm),
+                "chunks": capture.chunks,
+            },
+        )
+        self.ctx.do(SaveWav(f"tx-{capture.audio_session_id}.wav", bytes(capture.pcm)))
+        self.pending += 1
+        self._settle()
+
+    def send_text(self, text: str) -> bool:
+        if not self.link.send(TextMessage(text)):
+            return False
+        self.pending += 1
+        self._settle()
+        return True
+
+    # --- downlink -----------------------------------------------------------------------
+
+    def on_message(self, message: ServerMessage) -> None:
+        if isinstance(message, TextResponse):
+            transcript = message.transcript or ""
+            self.ctx.emit("text.rx", {"text": message.text, "transcript": transcript})
+        elif isinstance(message, AudioResponse):
+            self._on_audio(message)
+        elif isinstance(message, ErrorMessage):
+            self.ctx.emit("error", {"code": message.error_code, "message": message.error_message})
+            if message.error_code in _REPLY_ERRORS and self.pending > 0:
+                self.pending -= 1
+        self._settle()
+
+    def _on_audio(self, frame: AudioResponse) -> None:
+        session = frame.audio_session_id
+        if frame.seq == 0:
+            if self._reply is not None:
+                self._end_reply(cut=True)  # SPEC §7.3: a new seq 0 cuts the old reply
+            self._reply = AudioResponseAssembler()
+            self._dead_reply = None
+            self.ctx.emit("audio.rx.start", {"audio_session_id": session})
+        elif self._reply is None or session != self._reply.audio_session_id:
+            if session != self._dead_reply:
+                self._seq_gap(session, f"frame seq {frame.seq} of {session} without seq 0")
+            return
+        assert self._reply is not None
+        try:
+            done = self._reply.feed(frame)
+        except MessageError as exc:
+            self._seq_gap(session, exc.message)
+            self.ctx.do(PlayEnd(session, cut=True))
+            self.playing.add(session)
+            self._reply = None
+            self.pending = max(0, self.pending - 1)
+            return
+        self.ctx.do(Play(session, frame.pcm))
+        if done:
+            self._end_reply(cut=False)
+
+    def _seq_gap(self, session: str, message: str) -> None:
+        self._dead_reply = session
+        self.ctx.emit("error", {"code": "audio_seq_gap", "message": message})
+
+    def _end_reply(self, *, cut: bool) -> None:
+        reply = self._reply
+        assert reply is not None and reply.audio_session_id is not None
+        session = reply.audio_session_id
+        pcm = reply.pcm
+        self.ctx.emit(
+            "audio.rx.end",
+            {
+                "audio_session_id": session,
+                "bytes": len(pcm),
+                "frames": reply.frame_count,
+                "text": reply.text or "",
+            },
+        )
+        self.ctx.do(PlayEnd(session, cut=cut))
+        self.playing.add(session)
+        self._reply = None
+        self.pending = max(0, self.pending - 1)
+
+    def on_playback_done(self, audio_session_id: str) -> None:
+        self.playing.discard(audio_session_id)
+        self._settle()
+
+    def on_link_lost(self) -> None:
+        """The WebSocket ended: abandon the utterance and any reply in flight."""
+        if self.capture is not None:
+            self.ctx.do(StopCapture(self.capture.capture_id))
+            if self.capture.started:
+                self.ctx.log(f"utterance {self.capture.audio_session_id} aborted: link lost")
+            else:  # the command is still waiting for its one reply (SPEC §9.3)
+                self.ctx.emit(
+                    "cmd.error",
+                    {"cmd": self.capture.command, "reason": "bad_argument", "message": "link lost"},
+                )
+            self.capture = None
+        if self._reply is not None and self._reply.audio_session_id is not None:
+            self.ctx.do(PlayEnd(self._reply.audio_session_id, cut=True))
+            self.playing.add(self._reply.audio_session_id)
+            self._reply = None
+        self.pending = 0

@@ -1,0 +1,181 @@
+"""The serial console of the emulated firmware: SPEC §9 commands and their replies.
+
+Owns the device's reaction to each command line. Parsing is `protocol.console`; every
+non-empty line gets exactly one `cmd.ok` or `cmd.error{cmd,reason}` (SPEC §9.3), printed
+when the command is accepted or refused. `talk` and `button press` reply once their audio
+source opened (a missing clip is `bad_value`); everything else replies at once. Refusals
+carry an extra `message` member saying why (allowed by SPEC §8.1).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from emulator.core.context import NS_AUTH, NS_CFG, NS_OTA, NS_OTA_DL, NS_SETTINGS
+from emulator.core.effects import Reboot, WifiConnect
+from protocol.console import COMMANDS, Command, parse_command
+from protocol.errors import CommandError
+
+if TYPE_CHECKING:
+    from emulator.core.device import Device
+
+_INT_KEYS = frozenset({"child_age", "volume"})
+# SPEC §9.2 factory-reset: settings and tokens go; `mfg` (device_id, OOB) and `sys` stay.
+_RESET_NAMESPACES = (NS_SETTINGS, NS_AUTH, NS_CFG, NS_OTA, NS_OTA_DL)
+
+
+class Refused(Exception):  # noqa: N818 - a console refusal, reported as cmd.error
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+class Commands:
+    """Runs parsed console commands against the device."""
+
+    def __init__(self, device: Device) -> None:
+        self.dev = device
+        self.ctx = device.ctx
+
+    def handle(self, line: str) -> None:
+        text = line.strip()
+        if not text:
+            return  # SPEC §9.1: an empty line gets no reply
+        try:
+            command = parse_command(text)
+        except CommandError as exc:
+            self._error(text.split()[0], exc.reason, exc.message)
+            return
+        try:
+            getattr(self, "_" + command.name.replace("-", "_"))(command)
+        except Refused as exc:
+            self._error(command.name, exc.reason, exc.message)
+
+    def _ok(self, cmd: str, **fields: object) -> None:
+        self.ctx.emit("cmd.ok", {"cmd": cmd, **fields})
+
+    def _error(self, cmd: str, reason: str, message: str) -> None:
+        self.ctx.emit("cmd.error", {"cmd": cmd, "reason": reason, "message": message})
+
+    def _need_chat(self) -> None:
+        if not self.dev.link.is_open:
+            raise Refused("bad_argument", "not connected (no ws.open yet)")
+        if self.dev.chat.capture is not None:
+            raise Refused("bad_argument", "busy: an utterance is in progress")
+        if self.dev.ota.updating:
+            raise Refused("bad_argument", "busy: a firmware update is in progress")
+
+    # --- chat -------------------------------------------------------------------------
+
+    def _talk(self, command: Command) -> None:
+        self._need_chat()
+        if command.phrase is not None:
+            self.dev.chat.start_capture(command="talk", kind="phrase", value=command.phrase)
+        else:
+            self.dev.chat.start_capture(command="talk", kind="clip", value=command.args[0])
+
+    def _text(self, command: Command) -> None:
+        if not self.dev.link.is_open:
+            raise Refused("bad_argument", "not connected (no ws.open yet)")
+        self._ok("text")
+        self.dev.chat.send_text(command.args[0])
+
+    def _button(self, command: Command) -> None:
+        if command.args[0] == "press":
+            self._need_chat()
+            self.dev.chat.start_capture(command="button", kind="live")
+            return
+        capture = self.dev.chat.capture
+        if capture is None or capture.command != "button":
+            raise Refused("bad_argument", "button release without press")
+        self._ok("button")
+        self.dev.chat.stop_capture()
+
+    # --- system -----------------------------------------------------------------------
+
+    def _ota(self, command: Command) -> None:
+        del command
+        if self.dev.ota.busy:
+            raise Refused("bad_argument", "an update check or download is already running")
+        if not self.dev.config.ota_enabled:
+            raise Refused("bad_argument", "ota disabled by config (features.ota false)")
+        self._ok("ota")
+        self.dev.ota.check()
+
+    def _reboot(self, command: Command) -> None:
+        del command
+        self._ok("reboot")  # SPEC §9.2: printed before the reset
+        self.dev.going_down("reboot")
+        self.ctx.do(Reboot("sw"))
+
+    def _factory_reset(self, command: Command) -> None:
+        del command
+        self._ok("factory-reset")
+        for namespace in _RESET_NAMESPACES:
+            self.ctx.nvs_erase(namespace)
+        self.dev.going_down("reboot")
+        self.ctx.do(Reboot("sw"))
+
+    def _claim(self, command: Command) -> None:
+        del command
+        self._ok("claim")
+        self.dev.link.close(1000, "normal")
+        self.dev.auth.drop_tokens()
+        if self.ctx.wifi_up:
+            self.dev.auth.claim()
+
+    def _wifi(self, command: Command) -> None:
+        self._ok("wifi")
+        if command.args[0] == "down":
+            if self.ctx.wifi_up:
+                self.dev.wifi_lost(by_user=True)
+        elif not self.ctx.wifi_up:
+            self.ctx.set_state("wifi")
+            self.ctx.do(WifiConnect())
+
+    def _help(self, command: Command) -> None:
+        del command
+        self._ok("help", commands=list(COMMANDS))
+
+    def _status(self, command: Command) -> None:
+        del command
+        ctx = self.ctx
+        self._ok(
+            "status",
+            state=ctx.state,
+            fw_version=ctx.boot.fw_version,
+            slot=ctx.boot.slot,
+            device_id=ctx.device_id,
+            child_id=ctx.child_id,
+            child_name=ctx.child_name,
+            child_age=ctx.child_age,
+            wifi=ctx.wifi_up,
+            ws=self.dev.link.is_open,
+        )
+
+    # --- settings (SPEC §9.2) -----------------------------------------------------------
+
+    def _value(self, key: str) -> object:
+        values: dict[str, object] = {
+            "child_age": self.ctx.child_age,
+            "child_id": self.ctx.child_id,
+            "child_name": self.ctx.child_name,
+            "server": self.ctx.server_url,
+            "volume": self.ctx.volume,
+        }
+        return values[key]
+
+    def _get(self, command: Command) -> None:
+        key = command.args[0]
+        self._ok("get", key=key, value=self._value(key))
+
+    def _set(self, command: Command) -> None:
+        key, raw = command.args
+        value: int | str = int(raw) if key in _INT_KEYS else raw
+        self.ctx.nvs_set(NS_SETTINGS, key, value)
+        self._ok("set", key=key, value=value)
+        if key == "child_id":
+            self.dev.auth.drop_tokens()  # they name the old child (SPEC §9.2)
+        if key in ("child_age", "child_id", "child_name"):
+            self.dev.link.release_hold()

@@ -1,0 +1,165 @@
+"""The board's microphone and speaker drivers: capture tasks and the playback queue.
+
+Owns carrying out `StartCapture`/`StopCapture` (open a source from `emulator.audio`,
+report `CaptureStarted` or `CaptureFailed{reason}`, then the chunks at the source's pace)
+and `Play`/`PlayEnd` (play reply frames on the speaker clock, write `rx-<id>.wav`, report
+`PlaybackDone`). Sinks: a WAV file per reply, an optional in-memory sink, and the real
+speaker through sounddevice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from pathlib import Path
+
+from emulator.audio import (
+    AudioSource,
+    Pacer,
+    Pacing,
+    PcmSource,
+    SoundDeviceSink,
+    SoundDeviceSource,
+    resolve_clip,
+    silence,
+    synthesize,
+    write_wav,
+)
+from emulator.core.effects import Play, PlayEnd, StartCapture
+from emulator.core.inputs import (
+    CaptureChunk,
+    CaptureEnded,
+    CaptureFailed,
+    CaptureStarted,
+    Input,
+    PlaybackDone,
+)
+from emulator.errors import AudioSourceError
+
+Post = Callable[[Input], None]
+
+
+def microphone_source(spec: str, *, audio_dir: Path, pacing: Pacing) -> AudioSource:
+    """The `button press` source: `phrase:<text>`, `clip:<name>`, `silence` or `sounddevice`."""
+    if spec == "sounddevice":
+        return SoundDeviceSource()
+    if spec == "silence":
+        return PcmSource(lambda: silence(0), pacing=pacing, live=True)
+    kind, _, value = spec.partition(":")
+    if kind == "phrase" and value.strip():
+        return PcmSource(lambda: synthesize(value), pacing=pacing, live=True)
+    if kind == "clip" and value:
+        return PcmSource(resolve_clip(value, audio_dir), pacing=pacing, live=True)
+    raise AudioSourceError("bad_argument", f"bad microphone setting {spec!r}")
+
+
+class CaptureRunner:
+    """One capture at a time (the device has one microphone)."""
+
+    def __init__(self, *, post: Post, pacing: Pacing, audio_dir: Path, microphone: str) -> None:
+        self._post = post
+        self._pacing: Pacing = pacing
+        self._audio_dir = audio_dir
+        self._microphone = microphone
+        self._sources: dict[int, AudioSource] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def start(self, effect: StartCapture) -> None:
+        task = asyncio.create_task(self._run(effect))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def stop(self, capture_id: int) -> None:
+        source = self._sources.get(capture_id)
+        if source is not None:
+            source.stop()
+
+    def _source(self, effect: StartCapture) -> AudioSource:
+        if effect.kind == "live":
+            return microphone_source(
+                self._microphone, audio_dir=self._audio_dir, pacing=self._pacing
+            )
+        if effect.kind == "phrase":
+            text = effect.value
+            return PcmSource(lambda: synthesize(text), pacing=self._pacing)
+        return PcmSource(resolve_clip(effect.value, self._audio_dir), pacing=self._pacing)
+
+    async def _run(self, effect: StartCapture) -> None:
+        capture_id = effect.capture_id
+        try:
+            source = self._source(effect)
+            await source.open()
+        except AudioSourceError as exc:
+            self._post(CaptureFailed(capture_id, exc.reason, exc.message))
+            return
+        self._sources[capture_id] = source
+        try:
+            self._post(CaptureStarted(capture_id))
+            async for chunk in source.chunks():
+                self._post(CaptureChunk(capture_id, chunk))
+            self._post(CaptureEnded(capture_id))
+        finally:
+            self._sources.pop(capture_id, None)
+
+    def abort_all(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+
+
+class MemorySink:
+    """Keeps every finished reply's PCM by audio_session_id (for in-process callers)."""
+
+    def __init__(self) -> None:
+        self.replies: dict[str, bytes] = {}
+
+
+class Speaker:
+    """Plays replies in order on its own clock; finished replies become WAV files."""
+
+    def __init__(
+        self,
+        *,
+        post: Post,
+        pacing: Pacing,
+        audio_dir: Path,
+        memory: MemorySink | None = None,
+        device: str = "wav",
+    ) -> None:
+        self._post = post
+        self._pacing: Pacing = pacing
+        self._audio_dir = audio_dir
+        self._memory = memory
+        self._queue: asyncio.Queue[Play | PlayEnd] = asyncio.Queue()
+        self._buffers: dict[str, bytearray] = {}
+        self._pacers: dict[str, Pacer] = {}
+        self._out = SoundDeviceSink() if device == "sounddevice" else None
+        self._task = asyncio.create_task(self._run())
+
+    def enqueue(self, effect: Play | PlayEnd) -> None:
+        self._queue.put_nowait(effect)
+
+    async def _run(self) -> None:
+        while True:
+            item = await self._queue.get()
+            session = item.audio_session_id
+            if isinstance(item, Play):
+                self._buffers.setdefault(session, bytearray()).extend(item.pcm)
+                pacer = self._pacers.setdefault(session, Pacer(self._pacing))
+                if self._out is not None:
+                    await self._out.play(item.pcm)
+                else:
+                    await pacer.advance(len(item.pcm))
+                continue
+            pcm = bytes(self._buffers.pop(session, b""))
+            self._pacers.pop(session, None)
+            write_wav(self._audio_dir / f"rx-{session}.wav", pcm)
+            if self._memory is not None:
+                self._memory.replies[session] = pcm
+            self._post(PlaybackDone(session))
+
+    def abort(self) -> None:
+        self._task.cancel()
+        if self._out is not None:
+            with contextlib.suppress(Exception):
+                self._out.close()
