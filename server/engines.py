@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from server.speech.espeak_tts import EspeakTextToSpeech
 from server.speech.pipeline import SpeechPipeline
 from server.speech.responder import RuleBasedResponder
+from server.speech.tts_cache import CachingTextToSpeech
 from server.speech.vosk_stt import select_speech_to_text
 
 
@@ -20,5 +21,5 @@ def default_pipeline(env: Mapping[str, str] | None = None) -> SpeechPipeline:
     return SpeechPipeline(
         stt=select_speech_to_text(environ),
         responder=RuleBasedResponder(),
-        tts=EspeakTextToSpeech(),
+        tts=CachingTextToSpeech(EspeakTextToSpeech()),
     )
