@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.teddy-installed
 .PHONY: help setup apt venv test lint unit pytest bench demo serve clean
 
 help:
-	@echo "make demo   - set up, start a reference server and run a device session against it"
+	@echo "make demo   - set up, run the scenario suite on the emulator against an embedded server"
 	@echo "make test   - set up, lint (ruff, mypy --strict) and run every test"
 	@echo "make bench  - print the server benchmarks (claim, first reply frame, idle memory)"
 	@echo "make serve  - run teddy-server on 127.0.0.1:8000 with data in ./teddy-data"
@@ -44,9 +44,14 @@ test: lint pytest
 
 bench: setup
 	$(BIN)/python -m server.bench
+	$(BIN)/python -m emulator.bench
+	@start=$$(date +%s.%N); $(BIN)/teddy-hil run scenarios --target emulator >/dev/null; rc=$$?; \
+	  end=$$(date +%s.%N); echo "scenario suite on the emulator: $$(echo "$$end - $$start" | bc) s wall (exit $$rc)"
+	@start=$$(date +%s.%N); $(BIN)/pytest scenarios -n 2 -q >/dev/null; rc=$$?; \
+	  end=$$(date +%s.%N); echo "scenario suite under pytest -n 2: $$(echo "$$end - $$start" | bc) s wall (exit $$rc)"
 
 demo: setup
-	$(BIN)/python -m server.smoke --spawn
+	$(BIN)/teddy-hil run scenarios --target emulator --junit artifacts/junit.xml
 
 serve: setup
 	$(BIN)/teddy-server serve --data teddy-data

@@ -1,0 +1,153 @@
+"""`teddy-hil`: run scenarios, validate scenario files, list targets, print the schema.
+
+argparse only parses; each subcommand calls one library function and maps its result
+to an exit code:
+- `run`: 0 when no scenario failed (skips are fine), 1 when one failed or could not
+  be loaded, 2 for usage errors (unknown target, no scenario found, bad -k).
+- `validate`: 0 when every file is valid, 1 otherwise (all problems are printed).
+- Ctrl-C: 130, after the running scenario has stopped its target and server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from hil.errors import HilError, display_path
+from hil.junit import write_junit
+from hil.report import progress_line, summary
+from hil.result import ScenarioResult
+from hil.runner.session import RunRequest, plan, run_session
+from hil.scenario.loader import discover, validate_paths
+from hil.scenario.schema import SCENARIO_SCHEMA
+from hil.targets.registry import all_targets, get_target
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+DEFAULT_PATHS = (Path("scenarios"),)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="teddy-hil", description="Run teddy-hil YAML scenarios against a target."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run scenarios and print a summary")
+    run.add_argument("paths", nargs="*", type=Path, help="scenario files or folders")
+    run.add_argument("--target", default="emulator", help="target name (see `targets`)")
+    run.add_argument("--junit", type=Path, help="write a JUnit XML report to this file")
+    run.add_argument("-k", dest="keyword", help="select by name/path/tag: 'claim and not slow'")
+    run.add_argument(
+        "--artifacts",
+        type=Path,
+        default=Path("artifacts"),
+        help="folder for per-run artifact folders (default: artifacts)",
+    )
+    run.add_argument("-x", "--exitfirst", action="store_true", help="stop after a failure")
+    validate = sub.add_parser("validate", help="check scenario files, report every problem")
+    validate.add_argument("paths", nargs="*", type=Path, help="files or folders")
+    sub.add_parser("targets", help="list targets and their capabilities")
+    sub.add_parser("schema", help="print the JSON Schema of scenario format v1")
+    return parser
+
+
+def _missing_paths(paths: Sequence[Path], out: TextIO) -> bool:
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        print(f"teddy-hil: no such file or folder: {', '.join(missing)}", file=out)
+    return bool(missing)
+
+
+def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
+    paths = tuple(args.paths) or DEFAULT_PATHS
+    if _missing_paths(paths, out):
+        return EXIT_USAGE
+    get_target(args.target)  # an unknown name is a usage error before anything loads
+    request = RunRequest(
+        paths=paths,
+        target=args.target,
+        artifacts=args.artifacts,
+        keyword=args.keyword,
+        fail_fast=args.exitfirst,
+    )
+    total = len(plan(paths, keyword=args.keyword)[0])
+    if total == 0:
+        print("teddy-hil: no scenarios selected", file=out)
+        return EXIT_USAGE
+    done: list[ScenarioResult] = []
+
+    def show(result: ScenarioResult) -> None:
+        done.append(result)
+        print(progress_line(result, index=len(done), total=total), file=out, flush=True)
+
+    began = time.monotonic()
+    try:
+        session = run_session(request, on_result=show)
+    except KeyboardInterrupt:  # targets and servers were stopped on the way out
+        elapsed = time.monotonic() - began
+        print("\ninterrupted; results so far:\n" + summary(done, duration_s=elapsed), file=out)
+        return EXIT_INTERRUPTED
+    print(
+        "\n"
+        + summary(session.results, duration_s=session.duration_s, deselected=session.deselected),
+        file=out,
+    )
+    if session.run_dir is not None:
+        print(f"artifacts: {display_path(session.run_dir)}", file=out)
+    if args.junit is not None:
+        write_junit(args.junit, session.results, duration_s=session.duration_s)
+        print(f"junit: {display_path(args.junit)}", file=out)
+    return EXIT_FAILED if session.failed else EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
+    paths = tuple(args.paths) or DEFAULT_PATHS
+    if _missing_paths(paths, out):
+        return EXIT_USAGE
+    files = discover(paths, groups=True)
+    if not files:
+        print("teddy-hil: no scenario files found", file=out)
+        return EXIT_USAGE
+    problems = validate_paths(files)
+    for problem in problems:
+        print(problem.message, file=out)
+    bad = len({p.file for p in problems})
+    print(f"{len(files)} file(s) checked, {len(problems)} problem(s) in {bad} file(s)", file=out)
+    return EXIT_FAILED if problems else EXIT_OK
+
+
+def cmd_targets(out: TextIO) -> int:
+    for name, cls in all_targets().items():
+        caps = ", ".join(sorted(cls.declared_capabilities)) or "-"
+        state = cls.unavailable_reason()
+        note = f" [unavailable: {state}]" if state else ""
+        print(f"{name}: {cls.description}{note}\n  capabilities: {caps}", file=out)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
+    stream = out or sys.stdout
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return cmd_run(args, stream)
+        if args.command == "validate":
+            return cmd_validate(args, stream)
+        if args.command == "targets":
+            return cmd_targets(stream)
+        print(json.dumps(SCENARIO_SCHEMA, indent=2), file=stream)
+        return EXIT_OK
+    except HilError as exc:
+        print(f"teddy-hil: {exc}", file=stream)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("teddy-hil: interrupted", file=stream)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Running scenarios: server set-up, step handlers, the per-scenario runner."""

@@ -1,0 +1,235 @@
+"""Running one scenario end to end, and many in a row.
+
+Per scenario: check capabilities (skip with a reason before anything starts), start an
+embedded server with its own data dir, provision `given:`, start the target, run the
+steps, and always stop the target and the server, also after a failure or Ctrl-C.
+The artifact folder gets console.log, events.jsonl, server-events.jsonl, the audio
+WAVs, the device's flash, the server's data dir and result.json.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import traceback
+from pathlib import Path
+from typing import Final
+
+from hil import expect as ex
+from hil.errors import HilError, StepFailedError
+from hil.result import ScenarioResult, Status, StepResult
+from hil.runner.server_setup import ServerHandle, server_capabilities, start_server, stop_server
+from hil.runner.steps import StepContext, run_step
+from hil.scenario import model as m
+from hil.scenario.values import format_seconds
+from hil.streams import DeviceConsole, ServerEventLog
+from hil.targets.base import Target, TargetSetup
+from server.speech.pipeline import SpeechPipeline
+
+STEP_GRACE_S: Final = 30.0  # beyond a step's own timeout: a hung target, not a slow one
+STOP_TIMEOUT_S: Final = 15.0
+MAX_EVENT_PROBLEMS: Final = 5
+
+
+def missing_capability(needs: dict[str, str], offered: frozenset[str]) -> str | None:
+    """The skip reason when something needed is not offered, else None."""
+    for cap, who in needs.items():
+        if cap not in offered:
+            have = ", ".join(sorted(offered)) or "nothing"
+            return f"needs capability {cap!r} ({who}); available: {have}"
+    return None
+
+
+def _budget(ctx: StepContext, step: m.Step) -> float:
+    action = step.action
+    extra = action.within if isinstance(action, m.ExpectAbsent) else 0.0
+    if isinstance(action, m.Wait) and action.seconds is not None:
+        extra = action.seconds
+    return max(ctx.timeout(step), extra) + STEP_GRACE_S
+
+
+async def _run_one_step(ctx: StepContext, step: m.Step, result: StepResult) -> None:
+    began = time.monotonic()
+    result.status = "failed"
+    try:
+        await asyncio.wait_for(run_step(ctx, step), _budget(ctx, step))
+    except StepFailedError:
+        raise
+    except TimeoutError:
+        text = ex.report(
+            headline=f"{step.label()}: did not finish within {format_seconds(_budget(ctx, step))}",
+            expected="the step to finish (the target or the server hung)",
+            stream=ctx.console,
+            start=ctx.console.cursor,
+            console=ctx.console,
+        )
+        raise StepFailedError(text, reason=f"step hung ({step.label()})") from None
+    except HilError as exc:
+        raise StepFailedError(f"{step.label()}: {exc}", reason=f"{exc} ({step.label()})") from exc
+    except Exception as exc:
+        what = f"{type(exc).__name__}: {exc}"
+        text = f"{step.label()}: {what}\n{traceback.format_exc()}"
+        raise StepFailedError(text, reason=f"{what} ({step.label()})") from exc
+    finally:
+        result.duration_s = round(time.monotonic() - began, 3)
+    result.status = "passed"
+
+
+class ScenarioRun:
+    """The state of one scenario run; `execute` fills in `result`."""
+
+    def __init__(
+        self,
+        scenario: m.Scenario,
+        *,
+        target_cls: type[Target],
+        artifact_dir: Path,
+        pipeline: SpeechPipeline,
+    ) -> None:
+        self.scenario = scenario
+        self.target_cls = target_cls
+        self.dir = artifact_dir
+        self.pipeline = pipeline
+        self.result = ScenarioResult(
+            name=scenario.name,
+            path=scenario.path,
+            status=Status.SKIPPED,
+            artifact_dir=artifact_dir,
+            tags=scenario.tags,
+            target=target_cls.name,
+            steps=[StepResult(s.index, s.kind, str(s.loc), "not_run") for s in scenario.steps],
+        )
+
+    def skip(self, reason: str) -> None:
+        self.result.status, self.result.reason = Status.SKIPPED, reason
+
+    def fail(self, reason: str, detail: str = "") -> None:
+        if self.result.status is not Status.FAILED:  # keep the first failure
+            self.result.status, self.result.reason = Status.FAILED, reason
+            self.result.detail = detail or reason
+
+    async def execute(self) -> ScenarioResult:
+        began = time.monotonic()
+        try:
+            await self._checked_run()
+        finally:
+            self.result.duration_s = time.monotonic() - began
+            self.result.write()
+        return self.result
+
+    async def _checked_run(self) -> None:
+        unavailable = self.target_cls.unavailable_reason()
+        if unavailable:
+            self.skip(f"target {self.target_cls.name} unavailable: {unavailable}")
+            return
+        offered = self.target_cls.declared_capabilities | server_capabilities()
+        missing = missing_capability(self.scenario.needs(), offered)
+        if missing:
+            self.skip(missing)
+            return
+        self.dir.mkdir(parents=True, exist_ok=True)
+        console = DeviceConsole(
+            log_path=self.dir / "console.log", events_path=self.dir / "events.jsonl"
+        )
+        server_log = ServerEventLog(label="server", log_path=self.dir / "server-events.jsonl")
+        console.bind(asyncio.get_running_loop())
+        server_log.bind(asyncio.get_running_loop())
+        try:
+            await self._with_server(console, server_log)
+        except StepFailedError as exc:
+            self.fail(exc.reason, str(exc))
+        except Exception as exc:
+            (self.dir / "error.txt").write_text(traceback.format_exc(), encoding="utf-8")
+            self.fail(f"set-up failed: {type(exc).__name__}: {exc}", traceback.format_exc())
+        finally:
+            console.close()
+            server_log.close()
+
+    async def _with_server(self, console: DeviceConsole, server_log: ServerEventLog) -> None:
+        server = await start_server(
+            self.scenario, data_dir=self.dir / "server-data", pipeline=self.pipeline, log=server_log
+        )
+        target: Target | None = None
+        try:
+            setup = TargetSetup(
+                server_url=server.base_url,
+                work_dir=self.dir / "device",
+                audio_dir=self.dir / "audio",
+                device=self.scenario.device,
+            )
+            target = self.target_cls(setup)
+            target.lines.subscribe(console.add_line)
+            await self._with_target(target, server, console, server_log)
+        finally:
+            await self._cleanup(target, server)
+
+    async def _with_target(
+        self,
+        target: Target,
+        server: ServerHandle,
+        console: DeviceConsole,
+        server_log: ServerEventLog,
+    ) -> None:
+        offered = target.capabilities | server_capabilities()
+        missing = missing_capability(self.scenario.needs(), offered)
+        if missing:
+            self.skip(missing)
+            return
+        ctx = StepContext(self.scenario, target, console, server_log, server)
+        ctx.variables.update(self._initial_variables(target, server))
+        self.result.variables = ctx.variables
+        await target.start()
+        for step, step_result in zip(self.scenario.steps, self.result.steps, strict=True):
+            await _run_one_step(ctx, step, step_result)
+        self.result.status = Status.PASSED
+        self._check_event_lines(console)
+
+    def _initial_variables(self, target: Target, server: ServerHandle) -> dict[str, object]:
+        variables: dict[str, object] = dict(self.scenario.variables)
+        variables.update({f"device.{k}": v for k, v in target.device_vars().items()})
+        variables.update(
+            {
+                "server.url": server.base_url,
+                "server.ws_url": server.server.ws_url,
+                "scenario": self.scenario.name,
+                "artifacts": str(self.dir),
+            }
+        )
+        return variables
+
+    def _check_event_lines(self, console: DeviceConsole) -> None:
+        """SPEC §8.1: a malformed or unknown event line is a defect of the target."""
+        bad = console.problems()
+        if not bad or not self.scenario.strict_events:
+            return
+        lines = [f"  console.log line {r.index + 1}: {r.problem}: {r.text!r}" for r in bad]
+        detail = "\n".join(
+            [
+                f"the target printed {len(bad)} invalid event line(s) (SPEC §8.1; "
+                "set strict_events: false to only log them):",
+                *lines[:MAX_EVENT_PROBLEMS],
+            ]
+        )
+        self.fail(f"{len(bad)} invalid event line(s), first: {bad[0].problem}", detail)
+
+    async def _cleanup(self, target: Target | None, server: ServerHandle) -> None:
+        if target is not None:
+            try:
+                await asyncio.wait_for(target.stop(), STOP_TIMEOUT_S)
+            except Exception as exc:
+                self.fail(f"target.stop() failed: {type(exc).__name__}: {exc}")
+        try:
+            await stop_server(server)
+        except Exception as exc:
+            self.fail(f"server stop failed: {type(exc).__name__}: {exc}")
+
+
+async def run_scenario(
+    scenario: m.Scenario,
+    *,
+    target_cls: type[Target],
+    artifact_dir: Path,
+    pipeline: SpeechPipeline,
+) -> ScenarioResult:
+    run = ScenarioRun(scenario, target_cls=target_cls, artifact_dir=artifact_dir, pipeline=pipeline)
+    return await run.execute()

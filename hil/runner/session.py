@@ -1,0 +1,161 @@
+"""A run of many scenarios: find files, load them, select with `-k`, run, report back.
+
+The library entry point behind `teddy-hil run` (the CLI only parses arguments) and
+the pytest plugin (`run_file`). Every scenario runs in a fresh event loop, so tasks a
+misbehaving target leaves behind die with its scenario. A file that fails to load is
+reported as a failed scenario with every problem, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from hil.errors import ScenarioLoadError
+from hil.result import ScenarioResult, Status
+from hil.runner.run import run_scenario
+from hil.runner.server_setup import shared_pipeline
+from hil.scenario.loader import discover, load_scenario
+from hil.scenario.model import Scenario
+from hil.select import keyword_matches
+from hil.targets.registry import get_target
+from server.speech.pipeline import SpeechPipeline
+
+ResultCallback = Callable[[ScenarioResult], None]
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    paths: tuple[Path, ...]
+    target: str = "emulator"
+    artifacts: Path = Path("artifacts")
+    keyword: str | None = None
+    fail_fast: bool = False
+
+
+@dataclass
+class SessionResult:
+    results: list[ScenarioResult] = field(default_factory=list)
+    run_dir: Path | None = None
+    duration_s: float = 0.0
+    deselected: int = 0
+
+    @property
+    def failed(self) -> bool:
+        return any(r.failed for r in self.results)
+
+
+@dataclass(frozen=True)
+class Planned:
+    path: Path
+    scenario: Scenario | None
+    error: ScenarioLoadError | None = None
+
+    def names(self) -> list[str]:
+        names = [str(self.path)]
+        if self.scenario is not None:
+            names += [self.scenario.name, *self.scenario.tags]
+        return names
+
+
+def plan(paths: Sequence[Path], *, keyword: str | None) -> tuple[list[Planned], int]:
+    """Load every scenario file under `paths`; keep those `keyword` selects."""
+    planned: list[Planned] = []
+    deselected = 0
+    for path in discover(paths):
+        try:
+            item = Planned(path, load_scenario(path))
+        except ScenarioLoadError as exc:
+            item = Planned(path, None, exc)
+        if keyword and not keyword_matches(keyword, item.names()):
+            deselected += 1
+            continue
+        planned.append(item)
+    return planned, deselected
+
+
+def artifact_name(path: Path) -> str:
+    """`claim/happy` for `scenarios/claim/happy.yaml` (the part below `scenarios/`)."""
+    parts = path.with_suffix("").parts
+    if "scenarios" in parts:
+        below = parts[len(parts) - parts[::-1].index("scenarios") :]
+        if below:
+            return "/".join(below)
+    return path.stem
+
+
+def load_failure(path: Path, error: ScenarioLoadError, *, target: str) -> ScenarioResult:
+    first = error.problems[0].message if error.problems else str(error)
+    count = len(error.problems)
+    reason = f"invalid scenario: {first}" + (f" (+{count - 1} more)" if count > 1 else "")
+    detail = "invalid scenario:\n" + "\n".join(f"  {p.message}" for p in error.problems)
+    return ScenarioResult(
+        name=path.stem, path=path, status=Status.FAILED, reason=reason, detail=detail, target=target
+    )
+
+
+def run_file(
+    path: Path, *, target: str, artifact_dir: Path, pipeline: SpeechPipeline | None = None
+) -> ScenarioResult:
+    """Load and run one scenario file (the pytest plugin's entry point)."""
+    try:
+        scenario = load_scenario(path)
+    except ScenarioLoadError as exc:
+        return load_failure(path, exc, target=target)
+    return asyncio.run(
+        run_scenario(
+            scenario,
+            target_cls=get_target(target),
+            artifact_dir=artifact_dir,
+            pipeline=pipeline or shared_pipeline(),
+        )
+    )
+
+
+def new_run_dir(root: Path) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return root / f"{stamp}-{os.getpid()}"
+
+
+def run_session(
+    request: RunRequest,
+    *,
+    pipeline: SpeechPipeline | None = None,
+    on_result: ResultCallback | None = None,
+) -> SessionResult:
+    """Run every selected scenario; `on_result` sees each result as it finishes."""
+    target_cls = get_target(request.target)  # unknown names fail before anything runs
+    began = time.monotonic()
+    planned, deselected = plan(request.paths, keyword=request.keyword)
+    session = SessionResult(run_dir=new_run_dir(request.artifacts), deselected=deselected)
+    assert session.run_dir is not None
+    used: set[str] = set()
+    for item in planned:
+        if item.scenario is None:
+            assert item.error is not None
+            result = load_failure(item.path, item.error, target=request.target)
+        else:
+            name = artifact_name(item.path)
+            while name in used:
+                name += "_"
+            used.add(name)
+            result = asyncio.run(
+                run_scenario(
+                    item.scenario,
+                    target_cls=target_cls,
+                    artifact_dir=session.run_dir / name,
+                    pipeline=pipeline or shared_pipeline(),
+                )
+            )
+        session.results.append(result)
+        if on_result is not None:
+            on_result(result)
+        if request.fail_fast and result.failed:
+            break
+    session.duration_s = time.monotonic() - began
+    return session

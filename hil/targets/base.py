@@ -1,0 +1,159 @@
+"""The `Target` interface every device under test implements, and its line plumbing.
+
+A target is anything that prints SPEC §8 event lines on a console and accepts SPEC §9
+commands: the Python emulator, the firmware built for the host, a board on a serial
+port, a Wokwi simulation. Like labgrid's drivers, a target declares what it can do as
+capability names; the runner checks them before it powers anything on, so a scenario
+needing `power_cut` on a target without it is skipped with a reason, never passed.
+
+Console output reaches the harness through `Target.lines` (a `LineBuffer`): targets
+that read bytes use `LineSplitter`, which never raises on garbage (non-UTF-8 bytes are
+replaced, overlong lines cut), because a misbehaving device must fail a scenario, not
+crash the runner.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar, Final
+
+# Capability names (DESIGN §3). Targets declare a subset; the server side adds its own.
+AUDIO_IN: Final = "audio_in"  # can speak an utterance (talk, push-to-talk)
+AUDIO_OUT: Final = "audio_out"  # plays/records the reply audio
+OTA: Final = "ota"  # downloads and applies firmware (SPEC §5.4, §5.5)
+POWER_CUT: Final = "power_cut"  # can lose power instantly
+NETWORK_FAULTS: Final = "network_faults"  # its link can be broken on purpose
+BUTTON: Final = "button"  # has a push-to-talk button
+RESET: Final = "reset"  # can be reset from outside (power cycle / EN pin)
+SERVER_EVENTS: Final = "server_events"  # the reference server publishes events
+SERVER_FAULTS: Final = "server_faults"  # the reference server injects faults
+TARGET_CAPABILITIES: Final = (AUDIO_IN, AUDIO_OUT, OTA, POWER_CUT, NETWORK_FAULTS, BUTTON, RESET)
+SERVER_CAPABILITIES: Final = (SERVER_EVENTS, SERVER_FAULTS)
+ALL_CAPABILITIES: Final = TARGET_CAPABILITIES + SERVER_CAPABILITIES
+
+MAX_LINE_CHARS: Final = 8192  # far above any SPEC §8 line; longer output is cut
+
+
+@dataclass(frozen=True)
+class TargetSetup:
+    """What the runner gives a target: where the server is and where to keep files."""
+
+    server_url: str
+    work_dir: Path  # target-owned scratch space inside the scenario's artifact folder
+    audio_dir: Path  # received/sent audio as WAV (rx-<id>.wav, tx-<id>.wav)
+    device: Mapping[str, object] = field(default_factory=dict)  # the scenario's `device:`
+
+
+LineListener = Callable[[str], None]
+
+
+class LineBuffer:
+    """Fan-out of console lines to listeners (the expect engine, a live printer)."""
+
+    def __init__(self) -> None:
+        self._listeners: list[LineListener] = []
+
+    def subscribe(self, listener: LineListener) -> None:
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: LineListener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def emit(self, line: str) -> None:
+        """Deliver one line (already split, without its newline) to every listener."""
+        for listener in list(self._listeners):
+            listener(clean_line(line))
+
+
+def clean_line(line: str) -> str:
+    """One console line as the harness stores it: no trailing CR, bounded length."""
+    line = line.rstrip("\r\n").removesuffix("\r")
+    if len(line) > MAX_LINE_CHARS:
+        cut = len(line) - MAX_LINE_CHARS
+        line = f"{line[:MAX_LINE_CHARS]} [line cut: {cut} more characters]"
+    return line
+
+
+class LineSplitter:
+    """Bytes from a serial port or pipe -> lines, split on LF only (SPEC §8.1).
+
+    Feed it into `LineBuffer.emit`, which strips the CR and cuts overlong lines.
+    """
+
+    def __init__(self, emit: LineListener, *, max_chars: int = MAX_LINE_CHARS) -> None:
+        self._emit = emit
+        self._max = max_chars
+        self._pending = bytearray()
+
+    def feed(self, data: bytes) -> None:
+        self._pending += data
+        while True:
+            end = self._pending.find(b"\n")
+            if end < 0:
+                break
+            raw = bytes(self._pending[:end])
+            del self._pending[: end + 1]
+            self._emit(raw.decode("utf-8", errors="replace"))
+        if len(self._pending) > self._max * 4:  # a device that never sends LF
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            raw = bytes(self._pending)
+            self._pending.clear()
+            self._emit(raw.decode("utf-8", errors="replace"))
+
+
+class Target(abc.ABC):
+    """A device under test. Subclasses register with `@register("<name>")`.
+
+    The runner calls `start` once, then `write_line`/`power_cut`/`reset` as steps ask,
+    and always `stop` at the end, also after a failure. Every console line the device
+    prints must be passed to `self.lines.emit` (without its newline).
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    # What the target can do, declared up front so scenarios are checked before start.
+    declared_capabilities: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, setup: TargetSetup) -> None:
+        self.setup = setup
+        self.lines = LineBuffer()
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        """None when the target can run here, else why not (shown as the skip reason)."""
+        return None
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        return self.declared_capabilities
+
+    def device_vars(self) -> dict[str, object]:
+        """Settings scenarios may use as `${device.<name>}` (defaults filled in)."""
+        return dict(self.setup.device)
+
+    @abc.abstractmethod
+    async def start(self) -> None:
+        """Power on: the device boots and starts printing."""
+
+    @abc.abstractmethod
+    async def write_line(self, line: str) -> None:
+        """Send one console command (SPEC §9) without its newline."""
+
+    @abc.abstractmethod
+    async def power_cut(self) -> None:
+        """Lose power at once; nothing more is written (needs `power_cut`)."""
+
+    @abc.abstractmethod
+    async def reset(self, reason: str = "power_on") -> None:
+        """Power cycle or reset pin, then boot again (needs `reset`)."""
+
+    @abc.abstractmethod
+    async def stop(self) -> None:
+        """Shut down and release every resource; must be safe to call twice."""

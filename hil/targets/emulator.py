@@ -1,0 +1,124 @@
+"""The `emulator` target: the Python device (`emulator.host.EmulatorHost`) in-process.
+
+The emulator runs on the runner's own event loop and hands every console line to
+`on_line`, so there is no serial port to flake. The scenario's `device:` mapping
+becomes `emulator.host.DeviceSettings` (its `timing:` sub-mapping a `DeviceTiming`);
+paths (`flash_dir`, `audio_dir`) and `server_url` are always the harness's, so a
+scenario cannot write outside its artifact folder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from collections.abc import Mapping
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from hil.errors import HilError, TargetUnavailableError
+from hil.targets.base import (
+    AUDIO_IN,
+    AUDIO_OUT,
+    BUTTON,
+    NETWORK_FAULTS,
+    OTA,
+    POWER_CUT,
+    RESET,
+    Target,
+    TargetSetup,
+)
+from hil.targets.registry import register
+
+if TYPE_CHECKING:  # imported lazily at run time: hil must load even when emulator/ cannot
+    from emulator.host import DeviceSettings, EmulatorHost
+
+HOST_MODULE = "emulator.host"
+_HARNESS_OWNED = ("server_url", "flash_dir", "audio_dir")
+
+
+def _host_module() -> ModuleType:
+    try:
+        return importlib.import_module(HOST_MODULE)
+    except ImportError as exc:
+        raise TargetUnavailableError(
+            f"the emulator target needs {HOST_MODULE} ({exc}); is emulator/ built?"
+        ) from exc
+
+
+def _build_dataclass(cls: Any, values: Mapping[str, object], *, where: str) -> Any:
+    names = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(values) - set(names))
+    if unknown:
+        valid = ", ".join(n for n in names if n not in _HARNESS_OWNED)
+        raise HilError(f"{where}: unknown setting(s) {', '.join(unknown)}; valid: {valid}")
+    return cls(**values)
+
+
+def device_settings(setup: TargetSetup) -> DeviceSettings:
+    """`emulator.host.DeviceSettings` for `setup`; HilError names unknown settings."""
+    host = _host_module()
+    settings_cls = host.DeviceSettings
+    values = {k: v for k, v in setup.device.items() if k not in _HARNESS_OWNED}
+    timing = values.get("timing")
+    if isinstance(timing, Mapping):
+        timing_cls = type(settings_cls.__dataclass_fields__["timing"].default_factory())
+        values["timing"] = _build_dataclass(timing_cls, timing, where="device.timing")
+    values.update(
+        server_url=setup.server_url,
+        flash_dir=setup.work_dir / "flash",
+        audio_dir=setup.audio_dir,
+    )
+    settings: DeviceSettings = _build_dataclass(settings_cls, values, where="device")
+    return settings
+
+
+@register("emulator")
+class EmulatorTarget(Target):
+    description = "the Python device (emulator.host.EmulatorHost) inside the runner's process"
+    declared_capabilities = frozenset(
+        {AUDIO_IN, AUDIO_OUT, OTA, POWER_CUT, NETWORK_FAULTS, BUTTON, RESET}
+    )
+
+    def __init__(self, setup: TargetSetup) -> None:
+        super().__init__(setup)
+        self._settings = device_settings(setup)
+        Path(self._settings.flash_dir).mkdir(parents=True, exist_ok=True)
+        Path(self._settings.audio_dir).mkdir(parents=True, exist_ok=True)
+        self._host: EmulatorHost = _host_module().EmulatorHost(
+            self._settings, on_line=self.lines.emit
+        )
+        self._stopped = False
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        try:
+            _host_module()
+        except TargetUnavailableError as exc:
+            return str(exc)
+        return None
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        return frozenset(self._host.capabilities)  # the host knows best
+
+    def device_vars(self) -> dict[str, object]:
+        values = dataclasses.asdict(self._settings)
+        return {k: v for k, v in values.items() if isinstance(v, str | int | float | bool)}
+
+    async def start(self) -> None:
+        await self._host.start()
+
+    async def write_line(self, line: str) -> None:
+        await self._host.write_line(line)
+
+    async def power_cut(self) -> None:
+        await self._host.power_cut()
+
+    async def reset(self, reason: str = "power_on") -> None:
+        await self._host.reset(reason)
+
+    async def stop(self) -> None:
+        if not self._stopped:
+            self._stopped = True
+            await self._host.stop()

@@ -1,0 +1,48 @@
+"""Fixtures for the harness tests: scenario files in a tmp `scenarios/` tree, the fake target."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from server.speech.pipeline import SpeechPipeline
+from tests.hil.scripted_target import Calls, Script, ScriptedTarget
+from tests.server.helpers import scripted_pipeline
+
+WriteFile = Callable[[str, str], Path]
+
+
+@pytest.fixture
+def scenario_dir(tmp_path: Path) -> Path:
+    root = tmp_path / "scenarios"
+    (root / "common").mkdir(parents=True)
+    return root
+
+
+@pytest.fixture
+def write(scenario_dir: Path) -> WriteFile:
+    """write("claim/x.yaml", yaml_text) -> the path (text is dedented)."""
+
+    def write_file(relative: str, text: str) -> Path:
+        path = scenario_dir / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        return path
+
+    return write_file
+
+
+@pytest.fixture
+def scripted() -> Iterator[Calls]:
+    """A fresh default script for ScriptedTarget; the calls it records."""
+    calls = ScriptedTarget.configure(Script())
+    yield calls
+    ScriptedTarget.configure(Script())
+
+
+@pytest.fixture(scope="session")
+def pipeline() -> SpeechPipeline:
+    return scripted_pipeline()
