@@ -10,7 +10,7 @@ from hil.errors import HilError
 from hil.result import Status
 from hil.runner.run import run_scenario
 from hil.runner.server_setup import shared_pipeline
-from hil.scenario.loader import discover, load_scenario
+from hil.scenario.loader import load_scenario
 from hil.targets.base import TargetSetup
 from hil.targets.emulator import EmulatorTarget
 from tests.hil.conftest import WriteFile
@@ -24,7 +24,12 @@ pytestmark = [
 ]
 
 REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = discover([REPO / "scenarios"])
+# The whole suite runs as pytest items of its own (hil.pytest_plugin); here three examples
+# check what the runner leaves behind.
+EXAMPLES = [
+    REPO / "scenarios" / name
+    for name in ("claim/happy.yaml", "streaming/one_turn.yaml", "ota/newer_applied.yaml")
+]
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
