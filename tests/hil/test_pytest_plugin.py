@@ -22,6 +22,11 @@ HEAD = "version: 1\ndescription: d\n"
 
 @pytest.fixture
 def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    from hil.runner import server_setup
+
+    # The in-process pytester run's conftest swaps in a scripted pipeline; put the real one
+    # back afterwards so later scenario items in this worker recognise real speech.
+    monkeypatch.setattr(server_setup, "_pipeline", server_setup._pipeline)
     monkeypatch.setenv("PYTHONPATH", str(REPO))
     monkeypatch.syspath_prepend(str(REPO))
     pytester.makeconftest(CONFTEST)
