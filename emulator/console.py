@@ -9,6 +9,7 @@ connection is told `busy` and closed). Output nobody reads is dropped, as on a U
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import os
@@ -19,7 +20,7 @@ from typing import Final
 MAX_LINE_BYTES: Final = 4096  # SPEC §9.1 asks for at least 256
 
 
-class Console:
+class Console(abc.ABC):
     """Base: an input line queue (None = the input ended) and a `write_line` sink."""
 
     def __init__(self) -> None:
@@ -31,8 +32,9 @@ class Console:
         self.client_ready.set()
         return "console: stdio"
 
+    @abc.abstractmethod
     def write_line(self, line: str) -> None:
-        raise NotImplementedError
+        """Send one output line to the connected client (stdio, pty or TCP)."""
 
     def _feed(self, buffer: bytearray, data: bytes) -> None:
         buffer += data
