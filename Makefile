@@ -4,16 +4,25 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-APT_PACKAGES := espeak-ng libportaudio2 python3-venv
+APT_PACKAGES := espeak-ng libportaudio2 python3-venv build-essential cmake pkg-config clang \
+                libmbedtls-dev libcjson-dev libwebsockets-dev libcmocka-dev libcurl4-openssl-dev
 STAMP  := $(VENV)/.teddy-installed
+FW_BUILD := build/host
+FW_ASAN  := build/host-asan
+# The host firmware the scenario tiers run: the sanitizer build, so any ASan/UBSan report
+# fails the scenario that caused it (hil/targets/firmware_host.py).
+FW_HOST_BIN := $(FW_ASAN)/app/teddy-fw-host
 
-.PHONY: help setup apt venv test lint unit pytest bench demo serve clean
+.PHONY: help setup apt venv test lint unit pytest bench demo serve clean firmware \
+        firmware-asan ctest fw-scenarios fuzz
 
 help:
 	@echo "make demo   - set up, run the scenario suite on the emulator against an embedded server"
 	@echo "make test   - set up, lint (ruff, mypy --strict) and run every test"
 	@echo "make bench  - print the server benchmarks (claim, first reply frame, idle memory)"
 	@echo "make serve  - run teddy-server on 127.0.0.1:8000 with data in ./teddy-data"
+	@echo "make firmware - build teddy-fw-host (the firmware's portable core on Linux) into $(FW_BUILD)"
+	@echo "make fuzz   - run the libFuzzer harnesses (message and manifest parsers) for 60 s each"
 
 setup: apt $(STAMP)
 
@@ -37,10 +46,31 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-pytest: setup
-	$(BIN)/pytest -n 2
+firmware: apt
+	cmake -S firmware/host -B $(FW_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(FW_BUILD) -j2
 
-test: lint pytest
+firmware-asan: apt
+	cmake -S firmware/host -B $(FW_ASAN) -DTEDDY_SANITIZE=ON
+	cmake --build $(FW_ASAN) -j2
+
+# cmocka tests (every vector file), plain and under AddressSanitizer + UBSan.
+ctest: firmware firmware-asan
+	ctest --test-dir $(FW_BUILD) --output-on-failure
+	ctest --test-dir $(FW_ASAN) --output-on-failure
+
+# Every Python tier (unit, emu, host_fw) and the scenario suite on the emulator.
+pytest: setup firmware-asan
+	TEDDY_FW_HOST=$(FW_HOST_BIN) $(BIN)/pytest -n 2
+
+# The same scenario suite on the C firmware built for the host.
+fw-scenarios: setup firmware-asan
+	TEDDY_FW_HOST=$(FW_HOST_BIN) $(BIN)/pytest scenarios --target firmware-host -n 2
+
+test: lint ctest pytest fw-scenarios
+
+fuzz: apt
+	firmware/host/fuzz/run.sh 60 server_msg manifest
 
 bench: setup
 	$(BIN)/python -m server.bench

@@ -1,0 +1,86 @@
+/*
+ * teddy_console.h - serial console command grammar (SPEC §9), ported from
+ * protocol/console.py.
+ *
+ * One command per line; the first word names the command. `talk` takes a clip
+ * name or one quoted phrase (shlex POSIX quoting), `text` takes the rest of the
+ * line verbatim, `set` takes a key and a value that may be quoted. Refusals carry
+ * the SPEC §9 reason that the target prints in `cmd.error{reason}` (SPEC §8).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "teddy_err.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TEDDY_CONSOLE_LINE_MAX 1024 /* longer lines are refused (bad_argument) */
+#define TEDDY_CONSOLE_ARG_MAX TEDDY_CONSOLE_LINE_MAX
+
+typedef enum {
+    TEDDY_CMD_TALK = 0,
+    TEDDY_CMD_TEXT,
+    TEDDY_CMD_BUTTON,
+    TEDDY_CMD_OTA,
+    TEDDY_CMD_REBOOT,
+    TEDDY_CMD_SET,
+    TEDDY_CMD_GET,
+    TEDDY_CMD_STATUS,
+    TEDDY_CMD_WIFI,
+    TEDDY_CMD_CLAIM,
+    TEDDY_CMD_FACTORY_RESET,
+    TEDDY_CMD_HELP,
+    TEDDY_CMD_COUNT,
+} teddy_cmd_id_t;
+
+typedef enum {
+    TEDDY_CMD_ERR_NONE = 0,
+    TEDDY_CMD_ERR_EMPTY,
+    TEDDY_CMD_ERR_UNKNOWN_COMMAND,
+    TEDDY_CMD_ERR_MISSING_ARGUMENT,
+    TEDDY_CMD_ERR_EXTRA_ARGUMENT,
+    TEDDY_CMD_ERR_BAD_ARGUMENT,
+    TEDDY_CMD_ERR_UNKNOWN_KEY,
+    TEDDY_CMD_ERR_BAD_VALUE,
+    TEDDY_CMD_ERR_BAD_QUOTING,
+} teddy_cmd_err_t;
+
+/**
+ * A parsed command. `args` are the words after the name: for `text` the whole
+ * message, for `set` key and value, for `get` the key, for button/ota/wifi the
+ * choice, for `talk <clip>` the clip. `talk "<phrase>"` sets has_phrase and
+ * `phrase` with argc 0, so a one-word phrase stays distinct from a clip name.
+ * About 3 KiB: keep it static or on the heap on small stacks.
+ */
+typedef struct {
+    teddy_cmd_id_t id;
+    const char *name;   /* static string, e.g. "factory-reset" */
+    size_t argc;        /* 0..2 */
+    char args[2][TEDDY_CONSOLE_ARG_MAX + 1];
+    bool has_phrase;
+    char phrase[TEDDY_CONSOLE_ARG_MAX + 1];
+} teddy_cmd_t;
+
+/**
+ * Parse one console line (trailing "\r\n" ignored). ESP_OK, or ESP_ERR_INVALID_ARG
+ * with `*reason` set and a human message (listing valid commands or the usage)
+ * in `message` (may be NULL).
+ */
+esp_err_t teddy_console_parse(const char *line, teddy_cmd_t *out, teddy_cmd_err_t *reason,
+                              char *message, size_t message_size);
+/** Canonical line for `cmd` (protocol.console.format_command); ESP_ERR_INVALID_SIZE if small. */
+esp_err_t teddy_console_format(const teddy_cmd_t *cmd, char *out, size_t out_size);
+/** "empty", "unknown_command", ...; "" for NONE. */
+const char *teddy_cmd_err_str(teddy_cmd_err_t reason);
+/** Command word of an id ("talk", ..., "factory-reset"); NULL when out of range. */
+const char *teddy_cmd_name(teddy_cmd_id_t id);
+/** "valid commands: talk, text, ..." (the list the error messages end with). */
+const char *teddy_console_valid_list(void);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,149 @@
+/*
+ * device_config.c - the config document on the device: ETag-cached fetch and its use
+ * (SPEC §4.3; emulator/core/config.py).
+ *
+ * At boot after Wi-Fi, and again when the cached copy is older than max-age, GET the
+ * config with `If-None-Match: <stored ETag>`: 200 stores body and ETag in NVS
+ * (config.ok{cached:false}), 304 keeps the copy (config.ok{cached:true}), anything
+ * else prints config.fail{status,error} and the device carries on with its cached
+ * copy or the compiled-in defaults: config is never a reason to stop booting.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "device_internal.h"
+#include "teddy_json.h"
+
+#define CONFIG_PATH "/api/v1/esp32/config"
+
+void dev_config_fetch(tdev_t *d, bool continue_boot)
+{
+    dev_http_cancel(d, &d->config.req);
+    d->config.continue_boot = continue_boot;
+    const char *etag = dev_nvs_str(d, NS_CFG, "etag");
+    const char *body = dev_nvs_str(d, NS_CFG, "body");
+    teddy_port_header_t h = {"If-None-Match", etag};
+    char url[DEV_URL_MAX], server[256];
+    snprintf(url, sizeof(url), "%s%s", dev_server_url(d, server, sizeof(server)), CONFIG_PATH);
+    bool conditional = etag != NULL && etag[0] != '\0' && body != NULL && body[0] != '\0';
+    d->config.req = dev_http(d, DEV_HTTP_CONFIG, "GET", url, conditional ? &h : NULL,
+                             conditional ? 1 : 0, NULL, false);
+}
+
+void dev_config_cancel(tdev_t *d) { dev_http_cancel(d, &d->config.req); }
+
+static void emit_ok(tdev_t *d, const char *etag, bool cached)
+{
+    cJSON *o = dev_obj();
+    cJSON_AddStringToObject(o, "etag", etag);
+    cJSON_AddBoolToObject(o, "cached", cached);
+    dev_emit(d, "config.ok", o);
+}
+
+static void emit_fail(tdev_t *d, int status, const char *error)
+{
+    cJSON *o = dev_obj();
+    cJSON_AddNumberToObject(o, "status", status);
+    cJSON_AddStringToObject(o, "error", error);
+    dev_emit(d, "config.fail", o);
+}
+
+static void store(tdev_t *d, const teddy_input_t *in)
+{
+    cJSON *body = NULL;
+    if (teddy_json_parse((const char *)in->data, in->len, &body) != ESP_OK ||
+        !cJSON_IsObject(body)) {
+        cJSON_Delete(body);
+        emit_fail(d, 200, "bad_body");
+        return;
+    }
+    char *compact = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    if (compact == NULL) {
+        emit_fail(d, 200, "bad_body");
+        return;
+    }
+    const char *etag = dev_header(in, "etag");
+    etag = etag != NULL ? etag : "";
+    char *etag_copy = dev_strdup(etag);
+    /* Body first: a power cut between the two writes leaves a body without its
+     * ETag, which only costs a full 200 next time (never a stale 304 match). */
+    dev_nvs_set_str(d, NS_CFG, "body", compact);
+    dev_nvs_set_str(d, NS_CFG, "etag", etag_copy != NULL ? etag_copy : "");
+    emit_ok(d, etag_copy != NULL ? etag_copy : "", false);
+    free(etag_copy);
+    cJSON_free(compact);
+}
+
+void dev_config_on_http(tdev_t *d, const teddy_input_t *in)
+{
+    if (in->kind != TEDDY_IN_HTTP_RESPONSE && in->kind != TEDDY_IN_HTTP_FAILED) {
+        return;
+    }
+    dev_http_done(d, in->id);
+    d->config.req = 0;
+    if (in->kind == TEDDY_IN_HTTP_FAILED) {
+        emit_fail(d, 0, in->text != NULL ? in->text : "transport");
+    } else if (in->status == 304) {
+        const char *etag = dev_header(in, "etag");
+        if (etag == NULL || etag[0] == '\0') {
+            etag = dev_nvs_str(d, NS_CFG, "etag");
+        }
+        emit_ok(d, etag != NULL ? etag : "", true);
+    } else if (in->status == 200) {
+        store(d, in);
+    } else {
+        char code[64];
+        emit_fail(d, in->status, dev_error_code(in, code, sizeof(code)));
+    }
+    dev_arm(d, TEDDY_TIMER_CONFIG_REFRESH, d->timing.config_max_age_ms);
+    if (d->config.continue_boot) {
+        d->config.continue_boot = false;
+        dev_after_config(d);
+    }
+}
+
+/* --- the cached document (SPEC §4.1 "device use") ------------------------------------ */
+
+static void cached(const tdev_t *d, teddy_config_t *cfg)
+{
+    teddy_config_defaults(cfg);
+    const char *raw = dev_nvs_str(d, NS_CFG, "body");
+    if (raw != NULL && raw[0] != '\0') {
+        teddy_config_parse(raw, strlen(raw), cfg);
+    }
+}
+
+bool dev_config_ota_enabled(const tdev_t *d)
+{
+    teddy_config_t *cfg = malloc(sizeof(*cfg));
+    if (cfg == NULL) {
+        return true;
+    }
+    cached(d, cfg);
+    bool enabled = cfg->ota_enabled;
+    free(cfg);
+    return enabled;
+}
+
+void dev_config_check_ws_path(tdev_t *d, const char *websocket_url)
+{
+    /* SPEC §4.1: ws_path must equal the claim's URL path, else config_mismatch. */
+    teddy_config_t *cfg = malloc(sizeof(*cfg));
+    if (cfg == NULL) {
+        return;
+    }
+    cached(d, cfg);
+    char actual[DEV_URL_MAX] = "";
+    if (!teddy_config_ws_path_matches(cfg, websocket_url, actual, sizeof(actual))) {
+        char msg[2 * DEV_URL_MAX + 64];
+        snprintf(msg, sizeof(msg), "config ws_path %s != websocket_url path %s", cfg->ws_path,
+                 actual);
+        cJSON *o = dev_obj();
+        cJSON_AddStringToObject(o, "code", "config_mismatch");
+        cJSON_AddStringToObject(o, "message", msg);
+        dev_emit(d, "error", o);
+    }
+    free(cfg);
+}

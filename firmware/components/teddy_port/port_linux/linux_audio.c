@@ -1,0 +1,171 @@
+/*
+ * linux_audio.c - the host board's speaker and recordings, as WAV files.
+ *
+ * Reply PCM is appended to <audio>/rx-<id>.wav as it arrives and the end of a reply is
+ * reported once it would have finished playing (at once with fast pacing); sent
+ * utterances are kept as tx-<id>.wav by teddy_port_audio_save. Every append keeps the
+ * WAV header true, so a power cut leaves a playable file (SPEC §7.1 format).
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "lx_internal.h"
+
+#define MAX_NAMES 64
+
+typedef struct {
+    teddy_port_play_cb_t cb;
+    void *arg;
+    uint64_t at_ms;
+    unsigned gen;
+    char session[96];
+} play_done_t;
+
+static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *s_names[MAX_NAMES]; /* recordings created this boot */
+static int s_volume = 70;
+static struct {
+    char session[96];
+    uint64_t started_ms;
+    size_t bytes;
+} s_play;
+
+const char *lx_audio_dir(char *buf, size_t size)
+{
+    if (lx_opts()->audio_dir != NULL) {
+        return lx_opts()->audio_dir;
+    }
+    lx_path(buf, size, lx_opts()->flash_dir, "audio");
+    mkdir(buf, 0755);
+    return buf;
+}
+
+/* --- speaker and recordings ----------------------------------------------------------- */
+
+/* True the first time `name` is seen in this boot (the recording is then created). */
+static bool first_time(const char *name)
+{
+    pthread_mutex_lock(&s_lock);
+    bool first = true;
+    int free_slot = -1;
+    for (int i = 0; i < MAX_NAMES; i++) {
+        if (s_names[i] != NULL && strcmp(s_names[i], name) == 0) {
+            first = false;
+        } else if (s_names[i] == NULL && free_slot < 0) {
+            free_slot = i;
+        }
+    }
+    if (first) {
+        if (free_slot < 0) { /* forget the oldest */
+            free(s_names[0]);
+            memmove(s_names, s_names + 1, sizeof(s_names[0]) * (MAX_NAMES - 1));
+            free_slot = MAX_NAMES - 1;
+        }
+        s_names[free_slot] = strdup(name);
+    }
+    pthread_mutex_unlock(&s_lock);
+    return first;
+}
+
+esp_err_t teddy_port_audio_save(const char *name, const uint8_t *pcm, size_t len)
+{
+    char dirbuf[4096], path[4300];
+    if (name == NULL || strchr(name, '/') != NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    snprintf(path, sizeof(path), "%s/%s", lx_audio_dir(dirbuf, sizeof(dirbuf)), name);
+    return lx_wav_append(path, first_time(name), pcm, len);
+}
+
+esp_err_t teddy_port_speaker_play(const char *audio_session_id, const uint8_t *pcm, size_t len)
+{
+    char name[128];
+    snprintf(name, sizeof(name), "rx-%s.wav", audio_session_id);
+    if (strcmp(s_play.session, audio_session_id) != 0) {
+        snprintf(s_play.session, sizeof(s_play.session), "%s", audio_session_id);
+        s_play.started_ms = lx_mono_ms();
+        s_play.bytes = 0;
+    }
+    s_play.bytes += len;
+    return teddy_port_audio_save(name, pcm, len);
+}
+
+static void dispatch_done(void *payload)
+{
+    play_done_t *d = payload;
+    if (d->gen == lx_boot_gen()) {
+        d->cb(d->session, d->arg);
+    }
+}
+
+static void *done_main(void *arg)
+{
+    play_done_t *d = arg;
+    uint64_t now = lx_mono_ms();
+    if (d->at_ms > now) {
+        uint64_t ms = d->at_ms - now;
+        struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    lx_post(dispatch_done, d);
+    return NULL;
+}
+
+esp_err_t teddy_port_speaker_end(const char *audio_session_id, bool cut,
+                                 teddy_port_play_cb_t cb, void *arg)
+{
+    (void)cut;
+    char name[128];
+    snprintf(name, sizeof(name), "rx-%s.wav", audio_session_id);
+    teddy_port_audio_save(name, NULL, 0); /* an empty reply still leaves a WAV */
+    play_done_t *d = calloc(1, sizeof(*d));
+    if (d == NULL || cb == NULL) {
+        free(d);
+        return d == NULL ? ESP_ERR_NO_MEM : ESP_ERR_INVALID_ARG;
+    }
+    d->cb = cb;
+    d->arg = arg;
+    d->gen = lx_boot_gen();
+    snprintf(d->session, sizeof(d->session), "%s", audio_session_id);
+    bool same = strcmp(s_play.session, audio_session_id) == 0;
+    d->at_ms = lx_mono_ms();
+    if (lx_opts()->realtime_pacing && same && !cut) {
+        d->at_ms = s_play.started_ms + (uint64_t)s_play.bytes * 1000u / 32000u;
+    }
+    if (same) {
+        s_play.session[0] = '\0';
+    }
+    if (d->at_ms <= lx_mono_ms()) {
+        lx_post(dispatch_done, d);
+        return ESP_OK;
+    }
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, done_main, d) != 0) {
+        lx_post(dispatch_done, d);
+        return ESP_OK;
+    }
+    pthread_detach(thread);
+    return ESP_OK;
+}
+
+void teddy_port_speaker_set_volume(int volume)
+{
+    s_volume = volume < 0 ? 0 : volume > 100 ? 100 : volume;
+    (void)s_volume; /* the WAV sink records what the server sent, unscaled */
+}
+
+void lx_audio_deinit(void)
+{
+    lx_capture_deinit();
+    pthread_mutex_lock(&s_lock);
+    for (int i = 0; i < MAX_NAMES; i++) {
+        free(s_names[i]);
+        s_names[i] = NULL;
+    }
+    pthread_mutex_unlock(&s_lock);
+    s_play.session[0] = '\0';
+}

@@ -1,0 +1,297 @@
+"""The `firmware-host` target: the C firmware (teddy_core + port_linux) as a subprocess.
+
+`teddy-fw-host` is the same device core that runs on the ESP32, built for Linux by
+`cmake -S firmware/host -B build/host && cmake --build build/host -j2`. It prints SPEC §8
+event lines on stdout and reads SPEC §9 commands on stdin, so this target is a pipe: a
+power cut is SIGKILL (nothing more is written, sockets drop without close frames), a
+reset is SIGKILL then a new process on the same flash directory with `--reset-reason`.
+The binary comes from `$TEDDY_FW_HOST` or `build/host/app/teddy-fw-host` in the repo.
+
+Capabilities are those the host port really has: audio in and out as WAV files and
+espeak-ng, OTA into file-backed slots with rollback, power cut, reset, network faults
+(the server drops or corrupts the link; the port copes like the board), and the
+push-to-talk button through the console's `button press|release` with the
+`microphone` source, as on the emulator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Final
+
+from hil.errors import HilError
+from hil.targets.base import (
+    AUDIO_IN,
+    AUDIO_OUT,
+    BUTTON,
+    NETWORK_FAULTS,
+    OTA,
+    POWER_CUT,
+    RESET,
+    LineSplitter,
+    Target,
+    TargetSetup,
+)
+from hil.targets.registry import register
+
+ENV_BINARY: Final = "TEDDY_FW_HOST"
+REPO_ROOT: Final = Path(__file__).resolve().parents[2]
+DEFAULT_BINARY: Final = REPO_ROOT / "build" / "host" / "app" / "teddy-fw-host"
+BUILD_HINT: Final = (
+    "cmake -S firmware/host -B build/host && cmake --build build/host -j2"
+    f" (or set {ENV_BINARY} to the binary)"
+)
+_STOP_TIMEOUT_S: Final = 3.0
+# Lines that start a sanitizer report on stderr (AddressSanitizer, LeakSanitizer, UBSan).
+_SANITIZER_MARKERS: Final = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+# Harness spelling -> SPEC §8.2 reset_reason (emulator.host.reset_reason).
+_RESET_REASONS: Final = frozenset(
+    {"poweron", "ext", "sw", "panic", "int_wdt", "task_wdt", "wdt", "deepsleep", "brownout"}
+)
+
+# `device:` settings -> CLI flags; same names and defaults as emulator.host.DeviceSettings.
+_FLAGS: Final[dict[str, str]] = {
+    "device_id": "--device-id",
+    "child_id": "--child-id",
+    "child_name": "--child-name",
+    "child_age": "--child-age",
+    "oob_secret": "--oob-secret",
+    "firmware_version": "--firmware-version",
+    "chip": "--chip",
+    "secure_version": "--secure-version",
+    "pacing": "--pacing",
+    "seed": "--seed",
+    "microphone": "--microphone",
+}
+_DEFAULTS: Final[dict[str, object]] = {
+    "device_id": "Teddy-ESP32-0001",
+    "child_id": "child-001",
+    "child_name": "Mia",
+    "child_age": 7,
+    "oob_secret": None,
+    "firmware_version": "1.0.0",
+    "chip": "esp32",
+    "secure_version": 0,
+    "pacing": "fast",
+    "seed": 0,
+    "microphone": "phrase:hello teddy",
+    "speaker": "wav",
+}
+_TIMING_FIELDS: Final = frozenset(
+    {
+        "claim_backoff_base_ms",
+        "claim_backoff_max_ms",
+        "claim_jitter",
+        "reconnect_base_ms",
+        "reconnect_max_ms",
+        "reconnect_jitter",
+        "reconnect_reset_ms",
+        "session_replaced_holdoff_ms",
+        "heartbeat_interval_ms",
+        "self_test_limit_ms",
+        "ota_check_interval_ms",
+        "ota_retry_ms",
+        "ota_max_attempts",
+        "config_max_age_ms",
+        "token_refresh_margin_ms",
+        "wifi_join_ms",
+        "http_timeout_ms",
+    }
+)
+_HARNESS_OWNED: Final = ("server_url", "flash_dir", "audio_dir")
+
+
+def binary_path() -> Path:
+    """Where `teddy-fw-host` is expected: $TEDDY_FW_HOST, else the default build dir."""
+    configured = os.environ.get(ENV_BINARY)
+    return Path(configured) if configured else DEFAULT_BINARY
+
+
+def reset_reason(reason: str) -> str:
+    """`power_on` (harness spelling) -> `poweron` (SPEC §8.2)."""
+    value = reason.replace("_", "")
+    if value in _RESET_REASONS:
+        return value
+    return reason if reason in _RESET_REASONS else "unknown"
+
+
+def _timing_flags(timing: object) -> list[str]:
+    if timing is None:
+        return []
+    if not isinstance(timing, Mapping):
+        raise HilError("device.timing must be a mapping of DeviceTiming fields")
+    flags: list[str] = []
+    for name, value in timing.items():
+        if name not in _TIMING_FIELDS:
+            valid = ", ".join(sorted(_TIMING_FIELDS))
+            raise HilError(f"device.timing: unknown setting {name}; valid: {valid}")
+        if value is None:
+            continue  # None = the server's value (heartbeat_interval_ms)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise HilError(f"device.timing.{name} must be a number, got {value!r}")
+        flags += ["--timing-set", f"{name}={value}"]
+    return flags
+
+
+def device_flags(device: Mapping[str, object]) -> tuple[list[str], dict[str, object]]:
+    """CLI flags for the scenario's `device:` mapping, and the settings with defaults."""
+    values = {k: v for k, v in device.items() if k not in _HARNESS_OWNED}
+    known = set(_DEFAULTS) | {"timing"}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise HilError(
+            f"device: unknown setting(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}"
+        )
+    if values.get("speaker", "wav") != "wav":
+        raise HilError("device.speaker: the firmware-host target only writes WAV files")
+    settings = {**_DEFAULTS, **{k: v for k, v in values.items() if k != "timing"}}
+    flags = ["--timing", "fast"]
+    for name, flag in _FLAGS.items():
+        value = settings[name]
+        if value is not None:
+            flags += [flag, str(value)]
+    flags += _timing_flags(values.get("timing"))
+    return flags, settings
+
+
+@register("firmware-host")
+class FirmwareHostTarget(Target):
+    description = "the C firmware (teddy_core + port_linux) as the teddy-fw-host subprocess"
+    declared_capabilities = frozenset(
+        {AUDIO_IN, AUDIO_OUT, OTA, POWER_CUT, NETWORK_FAULTS, BUTTON, RESET}
+    )
+
+    def __init__(self, setup: TargetSetup) -> None:
+        super().__init__(setup)
+        self._flags, self._settings = device_flags(setup.device)
+        self._flash = setup.work_dir / "flash"
+        self._flash.mkdir(parents=True, exist_ok=True)
+        setup.audio_dir.mkdir(parents=True, exist_ok=True)
+        self._stderr_path = setup.work_dir / "teddy-fw-host.stderr.log"
+        self._proc: asyncio.subprocess.Process | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._stopped = False
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        path = binary_path()
+        if not path.is_file():
+            return f"{path} is not built; build it with: {BUILD_HINT}"
+        if not os.access(path, os.X_OK):
+            return f"{path} is not executable"
+        return None
+
+    def device_vars(self) -> dict[str, object]:
+        values = {k: v for k, v in self._settings.items() if v is not None}
+        values.update(server_url=self.setup.server_url, flash_dir=str(self._flash))
+        return values
+
+    # --- process --------------------------------------------------------------------
+
+    async def _spawn(self, reason: str) -> None:
+        args = [
+            str(binary_path()),
+            "--server",
+            self.setup.server_url,
+            "--flash",
+            str(self._flash),
+            "--audio",
+            str(self.setup.audio_dir),
+            "--console",
+            "stdio",
+            "--reset-reason",
+            reason,
+            *self._flags,
+        ]
+        with self._stderr_path.open("ab") as stderr:
+            self._proc = await asyncio.create_subprocess_exec(
+                *args,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=stderr,
+            )
+        self._reader = asyncio.create_task(self._read(self._proc))
+
+    async def _read(self, proc: asyncio.subprocess.Process) -> None:
+        splitter = LineSplitter(self.lines.emit)
+        assert proc.stdout is not None
+        while chunk := await proc.stdout.read(65536):
+            splitter.feed(chunk)
+        splitter.flush()
+
+    async def _kill(self) -> None:
+        """SIGKILL: the board loses power at once, nothing more is written."""
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGKILL)
+            await proc.wait()
+        await self._finish_reader()
+
+    async def _finish_reader(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(reader, timeout=1.0)
+            reader.cancel()
+
+    # --- Target ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._proc is not None:
+            raise HilError("the board is already powered; power_cut() or stop() first")
+        await self._spawn("poweron")
+
+    async def write_line(self, line: str) -> None:
+        proc = self._proc
+        if proc is None or proc.stdin is None or proc.returncode is not None:
+            return  # a board without power ignores its serial input
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            proc.stdin.write((line + "\n").encode())
+            await proc.stdin.drain()
+
+    async def power_cut(self) -> None:
+        await self._kill()
+
+    async def reset(self, reason: str = "power_on") -> None:
+        await self._kill()
+        await self._spawn(reset_reason(reason))
+
+    async def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        if proc.returncode is None and proc.stdin is not None:
+            proc.stdin.close()  # end of stdin: the board closes with 1001 and exits
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                await proc.stdin.wait_closed()
+        try:
+            await asyncio.wait_for(proc.wait(), timeout=_STOP_TIMEOUT_S)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
+        await self._finish_reader()
+        self._check_sanitizers()
+
+    def _check_sanitizers(self) -> None:
+        """Fail the scenario on any ASan/UBSan/LSan report the binary printed (issue 4)."""
+        try:
+            text = self._stderr_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return
+        for line in text.splitlines():
+            if any(marker in line for marker in _SANITIZER_MARKERS):
+                raise HilError(
+                    f"sanitizer report from teddy-fw-host: {line.strip()} "
+                    f"(full report: {self._stderr_path})"
+                )
