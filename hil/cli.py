@@ -11,6 +11,7 @@ to an exit code:
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 import time
@@ -29,6 +30,15 @@ from hil.targets.registry import all_targets, get_target
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_PATHS = (Path("scenarios"),)
+
+# Subcommands with their own argument parsers (module, function, help).
+DELEGATED: dict[str, tuple[str, str, str]] = {
+    "virtual-board": (
+        "hil.virtual_board.cli",
+        "main",
+        "run a virtual ESP32 board (ROM loader for esptool + the emulator) on socket://",
+    ),
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,7 +62,16 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("paths", nargs="*", type=Path, help="files or folders")
     sub.add_parser("targets", help="list targets and their capabilities")
     sub.add_parser("schema", help="print the JSON Schema of scenario format v1")
+    for name, (_, _, text) in DELEGATED.items():
+        sub.add_parser(name, help=f"{text} (see `teddy-hil {name} --help`)", add_help=False)
     return parser
+
+
+def run_delegated(name: str, argv: Sequence[str]) -> int:
+    module_name, function, _ = DELEGATED[name]
+    entry = getattr(importlib.import_module(module_name), function)
+    result = entry(list(argv))
+    return int(result)
 
 
 def _missing_paths(paths: Sequence[Path], out: TextIO) -> bool:
@@ -131,7 +150,10 @@ def cmd_targets(out: TextIO) -> int:
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
     stream = out or sys.stdout
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words and words[0] in DELEGATED:
+        return run_delegated(words[0], words[1:])
+    args = build_parser().parse_args(words)
     try:
         if args.command == "run":
             return cmd_run(args, stream)

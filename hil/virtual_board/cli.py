@@ -1,0 +1,96 @@
+"""`teddy-hil virtual-board`: serve a virtual ESP32 dev board on a TCP port.
+
+Owns the command line: parse options, start `VirtualBoard`, print the address esptool
+and the `serial` target use (`socket://127.0.0.1:PORT`), run until Ctrl-C / SIGTERM.
+The lead wires `main` into `hil.cli` as the `virtual-board` subcommand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from pathlib import Path
+
+from emulator.core.timing import DeviceTiming
+from hil.virtual_board.board import DEFAULT_MAC, DEFAULT_WINDOW_S, BoardConfig, VirtualBoard
+from hil.virtual_board.errors import VirtualBoardError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="teddy-hil virtual-board",
+        description="A virtual ESP32 that real esptool flashes and that boots the emulator.",
+    )
+    p.add_argument("--listen", default="socket://127.0.0.1:0", help="socket://HOST:PORT")
+    p.add_argument("--dir", type=Path, required=True, help="board directory (flash.bin, ...)")
+    p.add_argument("--server", required=True, help="reference server URL for run mode")
+    p.add_argument("--mac", default=DEFAULT_MAC.hex(":"), help="base MAC in the eFuses")
+    p.add_argument("--device-id", default=None, help="default: Teddy-ESP32-<MAC[2:]>")
+    p.add_argument(
+        "--download-window",
+        type=float,
+        default=DEFAULT_WINDOW_S,
+        help="seconds after connect in which a SLIP frame selects download mode",
+    )
+    p.add_argument("--timing", choices=("fast", "real"), default="real")
+    return p
+
+
+def parse_listen(url: str) -> tuple[str, int]:
+    if not url.startswith("socket://"):
+        raise VirtualBoardError(f"--listen {url!r}: only socket://HOST:PORT is supported")
+    host, sep, port = url.removeprefix("socket://").rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise VirtualBoardError(f"--listen {url!r}: expected socket://HOST:PORT")
+    return host, int(port)
+
+
+def parse_mac(text: str) -> bytes:
+    raw = text.replace(":", "").replace("-", "")
+    try:
+        mac = bytes.fromhex(raw)
+    except ValueError:
+        mac = b""
+    if len(mac) != 6:
+        raise VirtualBoardError(f"--mac {text!r}: expected 6 bytes like 24:0a:c4:a7:95:ba")
+    return mac
+
+
+async def serve(board: VirtualBoard) -> None:
+    await board.start()
+    print(f"virtual board listening on {board.url}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await board.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        host, port = parse_listen(args.listen)
+        config = BoardConfig(
+            directory=args.dir,
+            server_url=args.server,
+            mac=parse_mac(args.mac),
+            device_id=args.device_id,
+            download_window=args.download_window,
+            timing=DeviceTiming() if args.timing == "fast" else DeviceTiming.realistic(),
+        )
+        board = VirtualBoard(config, host=host, port=port)
+        asyncio.run(serve(board))
+    except VirtualBoardError as exc:
+        print(f"teddy-hil virtual-board: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"teddy-hil virtual-board: cannot listen on {args.listen}: {exc}", file=sys.stderr)
+        return 2
+    return 0
