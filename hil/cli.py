@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -27,12 +28,23 @@ from hil.runner.session import RunRequest, plan, run_session
 from hil.scenario.loader import discover, validate_paths
 from hil.scenario.schema import SCENARIO_SCHEMA
 from hil.targets.registry import all_targets, get_target
+from hil.targets.serial_target import ENV_PORT
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_PATHS = (Path("scenarios"),)
 
 # Subcommands with their own argument parsers (module, function, help).
 DELEGATED: dict[str, tuple[str, str, str]] = {
+    "boards": (
+        "hil.serial.cli",
+        "boards_main",
+        "list attached serial ports and the bench entries they match",
+    ),
+    "flash": (
+        "hil.serial.cli",
+        "flash_main",
+        "flash a board with esptool (skipped when it already holds the image)",
+    ),
     "virtual-board": (
         "hil.virtual_board.cli",
         "main",
@@ -58,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder for per-run artifact folders (default: artifacts)",
     )
     run.add_argument("-x", "--exitfirst", action="store_true", help="stop after a failure")
+    run.add_argument(
+        "--port",
+        help="serial port / pyserial URL of the board (target serial; or TEDDY_SERIAL_PORT)",
+    )
     validate = sub.add_parser("validate", help="check scenario files, report every problem")
     validate.add_argument("paths", nargs="*", type=Path, help="files or folders")
     sub.add_parser("targets", help="list targets and their capabilities")
@@ -86,6 +102,8 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     if _missing_paths(paths, out):
         return EXIT_USAGE
     get_target(args.target)  # an unknown name is a usage error before anything loads
+    if args.port:
+        os.environ[ENV_PORT] = args.port  # read by the serial target (hil.targets.serial_target)
     request = RunRequest(
         paths=paths,
         target=args.target,

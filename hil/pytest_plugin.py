@@ -32,6 +32,7 @@ from hil.runner.session import artifact_name, load_failure
 from hil.scenario.loader import is_step_group, load_scenario
 from hil.scenario.model import Scenario
 from hil.targets.registry import get_target
+from hil.targets.serial_target import ENV_PORT
 
 SCENARIO_DIR = "scenarios"
 
@@ -64,6 +65,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "emu: runs the Python emulator or a loopback server")
+    port = config.getoption("--port")
+    if port:
+        # The serial target reads its port from the environment; every xdist worker runs
+        # pytest_configure itself, so each one gets it.
+        os.environ[ENV_PORT] = str(port)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -17,7 +17,11 @@ from hil.errors import UnknownTargetError
 from hil.targets.base import Target
 
 ENTRY_POINT_GROUP: Final = "teddy_hil.targets"
-_BUILTIN_MODULES: Final = ("hil.targets.emulator", "hil.targets.firmware_host")
+_BUILTIN_MODULES: Final = (
+    "hil.targets.emulator",
+    "hil.targets.firmware_host",
+    "hil.targets.serial_target",
+)
 _REGISTRY: dict[str, type[Target]] = {}
 _loaded = False
 

@@ -1,0 +1,262 @@
+"""Unit tests of the serial path: bench, lock lease, reset sequences, framing, flashing, errors."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from hil.serial import reset as rs
+from hil.serial.bench import load_bench, parse_bench
+from hil.serial.errors import BenchError, BoardBusyError, FlashError, PortError
+from hil.serial.flashing import FlashRequest, flash_board, image_md5
+from hil.serial.link import LineFramer, open_port
+from hil.serial.lock import BoardLock
+
+pytestmark = pytest.mark.unit
+
+
+# --- bench ------------------------------------------------------------------------------
+
+
+def test_bench_reports_every_problem(tmp_path: Path) -> None:
+    path = tmp_path / "bench.yaml"
+    path.write_text(
+        "version: 1\nboards:\n"
+        "  - {name: a, port: /dev/ttyUSB0, reset: sideways, capabilities: [power_cut]}\n"
+        "  - {name: b, chip: esp99}\n"
+        "  - {name: c, port: /dev/ttyUSB0, mac: nope, colour: red}\n"
+    )
+    with pytest.raises(BenchError) as info:
+        load_bench(path)
+    text = "\n".join(info.value.problems)
+    assert "boards[0].reset: 'sideways' is not one of" in text
+    assert "boards[0].capabilities: 'power_cut' follows from power_switch" in text
+    assert "boards[1]: needs one of port, usb_location, serial_number, mac" in text
+    assert "boards[1].chip: 'esp99'" in text
+    assert "boards[2].mac: 'nope' is not a MAC" in text
+    assert "boards[2].colour: unknown key" in text
+    assert "c and a have the same port" in text
+
+
+def test_bench_capabilities_follow_the_wiring(tmp_path: Path) -> None:
+    bench = parse_bench(
+        {
+            "version": 1,
+            "lock_dir": str(tmp_path),
+            "boards": [
+                {"name": "plain", "port": "/dev/ttyUSB0"},
+                {
+                    "name": "wired",
+                    "serial_number": "X1",
+                    "mac": "24-6F-28-AA-BB-CC",
+                    "capabilities": ["audio_in", "audio_out"],
+                    "power_switch": {"on": "true", "off": "true"},
+                },
+                {"name": "frozen", "port": "socket://127.0.0.1:1", "reset": "none"},
+            ],
+        },
+        path=tmp_path / "bench.yaml",
+    )
+    assert bench.board("plain").capabilities == {"ota", "reset"}
+    assert bench.board("wired").capabilities == {
+        "ota",
+        "reset",
+        "power_cut",
+        "audio_in",
+        "audio_out",
+    }
+    assert bench.board("wired").mac == "24:6f:28:aa:bb:cc"
+    assert bench.board("frozen").capabilities == {"ota"}
+    with pytest.raises(BenchError, match="no board named 'x'; boards: plain, wired, frozen"):
+        bench.board("x")
+
+
+# --- lock -------------------------------------------------------------------------------
+
+
+def test_lock_contention_names_the_holder(tmp_path: Path) -> None:
+    first = BoardLock("bear-1", lock_dir=tmp_path, purpose="run A")
+    first.acquire(wait_s=0, renew=False)
+    second = BoardLock("bear-1", lock_dir=tmp_path, purpose="run B")
+    with pytest.raises(BoardBusyError) as info:
+        second.acquire(wait_s=0.3)
+    message = str(info.value)
+    assert f"pid {os.getpid()}" in message and "run A" in message and "waited 0 s" in message
+    assert str(first.path) in message
+    first.release()
+    assert second.acquire(wait_s=0, renew=False).purpose == "run B"
+    second.release()
+    assert not second.path.exists()
+
+
+def test_expired_lease_is_taken_over_and_the_old_holder_notices(tmp_path: Path) -> None:
+    now = [1000.0]
+    old = BoardLock("b", lock_dir=tmp_path, ttl_s=30, clock=lambda: now[0])
+    old.acquire(wait_s=0, renew=False)
+    new = BoardLock("b", lock_dir=tmp_path, ttl_s=30, clock=lambda: now[0])
+    assert new.try_acquire() is not None  # still valid
+    now[0] += 31  # the holder was killed and stopped renewing
+    assert new.try_acquire() is None
+    assert old.renew() is False
+    assert old.lost is not None and "taken over by pid" in old.lost
+    old.release()  # must not delete the new holder's file
+    assert new.current() is not None and new.current() == new.lease
+
+
+def test_dead_owner_on_this_host_is_taken_over_at_once(tmp_path: Path) -> None:
+    holder = BoardLock("b", lock_dir=tmp_path)
+    holder.acquire(wait_s=0, renew=False)
+    taker = BoardLock("b", lock_dir=tmp_path, is_alive=lambda pid: False)
+    assert taker.try_acquire() is None
+
+
+def test_renewal_extends_the_lease(tmp_path: Path) -> None:
+    now = [0.0]
+    lock = BoardLock("b", lock_dir=tmp_path, ttl_s=10, clock=lambda: now[0])
+    lease = lock.acquire(wait_s=0, renew=False)
+    now[0] = 8.0
+    assert lock.renew()
+    assert lock.current() is not None and lock.current().expires == 18.0  # type: ignore[union-attr]
+    assert lease.expires == 10.0
+
+
+# --- reset ------------------------------------------------------------------------------
+
+
+class RecordingPort:
+    def __init__(self) -> None:
+        self.events: list[str] = []
+        self._dtr = False
+        self._rts = False
+
+    @property
+    def dtr(self) -> bool:
+        return self._dtr
+
+    @dtr.setter
+    def dtr(self, value: bool) -> None:
+        self._dtr = value
+        self.events.append(f"D{int(value)}")
+
+    @property
+    def rts(self) -> bool:
+        return self._rts
+
+    @rts.setter
+    def rts(self, value: bool) -> None:
+        self._rts = value
+        self.events.append(f"R{int(value)}")
+
+
+def test_classic_bootloader_sequence_holds_gpio0_low_when_en_rises() -> None:
+    port = RecordingPort()
+    waits: list[float] = []
+    rs.run_sequence(port, rs.sequence("classic", "bootloader"), sleep=waits.append)
+    # RTS writes are followed by a DTR re-write (usbser.sys quirk).
+    assert port.events == ["D0", "R1", "D0", "D1", "R0", "D1", "D0"]
+    assert waits == [0.1, 0.05]
+    assert rs.describe(rs.CLASSIC_RUN) == "D0|R1|W0.1|R0"
+
+
+def test_usb_jtag_sequence_never_drops_both_lines_together() -> None:
+    port = RecordingPort()
+    states: list[tuple[bool, bool]] = []
+    rs.run_sequence(
+        port,
+        rs.sequence("usb-jtag", "bootloader"),
+        sleep=lambda s: states.append((port.dtr, port.rts)),
+    )
+    assert states == [(False, False), (True, False), (False, True)]
+    with pytest.raises(Exception, match="no DTR/RTS sequence for reset method 'console'"):
+        rs.sequence("console", "run")
+
+
+# --- framing ----------------------------------------------------------------------------
+
+
+def test_framer_handles_partial_lines_garbage_and_stamps_the_first_byte() -> None:
+    clock = iter([1.0, 2.0, 3.0, 4.0, 5.0])
+    got: list[tuple[float, str]] = []
+    framer = LineFramer(lambda t, s: got.append((t, s)), clock=lambda: next(clock))
+    framer.feed(b"@teddy 1 boot ")  # t=1.0 first byte
+    framer.feed(b"{}\r\nabc\xff\xfe")  # line 1 done; "abc" started at t=2.0
+    framer.feed(b"def\n")
+    framer.feed(b"tail")
+    framer.flush()
+    assert got == [(1.0, "@teddy 1 boot {}"), (2.0, "abc\ufffd\ufffddef"), (3.0, "tail")]
+
+
+def test_missing_port_is_a_one_line_error() -> None:
+    with pytest.raises(PortError) as info:
+        open_port("/dev/ttyUSB99", baud=115200, board="bear-9")
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith("cannot open /dev/ttyUSB99 for board bear-9: no such port")
+    assert "check the cable and `teddy-hil boards`" in message
+
+
+# --- flashing ---------------------------------------------------------------------------
+
+
+class FakeLoader:
+    chip = "esp32"
+
+    def __init__(self) -> None:
+        self.flash = bytearray(b"\xff" * 0x400000)
+        self.writes: list[int] = []
+        self.erases: list[int] = []
+
+    def md5(self, offset: int, size: int) -> str:
+        return hashlib.md5(
+            bytes(self.flash[offset : offset + size]), usedforsecurity=False
+        ).hexdigest()
+
+    def read(self, offset: int, size: int) -> bytes:
+        return bytes(self.flash[offset : offset + size])
+
+    def write(self, offset: int, data: bytes) -> None:
+        self.writes.append(offset)
+        self.flash[offset : offset + len(data)] = data
+
+    def erase(self, offset: int, size: int) -> None:
+        self.erases.append(offset)
+        self.flash[offset : offset + size] = b"\xff" * size
+
+    def mac(self) -> str:
+        return "24:0a:c4:a7:95:ba"
+
+    def finish(self, *, reset: bool) -> None:
+        pass
+
+
+def test_flashing_skips_what_the_board_already_holds(tmp_path: Path) -> None:
+    app = tmp_path / "app.bin"
+    app.write_bytes(b"\xe9" + bytes(range(256)) * 40 + b"\x01")  # not a multiple of 4
+    loader = FakeLoader()
+    first = flash_board(loader, FlashRequest(app=app), board="bear-1")
+    assert [(a.what, a.done) for a in first.actions] == [("app", "written"), ("otadata", "skipped")]
+    assert loader.writes == [0x20000]  # ota_0 of firmware/partitions.csv (no table on the board)
+    loader.flash[0xF000] = 0x00  # an OTA since then: otadata points at another slot
+    again = flash_board(loader, FlashRequest(app=app, erase_nvs=True), board="bear-1")
+    assert [(a.what, a.done) for a in again.actions] == [
+        ("app", "skipped"),
+        ("otadata", "erased"),
+        ("nvs", "erased"),
+    ]
+    assert "flash MD5" in again.actions[0].why and "equals the image's" in again.actions[0].why
+    assert loader.writes == [0x20000]
+    assert "board already up to date" not in again.text()
+    third = flash_board(loader, FlashRequest(app=app, app_offset=0x10000), board="bear-1")
+    assert third.actions[0].offset == 0x10000 and third.actions[0].done == "written"
+    assert third.actions[1].why.startswith("left alone: overlaps the app at 0x10000")
+    assert image_md5(app.read_bytes()) == loader.md5(0x10000, -(-len(app.read_bytes()) // 4) * 4)
+
+
+def test_flashing_refuses_a_non_image(tmp_path: Path) -> None:
+    app = tmp_path / "app.bin"
+    app.write_bytes(b"\x00" * 64)
+    with pytest.raises(FlashError, match="not an ESP app image"):
+        flash_board(FakeLoader(), FlashRequest(app=app), board="b")
