@@ -28,9 +28,21 @@ POWER_CUT: Final = "power_cut"  # can lose power instantly
 NETWORK_FAULTS: Final = "network_faults"  # its link can be broken on purpose
 BUTTON: Final = "button"  # has a push-to-talk button
 RESET: Final = "reset"  # can be reset from outside (power cycle / EN pin)
+# Its device_id and OOB secret come from the scenario's `device:` (a real board's come from
+# its MAC and its manufacturing NVS, so identity scenarios are skipped there).
+IDENTITY: Final = "identity"
 SERVER_EVENTS: Final = "server_events"  # the reference server publishes events
 SERVER_FAULTS: Final = "server_faults"  # the reference server injects faults
-TARGET_CAPABILITIES: Final = (AUDIO_IN, AUDIO_OUT, OTA, POWER_CUT, NETWORK_FAULTS, BUTTON, RESET)
+TARGET_CAPABILITIES: Final = (
+    AUDIO_IN,
+    AUDIO_OUT,
+    OTA,
+    POWER_CUT,
+    NETWORK_FAULTS,
+    BUTTON,
+    RESET,
+    IDENTITY,
+)
 SERVER_CAPABILITIES: Final = (SERVER_EVENTS, SERVER_FAULTS)
 ALL_CAPABILITIES: Final = TARGET_CAPABILITIES + SERVER_CAPABILITIES
 

@@ -21,6 +21,7 @@ from hil.targets.base import (
     AUDIO_IN,
     AUDIO_OUT,
     BUTTON,
+    IDENTITY,
     NETWORK_FAULTS,
     OTA,
     POWER_CUT,
@@ -77,7 +78,7 @@ def device_settings(setup: TargetSetup) -> DeviceSettings:
 class EmulatorTarget(Target):
     description = "the Python device (emulator.host.EmulatorHost) inside the runner's process"
     declared_capabilities = frozenset(
-        {AUDIO_IN, AUDIO_OUT, OTA, POWER_CUT, NETWORK_FAULTS, BUTTON, RESET}
+        {AUDIO_IN, AUDIO_OUT, OTA, POWER_CUT, NETWORK_FAULTS, BUTTON, RESET, IDENTITY}
     )
 
     def __init__(self, setup: TargetSetup) -> None:
@@ -100,7 +101,8 @@ class EmulatorTarget(Target):
 
     @property
     def capabilities(self) -> frozenset[str]:
-        return frozenset(self._host.capabilities)  # the host knows best
+        # The host knows its hardware; identity comes from `device:` (DeviceSettings).
+        return frozenset(self._host.capabilities) | {IDENTITY}
 
     def device_vars(self) -> dict[str, object]:
         values = dataclasses.asdict(self._settings)

@@ -29,6 +29,7 @@ from hil.targets.base import (
     AUDIO_IN,
     AUDIO_OUT,
     BUTTON,
+    IDENTITY,
     NETWORK_FAULTS,
     OTA,
     POWER_CUT,
@@ -164,7 +165,7 @@ def device_flags(device: Mapping[str, object]) -> tuple[list[str], dict[str, obj
 class FirmwareHostTarget(Target):
     description = "the C firmware (teddy_core + port_linux) as the teddy-fw-host subprocess"
     declared_capabilities = frozenset(
-        {AUDIO_IN, AUDIO_OUT, OTA, POWER_CUT, NETWORK_FAULTS, BUTTON, RESET}
+        {AUDIO_IN, AUDIO_OUT, OTA, POWER_CUT, NETWORK_FAULTS, BUTTON, RESET, IDENTITY}
     )
 
     def __init__(self, setup: TargetSetup) -> None:

@@ -121,6 +121,7 @@ def test_registered_with_honest_capabilities() -> None:
         "network_faults",
         "button",
         "reset",
+        "identity",  # --device-id / --oob-secret flags
     }
 
 
