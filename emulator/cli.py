@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +20,7 @@ from pathlib import Path
 from emulator.console import Console, make_console
 from emulator.core.timing import DeviceTiming
 from emulator.host import DeviceSettings, EmulatorHost
+from emulator.signals import stop_event_on_signals
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -80,11 +79,7 @@ async def _pump_input(console: Console, host: EmulatorHost, stop: asyncio.Event)
 
 
 async def run(settings: DeviceSettings, console: Console) -> int:
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signum, stop.set)
+    stop = stop_event_on_signals()
     print(await console.open(), flush=True)
     host = EmulatorHost(settings, on_line=console.write_line)
     waiter = asyncio.create_task(console.client_ready.wait())

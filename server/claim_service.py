@@ -10,8 +10,18 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from protocol.claim import ClaimRequest, RefreshRequest, canonical_id, is_dev_auto_register
-from protocol.constants import NONCE_WINDOW_S, TIMESTAMP_SKEW_S
+from protocol.claim import (
+    AudioConfig,
+    ChildProfile,
+    ClaimRequest,
+    ClaimResponse,
+    DeviceConfig,
+    RefreshRequest,
+    RefreshResponse,
+    canonical_id,
+    is_dev_auto_register,
+)
+from protocol.constants import NONCE_WINDOW_S, TIMESTAMP_SKEW_S, UPLINK_MAX_FRAME_BYTES
 from protocol.crypto import derive_oob_secret, verify_claim_hmac
 from protocol.errors import ValidationError
 from server.errors import ApiError, FieldProblem
@@ -145,21 +155,16 @@ class ClaimService:
         )
         self._store.record_refresh_token(jti=pair.refresh_jti, session_id=session_id, now=now)
         self._store.mark_paired(device.key, now=now)
-        return {
-            "access_token": pair.access_token,
-            "refresh_token": pair.refresh_token,
-            "token_type": "Bearer",
-            "expires_in": pair.expires_in,
-            "refresh_expires_in": pair.refresh_expires_in,
-            "device_session_id": session_id,
-            "child_profile": {
-                "id": child.child_id,
-                "name": child.name,
-                "age": child.age,
-                "language": child.language,
-            },
-            "device_config": device_config(self._settings, context.websocket_url),
-        }
+        # Built with the protocol's own model, so the server emits exactly what devices parse.
+        return ClaimResponse(
+            access_token=pair.access_token,
+            refresh_token=pair.refresh_token,
+            device_session_id=session_id,
+            child_profile=ChildProfile(child.child_id, child.name, child.age, child.language),
+            device_config=device_config(self._settings, context.websocket_url),
+            expires_in=pair.expires_in,
+            refresh_expires_in=pair.refresh_expires_in,
+        ).to_json()
 
     def refresh(self, body: object) -> dict[str, object]:
         """Rotate a refresh token (SPEC §3.2); a reused one revokes its whole family."""
@@ -189,33 +194,19 @@ class ClaimService:
         self._store.record_refresh_token(
             jti=pair.refresh_jti, session_id=claims.session_id, now=now
         )
-        return {
-            "access_token": pair.access_token,
-            "refresh_token": pair.refresh_token,
-            "token_type": "Bearer",
-            "expires_in": pair.expires_in,
-            "refresh_expires_in": pair.refresh_expires_in,
-        }
+        return RefreshResponse(
+            access_token=pair.access_token,
+            refresh_token=pair.refresh_token,
+            expires_in=pair.expires_in,
+            refresh_expires_in=pair.refresh_expires_in,
+        ).to_json()
 
 
-def device_config(settings: ServerSettings, websocket_url: str) -> dict[str, object]:
+def device_config(settings: ServerSettings, websocket_url: str) -> DeviceConfig:
     """The ``device_config`` block of the claim response (SPEC §2.5)."""
-    from protocol.constants import (
-        CHANNELS,
-        FORMAT,
-        SAMPLE_RATE,
-        UPLINK_CHUNK_BYTES,
-        UPLINK_MAX_FRAME_BYTES,
+    return DeviceConfig(
+        websocket_url=websocket_url,
+        heartbeat_interval=settings.heartbeat_interval_s,
+        max_message_size=UPLINK_MAX_FRAME_BYTES,
+        audio=AudioConfig(),
     )
-
-    return {
-        "websocket_url": websocket_url,
-        "heartbeat_interval": settings.heartbeat_interval_s,
-        "max_message_size": UPLINK_MAX_FRAME_BYTES,
-        "audio": {
-            "format": FORMAT,
-            "sample_rate": SAMPLE_RATE,
-            "channels": CHANNELS,
-            "chunk_bytes": UPLINK_CHUNK_BYTES,
-        },
-    }

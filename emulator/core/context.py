@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
 from emulator.core.boot import BootInfo, BuildConfig
 from emulator.core.effects import (
@@ -43,20 +43,7 @@ State = Literal[
     "updating",
     "offline",
 ]
-STATES: Final[tuple[State, ...]] = (
-    "boot",
-    "wifi",
-    "time_sync",
-    "config",
-    "claiming",
-    "connecting",
-    "idle",
-    "listening",
-    "thinking",
-    "speaking",
-    "updating",
-    "offline",
-)
+STATES: Final[tuple[State, ...]] = get_args(State)  # SPEC §8.3, in that order
 NvsData = dict[str, dict[str, NvsValue]]
 HttpCallback = Callable[[HttpEvent], None]
 

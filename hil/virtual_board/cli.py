@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import signal
 import sys
 from pathlib import Path
 
 from emulator.core.timing import DeviceTiming
+from emulator.signals import stop_event_on_signals
 from hil.virtual_board.board import DEFAULT_MAC, DEFAULT_WINDOW_S, BoardConfig, VirtualBoard
 from hil.virtual_board.errors import VirtualBoardError
 
@@ -62,11 +61,7 @@ def parse_mac(text: str) -> bytes:
 async def serve(board: VirtualBoard) -> None:
     await board.start()
     print(f"virtual board listening on {board.url}", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+    stop = stop_event_on_signals()
     try:
         await stop.wait()
     finally:

@@ -17,6 +17,7 @@ from typing import ClassVar
 
 import httpx
 
+from hil.errors import MissingCapabilityError
 from hil.targets.base import AUDIO_IN, AUDIO_OUT, BUTTON, RESET, LineSplitter, Target, TargetSetup
 from hil.targets.registry import register
 from protocol.console import parse_command
@@ -143,7 +144,7 @@ class ScriptedTarget(Target):
             self.lines.emit(follow)
 
     async def power_cut(self) -> None:
-        raise NotImplementedError("ScriptedTarget has no power_cut capability")
+        raise MissingCapabilityError("ScriptedTarget has no power_cut capability")
 
     async def reset(self, reason: str = "power_on") -> None:
         self.calls.resets.append(reason)
