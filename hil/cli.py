@@ -24,11 +24,11 @@ from hil.errors import HilError, display_path
 from hil.junit import write_junit
 from hil.report import progress_line, summary
 from hil.result import ScenarioResult
-from hil.runner.session import RunRequest, plan, run_session
 from hil.scenario.loader import discover, validate_paths
 from hil.scenario.schema import SCENARIO_SCHEMA
+from hil.serial.selection import ENV_PORT
 from hil.targets.registry import all_targets, get_target
-from hil.targets.serial_target import ENV_PORT
+from hil.wokwi.project import ENV_BUILD
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_PATHS = (Path("scenarios"),)
@@ -49,6 +49,11 @@ DELEGATED: dict[str, tuple[str, str, str]] = {
         "hil.virtual_board.cli",
         "main",
         "run a virtual ESP32 board (ROM loader for esptool + the emulator) on socket://",
+    ),
+    "wokwi-server": (
+        "hil.wokwi.cli",
+        "main",
+        "serve Wokwi's simulation API locally (offline CI for --target wokwi)",
     ),
 }
 
@@ -74,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--port",
         help="serial port / pyserial URL of the board (target serial; or TEDDY_SERIAL_PORT)",
     )
+    run.add_argument(
+        "--wokwi-build",
+        type=Path,
+        help="ESP-IDF build folder or firmware .bin (target wokwi; or TEDDY_WOKWI_BUILD)",
+    )
     validate = sub.add_parser("validate", help="check scenario files, report every problem")
     validate.add_argument("paths", nargs="*", type=Path, help="files or folders")
     sub.add_parser("targets", help="list targets and their capabilities")
@@ -98,12 +108,18 @@ def _missing_paths(paths: Sequence[Path], out: TextIO) -> bool:
 
 
 def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
+    # Imported here: the runner pulls in the server and speech stack (~1 s), which
+    # `teddy-hil flash` and `boards` must not pay for.
+    from hil.runner.session import RunRequest, plan, run_session
+
     paths = tuple(args.paths) or DEFAULT_PATHS
     if _missing_paths(paths, out):
         return EXIT_USAGE
     get_target(args.target)  # an unknown name is a usage error before anything loads
     if args.port:
         os.environ[ENV_PORT] = args.port  # read by the serial target (hil.targets.serial_target)
+    if args.wokwi_build:
+        os.environ[ENV_BUILD] = str(args.wokwi_build)  # read by the wokwi target
     request = RunRequest(
         paths=paths,
         target=args.target,

@@ -9,14 +9,21 @@ When an expect times out, the error shows the step and its file:line, what was e
 the events of the same name that did not match and why (near misses), the last 20
 console lines and the path of the full log: everything pytest-embedded users miss when
 `dut.expect` fails.
+
+Timeouts count wall time, or simulated time when a `SimDeadline` is given (a step with
+`clock: simulated` on a simulator): the wait then ends when the simulation's clock has
+advanced by the timeout, and the messages say "of simulated time".
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import re
-from collections.abc import Mapping, MutableMapping
-from dataclasses import replace
+from collections.abc import Callable, Mapping, MutableMapping
+from dataclasses import dataclass, replace
+from typing import Any
 
 from hil.errors import ExpectTimeoutError, StepFailedError, display_path
 from hil.scenario.model import EventPattern
@@ -25,6 +32,49 @@ from hil.streams import DeviceConsole, Record, Stream
 
 LAST_LINES = 20
 NEAR_MISSES = 3
+
+
+@dataclass(frozen=True)
+class SimDeadline:
+    """A timeout counted in simulated time: `expired` completes once it has passed."""
+
+    expired: asyncio.Future[None]
+    wall_s: float  # the longest the wait may last in wall time (a stalled simulation)
+
+
+def after(within: float, sim: SimDeadline | None) -> str:
+    """`10s`, or `10s of simulated time` (and why it ended, if the simulation stalled)."""
+    if sim is None:
+        return format_seconds(within)
+    if sim.expired.done():
+        return f"{format_seconds(within)} of simulated time"
+    stall = format_seconds(sim.wall_s)
+    return f"{format_seconds(within)} of simulated time (not reached within {stall} of wall time)"
+
+
+async def wait_record(
+    stream: Stream,
+    predicate: Callable[[Record], bool],
+    *,
+    start: int,
+    within: float,
+    sim: SimDeadline | None = None,
+) -> Record | None:
+    """`stream.wait_for`, ending at the simulated deadline instead of `within` if given."""
+    if sim is None:
+        return await stream.wait_for(predicate, start=start, within=within)
+    waiter = asyncio.ensure_future(stream.wait_for(predicate, start=start, within=sim.wall_s))
+    try:
+        both: list[asyncio.Future[Any]] = [waiter, sim.expired]
+        await asyncio.wait(both, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        if not waiter.done():
+            waiter.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await waiter
+    if waiter.cancelled():  # the deadline passed: a record of that very instant still counts
+        return await stream.wait_for(predicate, start=start, within=0)
+    return waiter.result()
 
 
 def resolve(pattern: EventPattern, variables: Mapping[str, object]) -> EventPattern:
@@ -117,12 +167,15 @@ async def expect_event(
     console: DeviceConsole,
     consume: bool = True,
     start: int | None = None,
+    sim: SimDeadline | None = None,
 ) -> Record:
     """Wait for the first matching record after `start` (default: the cursor)."""
     begin = stream.cursor if start is None else start
-    record = await stream.wait_for(lambda r: matches(pattern, r), start=begin, within=within)
+    record = await wait_record(
+        stream, lambda r: matches(pattern, r), start=begin, within=within, sim=sim
+    )
     if record is None:
-        headline = f"{label}: timed out after {format_seconds(within)}"
+        headline = f"{label}: timed out after {after(within, sim)}"
         text = report(
             headline=headline,
             expected=describe(pattern),
@@ -131,7 +184,7 @@ async def expect_event(
             console=console,
             notes=near_misses(pattern, stream, begin),
         )
-        reason = f"no {pattern.event} matching within {format_seconds(within)} ({label})"
+        reason = f"no {pattern.event} matching within {after(within, sim)} ({label})"
         raise ExpectTimeoutError(text, reason=reason)
     if consume:
         stream.cursor = record.index + 1
@@ -139,23 +192,28 @@ async def expect_event(
 
 
 async def expect_line(
-    console: DeviceConsole, pattern: str, *, within: float, label: str
+    console: DeviceConsole,
+    pattern: str,
+    *,
+    within: float,
+    label: str,
+    sim: SimDeadline | None = None,
 ) -> re.Match[str]:
     """Wait for a console line in which `pattern` is found (`re.search`)."""
     regex = re.compile(pattern)
     begin = console.cursor
-    record = await console.wait_for(
-        lambda r: regex.search(r.text) is not None, start=begin, within=within
+    record = await wait_record(
+        console, lambda r: regex.search(r.text) is not None, start=begin, within=within, sim=sim
     )
     if record is None:
         text = report(
-            headline=f"{label}: timed out after {format_seconds(within)}",
+            headline=f"{label}: timed out after {after(within, sim)}",
             expected=f"a console line containing /{pattern}/",
             stream=console,
             start=begin,
             console=console,
         )
-        reason = f"no line matching /{pattern}/ within {format_seconds(within)} ({label})"
+        reason = f"no line matching /{pattern}/ within {after(within, sim)} ({label})"
         raise ExpectTimeoutError(text, reason=reason)
     console.cursor = record.index + 1
     found = regex.search(record.text)
@@ -164,15 +222,23 @@ async def expect_line(
 
 
 async def expect_absent(
-    stream: Stream, pattern: EventPattern, *, within: float, label: str, console: DeviceConsole
+    stream: Stream,
+    pattern: EventPattern,
+    *,
+    within: float,
+    label: str,
+    console: DeviceConsole,
+    sim: SimDeadline | None = None,
 ) -> None:
     """Fail if a matching record appears (after the cursor) within `within` seconds."""
     begin = stream.cursor
-    record = await stream.wait_for(lambda r: matches(pattern, r), start=begin, within=within)
+    record = await wait_record(
+        stream, lambda r: matches(pattern, r), start=begin, within=within, sim=sim
+    )
     if record is not None:
         text = report(
             headline=f"{label}: a forbidden event appeared",
-            expected=f"no {describe(pattern)} for {format_seconds(within)}",
+            expected=f"no {describe(pattern)} for {after(within, sim)}",
             stream=stream,
             start=begin,
             console=console,

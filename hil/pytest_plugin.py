@@ -31,8 +31,8 @@ from hil.runner.server_setup import server_capabilities, shared_pipeline
 from hil.runner.session import artifact_name, load_failure
 from hil.scenario.loader import is_step_group, load_scenario
 from hil.scenario.model import Scenario
+from hil.serial.selection import ENV_PORT
 from hil.targets.registry import get_target
-from hil.targets.serial_target import ENV_PORT
 
 SCENARIO_DIR = "scenarios"
 
@@ -148,7 +148,7 @@ class ScenarioItem(pytest.Item):
         if unavailable:
             return f"target {self.target_name} unavailable: {unavailable}"
         offered = target_cls.declared_capabilities | server_capabilities()
-        return missing_capability(scenario.needs(), offered)
+        return missing_capability(scenario.needs(), offered, target_cls.capability_notes)
 
     def _artifact_dir(self) -> Path:
         name = artifact_name(self.path)

@@ -28,6 +28,7 @@ class StepResult:
     where: str
     status: str  # passed | failed | not_run
     duration_s: float = 0.0
+    clock: str = "wall"  # what its timeout counted: wall, or simulated (Wokwi)
 
 
 @dataclass

@@ -128,9 +128,13 @@ class Commands:
     def _wifi(self, command: Command) -> None:
         self._ok("wifi")
         if command.args[0] == "down":
-            if self.ctx.wifi_up:
+            joining = self.ctx.state == "wifi" and not self.ctx.wifi_off
+            self.ctx.wifi_off = True
+            if self.ctx.wifi_up or joining:
                 self.dev.wifi_lost(by_user=True)
-        elif not self.ctx.wifi_up:
+            return
+        self.ctx.wifi_off = False
+        if not self.ctx.wifi_up:
             self.ctx.set_state("wifi")
             self.ctx.do(WifiConnect())
 

@@ -80,6 +80,8 @@ class Ctx:
         self.state: State = "boot"
         self.out: list[Effect] = []
         self.wifi_up = False
+        # `wifi down` was typed: a join still in flight must not bring the link up (SPEC §9.2).
+        self.wifi_off = False
         self.time_synced_epoch: int | None = None
         self.time_synced_at_ms = 0
         self._timers: dict[str, int] = {}

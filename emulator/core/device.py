@@ -214,7 +214,7 @@ class Device:
     # --- boot sequence ------------------------------------------------------------------
 
     def _on_wifi_up(self, ip: str) -> None:
-        if self.ctx.wifi_up:
+        if self.ctx.wifi_up or self.ctx.wifi_off:  # wifi_off: `wifi down` during the join
             return
         self.ctx.wifi_up = True
         self.ctx.emit("wifi.up", {"ip": ip})

@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import time
 import traceback
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
 
 from hil import expect as ex
-from hil.errors import HilError, StepFailedError
+from hil.errors import HilError, MissingCapabilityError, StepFailedError
 from hil.result import ScenarioResult, Status, StepResult
 from hil.runner.server_setup import ServerHandle, server_capabilities, start_server, stop_server
 from hil.runner.steps import StepContext, run_step
@@ -31,12 +32,19 @@ STOP_TIMEOUT_S: Final = 15.0
 MAX_EVENT_PROBLEMS: Final = 5
 
 
-def missing_capability(needs: dict[str, str], offered: frozenset[str]) -> str | None:
-    """The skip reason when something needed is not offered, else None."""
+def missing_capability(
+    needs: dict[str, str], offered: frozenset[str], notes: Mapping[str, str] | None = None
+) -> str | None:
+    """The skip reason when something needed is not offered, else None.
+
+    `notes` (the target's `capability_notes`) say why a capability is missing.
+    """
     for cap, who in needs.items():
         if cap not in offered:
             have = ", ".join(sorted(offered)) or "nothing"
-            return f"needs capability {cap!r} ({who}); available: {have}"
+            note = (notes or {}).get(cap)
+            why = f"; {note}" if note else ""
+            return f"needs capability {cap!r} ({who}){why}; available: {have}"
     return None
 
 
@@ -45,14 +53,36 @@ def _budget(ctx: StepContext, step: m.Step) -> float:
     extra = action.within if isinstance(action, m.ExpectAbsent) else 0.0
     if isinstance(action, m.Wait) and action.seconds is not None:
         extra = action.seconds
-    return max(ctx.timeout(step), extra) + STEP_GRACE_S
+    return max(ctx.timeout(step), extra) * ctx.wall_factor(step) + STEP_GRACE_S
+
+
+async def _step_unless_lost(ctx: StepContext, step: m.Step) -> None:
+    """The step within its budget; fails at once when the target loses its device."""
+    step_task = asyncio.ensure_future(run_step(ctx, step))
+    lost_task = asyncio.ensure_future(ctx.target.wait_lost())
+    try:
+        done, _ = await asyncio.wait(
+            {step_task, lost_task}, timeout=_budget(ctx, step), return_when=asyncio.FIRST_COMPLETED
+        )
+        if step_task in done:
+            step_task.result()
+            return
+        if lost_task in done:
+            why = lost_task.result()
+            raise StepFailedError(f"{step.label()}: {why}", reason=f"{why} ({step.label()})")
+        raise TimeoutError
+    finally:
+        for task in (step_task, lost_task):
+            task.cancel()
+        await asyncio.gather(step_task, lost_task, return_exceptions=True)
 
 
 async def _run_one_step(ctx: StepContext, step: m.Step, result: StepResult) -> None:
     began = time.monotonic()
     result.status = "failed"
+    result.clock = ctx.clock(step)
     try:
-        await asyncio.wait_for(run_step(ctx, step), _budget(ctx, step))
+        await _step_unless_lost(ctx, step)
     except StepFailedError:
         raise
     except TimeoutError:
@@ -123,7 +153,8 @@ class ScenarioRun:
             self.skip(f"target {self.target_cls.name} unavailable: {unavailable}")
             return
         offered = self.target_cls.declared_capabilities | server_capabilities()
-        missing = missing_capability(self.scenario.needs(), offered)
+        notes = self.target_cls.capability_notes
+        missing = missing_capability(self.scenario.needs(), offered, notes)
         if missing:
             self.skip(missing)
             return
@@ -171,14 +202,18 @@ class ScenarioRun:
         server_log: ServerEventLog,
     ) -> None:
         offered = target.capabilities | server_capabilities()
-        missing = missing_capability(self.scenario.needs(), offered)
+        missing = missing_capability(self.scenario.needs(), offered, target.capability_notes)
         if missing:
             self.skip(missing)
             return
         ctx = StepContext(self.scenario, target, console, server_log, server)
         ctx.variables.update(self._initial_variables(target, server))
         self.result.variables = ctx.variables
-        await target.start()
+        try:
+            await target.start()
+        except MissingCapabilityError as exc:  # found only once the device answered
+            self.skip(str(exc))
+            return
         for step, step_result in zip(self.scenario.steps, self.result.steps, strict=True):
             await _run_one_step(ctx, step, step_result)
         self.result.status = Status.PASSED

@@ -5,17 +5,22 @@ raise `StepFailedError` with a full report when the device or server did not beh
 Console-like steps (`console`, `talk`, `button`) wait for the SPEC §9.3 reply of the
 command they sent without consuming it, so events printed meanwhile stay visible to
 the following `expect` steps.
+
+Timeouts count wall time, or simulated time for a step with `clock: simulated` (or a
+scenario-wide `clock: simulated`) on a target with a simulated clock (`ctx.clock(step)`
+says which one a step used; the runner records it in the step's result).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from hil import expect as ex
-from hil.errors import StepFailedError
+from hil.errors import HilError, StepFailedError
 from hil.runner.server_setup import ServerHandle
 from hil.scenario import model as m
 from hil.scenario.values import substitute, substitute_text
@@ -26,6 +31,9 @@ from protocol.console import Command, format_command
 A = TypeVar("A", bound=m.Action)
 Handler = Callable[["StepContext", Any, m.Step], Awaitable[None]]
 HANDLERS: dict[type[m.Action], Handler] = {}
+# A simulation may run this many times slower than real time before a step in simulated
+# time counts as stalled (Wokwi's ESP32 with Wi-Fi runs at roughly real time or slower).
+SIM_WALL_FACTOR: Final = 10.0
 
 
 @dataclass
@@ -42,6 +50,29 @@ class StepContext:
 
     def stream(self, source: str) -> Stream:
         return self.server_log if source == "server" else self.console
+
+    def clock(self, step: m.Step) -> str:
+        """The clock `step`'s timeout counts: simulated only where the target has one."""
+        wanted = step.clock or self.scenario.clock
+        simulated = wanted == m.SIMULATED and self.target.simulated_clock is not None
+        return m.SIMULATED if simulated else m.WALL
+
+    def wall_factor(self, step: m.Step) -> float:
+        """How much longer than its timeout the step may take in wall time."""
+        return SIM_WALL_FACTOR if self.clock(step) == m.SIMULATED else 1.0
+
+    @contextlib.asynccontextmanager
+    async def deadline(
+        self, step: m.Step, seconds: float | None = None
+    ) -> AsyncIterator[ex.SimDeadline | None]:
+        """The simulated deadline of `step` (its timeout, or `seconds`); None on wall time."""
+        within = self.timeout(step) if seconds is None else seconds
+        clock = self.target.simulated_clock
+        if clock is None or self.clock(step) != m.SIMULATED:
+            yield None
+            return
+        async with clock.deadline(within) as expired:
+            yield ex.SimDeadline(expired, wall_s=within * SIM_WALL_FACTOR)
 
 
 def handles(
@@ -74,10 +105,13 @@ async def _send_command(ctx: StepContext, step: m.Step, line: str, *, reply: str
         return record.name in ("cmd.ok", "cmd.error") and record.data.get("cmd") == word
 
     within = ctx.timeout(step)
-    record = await ctx.console.wait_for(is_reply, start=start, within=within)
+    async with ctx.deadline(step) as sim:
+        record = await ex.wait_record(ctx.console, is_reply, start=start, within=within, sim=sim)
     if record is not None and record.name in wanted:
         return
     got = f"got {record.describe()}" if record else "no reply"
+    if record is None and sim is not None:
+        got += f" within {ex.after(within, sim)}"
     text = ex.report(
         headline=f"{step.label()}: console command {line!r} was not answered as expected",
         expected=f"{' or '.join(wanted)} with cmd={word!r} (SPEC §9.3), {got}",
@@ -111,20 +145,25 @@ async def _button(ctx: StepContext, action: m.Button, step: m.Step) -> None:
 @handles(m.Expect)
 async def _expect(ctx: StepContext, action: m.Expect, step: m.Step) -> None:
     pattern = ex.resolve(action.pattern, ctx.variables)
-    record = await ex.expect_event(
-        ctx.stream(pattern.source),
-        pattern,
-        within=ctx.timeout(step),
-        label=step.label(),
-        console=ctx.console,
-    )
+    async with ctx.deadline(step) as sim:
+        record = await ex.expect_event(
+            ctx.stream(pattern.source),
+            pattern,
+            within=ctx.timeout(step),
+            label=step.label(),
+            console=ctx.console,
+            sim=sim,
+        )
     ex.capture(record.data, action.capture, ctx.variables, label=step.label())
 
 
 @handles(m.ExpectLine)
 async def _expect_line(ctx: StepContext, action: m.ExpectLine, step: m.Step) -> None:
     pattern = substitute_text(action.pattern, ctx.variables, regex=True)
-    found = await ex.expect_line(ctx.console, pattern, within=ctx.timeout(step), label=step.label())
+    async with ctx.deadline(step) as sim:
+        found = await ex.expect_line(
+            ctx.console, pattern, within=ctx.timeout(step), label=step.label(), sim=sim
+        )
     ctx.variables.update({k: v for k, v in found.groupdict().items() if v is not None})
 
 
@@ -138,26 +177,29 @@ async def _expect_reply(ctx: StepContext, action: m.ExpectReply, step: m.Step) -
     deadline = loop.time() + ctx.timeout(step)
     start = ctx.console.cursor
     label = step.label()
-    text = await ex.expect_event(
-        ctx.console,
-        text_rx,
-        within=ctx.timeout(step),
-        label=label,
-        console=ctx.console,
-        consume=False,
-        start=start,
-    )
-    audio_end = m.EventPattern("device", "audio.rx.end")
-    remaining = max(0.0, deadline - loop.time())
-    audio = await ex.expect_event(
-        ctx.console,
-        audio_end,
-        within=remaining,
-        label=label,
-        console=ctx.console,
-        consume=False,
-        start=start,
-    )
+    async with ctx.deadline(step) as sim:
+        text = await ex.expect_event(
+            ctx.console,
+            text_rx,
+            within=ctx.timeout(step),
+            label=label,
+            console=ctx.console,
+            consume=False,
+            start=start,
+            sim=sim,
+        )
+        audio_end = m.EventPattern("device", "audio.rx.end")
+        remaining = ctx.timeout(step) if sim else max(0.0, deadline - loop.time())
+        audio = await ex.expect_event(
+            ctx.console,
+            audio_end,
+            within=remaining,
+            label=label,
+            console=ctx.console,
+            consume=False,
+            start=start,
+            sim=sim,
+        )
     ctx.console.cursor = max(text.index, audio.index) + 1
     ex.capture({**audio.data, **text.data}, action.capture, ctx.variables, label=step.label())
 
@@ -165,30 +207,42 @@ async def _expect_reply(ctx: StepContext, action: m.ExpectReply, step: m.Step) -
 @handles(m.ExpectAbsent)
 async def _expect_absent(ctx: StepContext, action: m.ExpectAbsent, step: m.Step) -> None:
     pattern = ex.resolve(action.pattern, ctx.variables)
-    await ex.expect_absent(
-        ctx.stream(pattern.source),
-        pattern,
-        within=action.within,
-        label=step.label(),
-        console=ctx.console,
-    )
+    async with ctx.deadline(step, action.within) as sim:
+        await ex.expect_absent(
+            ctx.stream(pattern.source),
+            pattern,
+            within=action.within,
+            label=step.label(),
+            console=ctx.console,
+            sim=sim,
+        )
 
 
 @handles(m.Wait)
 async def _wait(ctx: StepContext, action: m.Wait, step: m.Step) -> None:
     if action.pattern is None:
-        await asyncio.sleep(action.seconds or 0.0)
+        seconds = action.seconds or 0.0
+        async with ctx.deadline(step, seconds) as sim:
+            if sim is None:
+                await asyncio.sleep(seconds)
+                return
+            try:
+                await asyncio.wait_for(asyncio.shield(sim.expired), sim.wall_s)
+            except TimeoutError:
+                raise HilError(f"the simulation did not run {ex.after(seconds, sim)}") from None
         return
     pattern = ex.resolve(action.pattern, ctx.variables)
     stream = ctx.stream(pattern.source)
-    record = await ex.expect_event(
-        stream,
-        pattern,
-        within=ctx.timeout(step),
-        label=step.label(),
-        console=ctx.console,
-        start=len(stream.records),  # the next occurrence, not one already seen
-    )
+    async with ctx.deadline(step) as sim:
+        record = await ex.expect_event(
+            stream,
+            pattern,
+            within=ctx.timeout(step),
+            label=step.label(),
+            console=ctx.console,
+            start=len(stream.records),  # the next occurrence, not one already seen
+            sim=sim,
+        )
     ex.capture(record.data, action.capture, ctx.variables, label=step.label())
 
 

@@ -245,6 +245,7 @@ def build_step(raw: RawStep, index: int) -> m.Step | Problem:
         timeout=timeout,
         requires=frozenset(_strings(raw.value.get("requires"))),
         name=str(raw.value["name"]) if "name" in raw.value else None,
+        clock=str(raw.value["clock"]) if "clock" in raw.value else None,
     )
 
 

@@ -87,7 +87,7 @@ def _explain(doc: YamlDoc, error: ValidationError) -> list[Problem]:
         if _is_step(path):
             message = f"unknown step {key!r} at {at}; valid steps: "
             message += valid_list(STEP_KINDS, wrong=str(key))
-            message += "; each step may also have: timeout, requires, name"
+            message += "; each step may also have: timeout, requires, name, clock"
         elif names is not None:
             message = f"unknown key {key!r} in {where} at {at}; valid keys: "
             message += valid_list(names, wrong=str(key))

@@ -78,6 +78,7 @@ def load_scenario(path: Path) -> m.Scenario:
         tags=tuple(data.get("tags", ())),
         requires=frozenset(data.get("requires", ())),
         timeout=parse_duration(data.get("timeout", m.DEFAULT_TIMEOUT_S)),
+        clock=str(data.get("clock", m.WALL)),
         strict_events=data.get("strict_events", True),
         server=_server(data.get("server") or {}),
         given=given,

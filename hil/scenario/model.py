@@ -18,6 +18,9 @@ from hil.targets import base as caps
 from server.provision import Provisioning
 
 DEFAULT_TIMEOUT_S = 10.0
+WALL = "wall"  # timeouts count seconds of the harness's clock (the default)
+SIMULATED = "simulated"  # ... of the simulator's clock where the target has one (Wokwi)
+CLOCKS = (WALL, SIMULATED)
 
 
 @dataclass(frozen=True)
@@ -207,6 +210,7 @@ class Step:
     timeout: float | None = None  # explicit timeout; None -> the scenario default
     requires: frozenset[str] = frozenset()  # explicit `requires:` of the step
     name: str | None = None
+    clock: str | None = None  # `clock:` of the step; None -> the scenario's
 
     @property
     def kind(self) -> str:
@@ -245,6 +249,7 @@ class Scenario:
     tags: tuple[str, ...] = ()
     requires: frozenset[str] = frozenset()
     timeout: float = DEFAULT_TIMEOUT_S
+    clock: str = WALL  # what step timeouts count by default (CLOCKS)
     strict_events: bool = True
     server: ServerSpec = field(default_factory=ServerSpec)
     given: Given = field(default_factory=Given)

@@ -59,7 +59,7 @@ DEVICE_KEYS: Final = (
     "microphone",
     "speaker",
 )
-STEP_COMMON_KEYS: Final = ("timeout", "requires", "name")
+STEP_COMMON_KEYS: Final = ("timeout", "requires", "name", "clock")
 
 DURATION: Final[Schema] = {
     "type": ["string", "number"],
@@ -82,6 +82,10 @@ _CAPTURE: Final[Schema] = {
     "additionalProperties": _STR,
 }
 _CAPABILITIES: Final[Schema] = {"type": "array", "items": {"enum": list(ALL_CAPABILITIES)}}
+CLOCK: Final[Schema] = {
+    "enum": ["wall", "simulated"],
+    "x-hint": "what timeouts count: wall (default) or simulated (a simulator's clock, e.g. Wokwi)",
+}
 
 
 def _obj(properties: Schema, *, required: tuple[str, ...] = (), null: bool = False) -> Schema:
@@ -207,6 +211,7 @@ STEP: Final[Schema] = {
         "timeout": DURATION,
         "requires": _CAPABILITIES,
         "name": _STR,
+        "clock": CLOCK,
     },
 }
 _STEPS: Final[Schema] = {"type": "array", "minItems": 1, "items": STEP}
@@ -281,6 +286,7 @@ SCENARIO_SCHEMA: Final[Schema] = {
             "tags": {"type": "array", "items": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"}},
             "requires": _CAPABILITIES,
             "timeout": DURATION,
+            "clock": CLOCK,
             "strict_events": {"type": "boolean"},
             "server": SERVER,
             "given": GIVEN,

@@ -34,6 +34,8 @@ from hil.scenario.values import parse_duration
 from hil.serial.errors import BenchError
 from hil.targets.base import AUDIO_IN, AUDIO_OUT, BUTTON, NETWORK_FAULTS, OTA, POWER_CUT, RESET
 
+RESTORE_METHODS: Final = ("otadata", "none")
+BEFORE_METHODS: Final = ("default-reset", "usb-reset", "no-reset", "no-reset-no-sync")
 RESET_METHODS: Final = ("classic", "usb-jtag", "reconnect", "console", "none")
 CHIPS: Final = ("esp32", "esp32s2", "esp32s3", "esp32c2", "esp32c3", "esp32c6", "esp32h2")
 # What the wiring can add; `power_cut` and `reset` follow from power_switch / reset.
@@ -53,6 +55,7 @@ _BOARD_KEYS: Final = frozenset(
         "baud",
         "boot_timeout",
         "provision",
+        "restore",
         "server_host",
         "capabilities",
         "power_switch",
@@ -71,6 +74,7 @@ class FlashSettings:
     stub: bool = True  # False = talk to the ROM loader only (esptool --no-stub)
     partition_table: Path | None = None  # CSV or binary; else read from the board
     app_offset: int | None = None  # overrides the partition table's first app slot
+    before: str = "default-reset"  # esptool --before (reconnect boards: no-reset)
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,7 @@ class BoardEntry:
     baud: int = 115200
     boot_timeout_s: float = 10.0
     provision: bool = True  # factory-reset + `set` the scenario's settings before each run
+    restore: str = "otadata"  # before each run: erase otadata (undo an OTA), or "none"
     server_host: str | None = None  # how the board reaches this machine (not 127.0.0.1)
     wired: frozenset[str] = frozenset()
     power_switch: PowerSwitch | None = None
@@ -202,6 +207,7 @@ def _flash(check: _Checker, where: str, data: object, base: Path) -> FlashSettin
         stub=check.flag(f"{where}.stub", data.get("stub"), True),
         partition_table=(base / table) if table else None,
         app_offset=None if offset is None else check.integer(f"{where}.app_offset", offset, 0),
+        before=_choice(check, f"{where}.before", data.get("before"), BEFORE_METHODS),
     )
 
 
@@ -289,6 +295,7 @@ def parse_board(check: _Checker, where: str, data: object, base: Path) -> BoardE
         baud=check.integer(f"{where}.baud", data.get("baud"), 115200, low=9600),
         boot_timeout_s=check.seconds(f"{where}.boot_timeout", data.get("boot_timeout"), 10.0),
         provision=check.flag(f"{where}.provision", data.get("provision"), True),
+        restore=_choice(check, f"{where}.restore", data.get("restore"), RESTORE_METHODS),
         server_host=check.text(f"{where}.server_host", data.get("server_host")),
         wired=_wired(check, f"{where}.capabilities", data.get("capabilities")),
         power_switch=_power(check, f"{where}.power_switch", data.get("power_switch")),

@@ -21,6 +21,7 @@ from hil.serial.bench import DEFAULT_LOCK_DIR, Bench, BoardEntry, load_bench
 from hil.serial.boards import attached_ports, match_bench, probe_mac, resolve_port
 from hil.serial.flashing import FlashRequest, connect, flash_board
 from hil.serial.lock import BoardLock
+from hil.serial.restore import esptool_before
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 ENV_BENCH = "TEDDY_BENCH"
@@ -67,12 +68,18 @@ def _flash_parser() -> argparse.ArgumentParser:
     parser.add_argument("--bench", type=Path, help=f"bench file (default ${ENV_BENCH})")
     parser.add_argument("--board", help="bench entry name")
     parser.add_argument("--bootloader", type=Path, help="also write this bootloader")
-    parser.add_argument("--partition-table", type=Path, help="also write this table (.bin)")
+    parser.add_argument(
+        "--partition-table",
+        type=Path,
+        help="also write this table at 0x8000 (.bin, or .csv converted like gen_esp32part)",
+    )
     parser.add_argument("--app-offset", type=lambda s: int(s, 0), help="override the slot")
     parser.add_argument("--erase-nvs", action="store_true", help="erase the nvs partition")
     parser.add_argument("--force", action="store_true", help="write even if unchanged")
     parser.add_argument("--no-stub", action="store_true", help="talk to the ROM loader only")
-    parser.add_argument("--before", default="default-reset", help="esptool --before")
+    parser.add_argument(
+        "--before", help="esptool --before (default: the bench's; no-reset for socket:// boards)"
+    )
     parser.add_argument("--log", type=Path, default=Path("artifacts/flash.log"))
     parser.add_argument("--lock-wait", type=float, default=60.0, help="seconds to queue")
     return parser
@@ -86,7 +93,8 @@ def _entry(args: argparse.Namespace, bench: Bench | None) -> BoardEntry:
         if same:
             return same[0]
         name = "".join(c if c.isalnum() or c in "._-" else "_" for c in args.port).strip("_")
-        return BoardEntry(name=name[:64] or "board", port=args.port, chip="esp32")
+        reset = "reconnect" if args.port.startswith("socket://") else "classic"
+        return BoardEntry(name=name[:64] or "board", port=args.port, chip="esp32", reset=reset)
     raise HilError("say which board: --port URL, or --bench FILE --board NAME")
 
 
@@ -117,7 +125,7 @@ def flash_main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) 
                     chip=entry.chip if bench else None,
                     baud=entry.flash.baud,
                     stub=entry.flash.stub and not args.no_stub,
-                    before=args.before,
+                    before=args.before or esptool_before(entry),
                     log=log,
                 )
                 try:

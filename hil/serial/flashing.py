@@ -19,7 +19,7 @@ import contextlib
 import hashlib
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final, Protocol, TextIO
 
@@ -30,9 +30,14 @@ from hil.serial.partitions import (
     TABLE_OFFSET,
     Layout,
     Partition,
+    idf_two_ota_layout,
     load_table,
     parse_binary,
+    table_image,
+    to_binary,
 )
+from protocol.errors import ProtocolError
+from protocol.image import HEADER_PEEK_LEN, AppDescriptor, peek_app_header
 
 BOOTLOADER_OFFSETS: Final = {"esp32": 0x1000, "esp32s2": 0x1000}  # others: 0x0
 SUBTYPE_OTA_DATA: Final = 0x00
@@ -111,15 +116,19 @@ def _read(path: Path, what: str) -> bytes:
         raise FlashError(f"cannot read the {what} image {path}: {exc.strerror}") from None
 
 
+def _board_table(loader: Loader) -> Layout | None:
+    try:
+        return parse_binary(loader.read(TABLE_OFFSET, TABLE_MAX), source="the board (0x8000)")
+    except FlashError:
+        return None
+
+
 def board_layout(loader: Loader, request: FlashRequest) -> Layout:
     """The table being written, else the bench's, else the board's own, else the repo's."""
     for table in (request.partition_table, request.layout_table):
         if table is not None:
             return load_table(table)
-    try:
-        return parse_binary(loader.read(TABLE_OFFSET, TABLE_MAX), source="the board (0x8000)")
-    except FlashError:
-        return load_table(REPO_TABLE)
+    return _board_table(loader) or load_table(REPO_TABLE)
 
 
 def _place(loader: Loader, what: str, offset: int, data: bytes, *, force: bool) -> Action:
@@ -168,10 +177,15 @@ def flash_board(loader: Loader, request: FlashRequest, *, board: str) -> FlashRe
         data = _read(request.bootloader, "bootloader")
         report.actions.append(_place(loader, "bootloader", offset, data, force=request.force))
     if request.partition_table is not None:
-        data = _read(request.partition_table, "partition table")
+        data = table_image(request.partition_table)  # a CSV is converted like gen_esp32part
         report.actions.append(
             _place(loader, "partition-table", TABLE_OFFSET, data, force=request.force)
         )
+    elif layout.source == str(REPO_TABLE):
+        # No table on the board: without one the bootloader finds no app at all.
+        action = _place(loader, "partition-table", TABLE_OFFSET, to_binary(layout), force=False)
+        why = f"the board had none; wrote {REPO_TABLE.name} so the bootloader finds the app"
+        report.actions.append(replace(action, why=why))
     slot = layout.app_slot()
     offset = request.app_offset if request.app_offset is not None else slot.offset
     if request.app_offset is None and len(app) > slot.size:
@@ -192,6 +206,37 @@ def flash_board(loader: Loader, request: FlashRequest, *, board: str) -> FlashRe
         report.actions.append(_erase(loader, "nvs", nvs, only_if_dirty=False))
     report.seconds = time.monotonic() - began
     return report
+
+
+def restore_layout(loader: Loader, *, layout_table: Path | None) -> Layout:
+    """The bench's table, else the board's, else ESP-IDF's two-OTA default (the virtual board's)."""
+    layout = load_table(layout_table) if layout_table else None
+    return layout or _board_table(loader) or idf_two_ota_layout()
+
+
+def restore_factory(loader: Loader, layout: Layout) -> Action:
+    """Erase otadata when anything is in it, so the bootloader starts the first app slot.
+
+    Undoes an OTA a previous scenario applied (SPEC §5.5) without rewriting the app: the
+    flashed image is still in the first slot.
+    """
+    otadata = layout.data(SUBTYPE_OTA_DATA)
+    if otadata is None:
+        why = f"no otadata in {layout.source}: the board has one app and cannot OTA"
+        return Action("otadata", 0, 0, "skipped", why, 0.0)
+    action = _erase(loader, "otadata", otadata, only_if_dirty=True)
+    if action.done == "erased":
+        return replace(action, why="a previous run changed the boot slot (OTA); factory restored")
+    return action
+
+
+def flashed_app(loader: Loader, layout: Layout) -> AppDescriptor | None:
+    """The app descriptor of the image in the first app slot (None: no valid image there)."""
+    try:
+        _header, desc = peek_app_header(loader.read(layout.app_slot().offset, HEADER_PEEK_LEN))
+    except (ProtocolError, FlashError):
+        return None
+    return desc
 
 
 # --- esptool ------------------------------------------------------------------------
@@ -257,6 +302,7 @@ def connect(
     """A connected loader; PortError / NotAnEspError say in one line what to check."""
     from esptool.cmds import attach_flash, detect_chip, run_stub
     from esptool.util import FatalError
+    from serial import SerialException
 
     redirect: Callable[[TextIO], contextlib.AbstractContextManager[TextIO]] = (
         contextlib.redirect_stdout
@@ -274,6 +320,11 @@ def connect(
         raise NotAnEspError(
             f"no ESP ROM loader answered on {port} ({first}); check the chip, that the"
             " auto-reset circuit works (or hold BOOT while pressing EN), and the bench reset method"
+        ) from None
+    except (SerialException, OSError) as exc:  # the port went away while syncing
+        raise PortError(
+            f"lost {port} while connecting to the ROM loader ({' '.join(str(exc).split())});"
+            " check the cable and that no other program holds the port"
         ) from None
     loader_chip = str(esp.CHIP_NAME).lower().replace("-", "")
     if chip is not None and loader_chip != chip:

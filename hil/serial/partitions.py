@@ -9,6 +9,7 @@ label[16] flags`, ended by the MD5 entry (`EB EB`) or erased flash (`FF`).
 
 from __future__ import annotations
 
+import hashlib
 import re
 import struct
 from dataclasses import dataclass
@@ -20,6 +21,15 @@ from hil.serial.errors import FlashError
 TABLE_OFFSET: Final = 0x8000
 TABLE_MAX: Final = 0xC00
 REPO_TABLE: Final = Path(__file__).resolve().parents[2] / "firmware" / "partitions.csv"
+# ESP-IDF components/partition_table/partitions_two_ota.csv: what the virtual board (and a
+# factory restore) assume when a board holds no table at 0x8000.
+IDF_TWO_OTA_CSV: Final = """\
+nvs,      data, nvs,     0x9000,   0x4000,
+otadata,  data, ota,     0xd000,   0x2000,
+phy_init, data, phy,     0xf000,   0x1000,
+ota_0,    app,  ota_0,   0x10000,  1M,
+ota_1,    app,  ota_1,   0x110000, 1M,
+"""
 _ENTRY: Final = struct.Struct("<2sBBII16sI")
 _TYPES: Final = {"app": 0x00, "data": 0x01}
 _SUBTYPES: Final = {
@@ -124,3 +134,27 @@ def load_table(path: Path) -> Layout:
     if data[:2] == b"\xaa\x50":
         return parse_binary(data, source=str(path))
     return parse_csv(data.decode("utf-8", errors="replace"), source=str(path))
+
+
+def to_binary(layout: Layout) -> bytes:
+    """The table as gen_esp32part.py writes it: entries, the MD5 entry, 0xFF to 0xC00."""
+    entries = b"".join(
+        _ENTRY.pack(b"\xaa\x50", p.type, p.subtype, p.offset, p.size, p.name.encode()[:16], 0)
+        for p in layout.partitions
+    )
+    digest = hashlib.md5(entries, usedforsecurity=False).digest()
+    table = entries + b"\xeb\xeb" + b"\xff" * 14 + digest
+    if len(table) > TABLE_MAX:
+        raise FlashError(f"{layout.source}: {len(layout.partitions)} partitions do not fit 0xC00")
+    return table + b"\xff" * (TABLE_MAX - len(table))
+
+
+def table_image(path: Path) -> bytes:
+    """The bytes to write at 0x8000 for a binary or CSV table file."""
+    layout = load_table(path)
+    data = path.read_bytes()
+    return data if data[:2] == b"\xaa\x50" else to_binary(layout)
+
+
+def idf_two_ota_layout() -> Layout:
+    return parse_csv(IDF_TWO_OTA_CSV, source="ESP-IDF default two-OTA table (none at 0x8000)")

@@ -4,7 +4,9 @@ A target is anything that prints SPEC §8 event lines on a console and accepts S
 commands: the Python emulator, the firmware built for the host, a board on a serial
 port, a Wokwi simulation. Like labgrid's drivers, a target declares what it can do as
 capability names; the runner checks them before it powers anything on, so a scenario
-needing `power_cut` on a target without it is skipped with a reason, never passed.
+needing `power_cut` on a target without it is skipped with a reason, never passed
+(`capability_notes` add why a target lacks one). A simulator offers its clock
+(`simulated_clock`) for steps whose timeouts count simulated time.
 
 Console output reaches the harness through `Target.lines` (a `LineBuffer`): targets
 that read bytes use `LineSplitter`, which never raises on garbage (non-UTF-8 bytes are
@@ -15,7 +17,9 @@ crash the runner.
 from __future__ import annotations
 
 import abc
+import asyncio
 from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Final
@@ -60,6 +64,14 @@ class TargetSetup:
 
 
 LineListener = Callable[[str], None]
+
+
+class SimulatedClock(abc.ABC):
+    """A simulator's clock (Wokwi): steps may count their timeouts in simulated time."""
+
+    @abc.abstractmethod
+    def deadline(self, seconds: float) -> AbstractAsyncContextManager[asyncio.Future[None]]:
+        """Within the block, the future completes once `seconds` of simulated time passed."""
 
 
 class LineBuffer:
@@ -132,6 +144,9 @@ class Target(abc.ABC):
     description: ClassVar[str] = ""
     # What the target can do, declared up front so scenarios are checked before start.
     declared_capabilities: ClassVar[frozenset[str]] = frozenset()
+    # Why a capability is missing, when the reason is worth saying ("no I2S in Wokwi"):
+    # appended to the skip reason of scenarios that need it.
+    capability_notes: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, setup: TargetSetup) -> None:
         self.setup = setup
@@ -149,6 +164,21 @@ class Target(abc.ABC):
     def device_vars(self) -> dict[str, object]:
         """Settings scenarios may use as `${device.<name>}` (defaults filled in)."""
         return dict(self.setup.device)
+
+    @property
+    def simulated_clock(self) -> SimulatedClock | None:
+        """The simulator's clock, or None: step timeouts in simulated time use wall time."""
+        return None
+
+    async def wait_lost(self) -> str:
+        """Return the reason once the device is gone for good mid-run (a serial port closed).
+
+        The runner races every step against this, so a lost board fails the scenario at
+        once instead of at the step's timeout. Targets that cannot lose their device
+        keep the default, which never returns (the runner cancels it).
+        """
+        await asyncio.get_running_loop().create_future()
+        raise AssertionError("unreachable: the future above is never completed")
 
     @abc.abstractmethod
     async def start(self) -> None:

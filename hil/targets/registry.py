@@ -21,6 +21,7 @@ _BUILTIN_MODULES: Final = (
     "hil.targets.emulator",
     "hil.targets.firmware_host",
     "hil.targets.serial_target",
+    "hil.targets.wokwi_target",
 )
 _REGISTRY: dict[str, type[Target]] = {}
 _loaded = False

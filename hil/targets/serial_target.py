@@ -8,8 +8,9 @@ through the same `LineBuffer` as on every other target; commands (SPEC §9) are 
 with "\\n".
 
 Each scenario gets a fresh device state: before the scenario sees any line, the target
-sends `factory-reset` and `set server|child_id|child_name|child_age` (SPEC §9.2) and
-only then resets the board through DTR/RTS, so the scenario's console starts at its
+restores the factory firmware (`hil.serial.restore`: erase otadata), sends
+`factory-reset`, `wifi down` and `set server|child_id|child_name|child_age` (SPEC §9.2)
+and only then resets the board through DTR/RTS, so the scenario's console starts at its
 `boot` event. What the board printed meanwhile is in `device/serial.log`.
 
 Capabilities are declared from the bench entry (`BoardEntry.capabilities`): `ota`,
@@ -23,27 +24,27 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
-import time
-from collections.abc import Mapping
-from pathlib import Path
 from typing import Final
-from urllib.parse import urlsplit, urlunsplit
 
-from hil.errors import HilError
+from hil.errors import HilError, MissingCapabilityError
 from hil.serial import reset as rs
 from hil.serial.bench import (
     DEFAULT_LOCK_DIR,
-    RESET_METHODS,
-    WIRED_CAPABILITIES,
-    Bench,
     BoardEntry,
-    load_bench,
 )
 from hil.serial.boards import resolve_port
 from hil.serial.errors import NotAnEspError, PortError
 from hil.serial.link import SerialLink, open_port
 from hil.serial.lock import BoardLock
+from hil.serial.restore import Restored, firmware_mismatch, restore_board
+from hil.serial.selection import (
+    ENV_BENCH,
+    ENV_LOCK_WAIT,
+    ENV_PORT,
+    ENV_RESTORE,
+    candidates,
+    server_url_for,
+)
 from hil.targets.base import (
     AUDIO_IN,
     AUDIO_OUT,
@@ -55,64 +56,12 @@ from hil.targets.base import (
     Target,
     TargetSetup,
 )
+from hil.targets.console_provision import ConsoleProvisioner, SilentDeviceError
 from hil.targets.registry import register
-from protocol.errors import ProtocolError
-from protocol.eventline import Event, parse_event_line
+from protocol.eventline import Event
 
-ENV_PORT: Final = "TEDDY_SERIAL_PORT"
-ENV_BENCH: Final = "TEDDY_BENCH"
-ENV_BOARD: Final = "TEDDY_BOARD"
-ENV_CAPS: Final = "TEDDY_SERIAL_CAPABILITIES"
-ENV_RESET: Final = "TEDDY_SERIAL_RESET"
-ENV_LOCK_WAIT: Final = "TEDDY_LOCK_WAIT"
-SETTABLE: Final = ("child_id", "child_name", "child_age")  # SPEC §9.2 `set` keys
 HARNESS_KEYS: Final = ("port", "board")
 COMMAND_TIMEOUT_S: Final = 5.0
-POLL_S: Final = 0.02
-
-
-def _adhoc_entry(port: str) -> BoardEntry:
-    """A board given only by its port: capabilities from the environment, never guessed."""
-    caps = {c.strip() for c in os.environ.get(ENV_CAPS, "").split(",") if c.strip()}
-    unknown = caps - set(WIRED_CAPABILITIES)
-    if unknown:
-        raise HilError(
-            f"{ENV_CAPS}: unknown {', '.join(sorted(unknown))};"
-            f" valid: {', '.join(WIRED_CAPABILITIES)}"
-        )
-    method = os.environ.get(ENV_RESET) or (
-        "reconnect" if port.startswith("socket://") else "classic"
-    )
-    if method not in RESET_METHODS:
-        raise HilError(f"{ENV_RESET}={method!r}; valid: {', '.join(RESET_METHODS)}")
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", port).strip("_")[:64] or "board"
-    return BoardEntry(name=name, port=port, reset=method, wired=frozenset(caps))
-
-
-def _candidates(device: Mapping[str, object]) -> tuple[list[BoardEntry], Bench | None]:
-    port = str(device.get("port") or os.environ.get(ENV_PORT) or "") or None
-    board = str(device.get("board") or os.environ.get(ENV_BOARD) or "") or None
-    bench_path = os.environ.get(ENV_BENCH)
-    bench = load_bench(Path(bench_path)) if bench_path else None
-    if bench is None:
-        if port is None:
-            raise HilError(f"the serial target needs a port: --port URL or ${ENV_PORT}")
-        return [_adhoc_entry(port)], None
-    if board is not None:
-        return [bench.board(board)], bench
-    if port is not None:
-        same = [e for e in bench.boards if e.port == port]
-        return (same or [_adhoc_entry(port)]), bench
-    return list(bench.boards), bench
-
-
-def server_url_for(entry: BoardEntry, url: str) -> str:
-    """The harness's server as the board reaches it (a real board cannot use 127.0.0.1)."""
-    if not entry.server_host:
-        return url
-    parts = urlsplit(url)
-    netloc = f"{entry.server_host}:{parts.port}" if parts.port else entry.server_host
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 @register("serial")
@@ -125,16 +74,20 @@ class SerialTarget(Target):
 
     def __init__(self, setup: TargetSetup) -> None:
         super().__init__(setup)
-        self._entries, self._bench = _candidates(setup.device)
+        self._entries, self._bench = candidates(setup.device)
         self.entry: BoardEntry = self._entries[0]
         self._log_path = setup.work_dir / "serial.log"
         self._lock: BoardLock | None = None
         self._link: SerialLink | None = None
         self._port_name = ""
         self._live = False
-        self._seen: list[str] = []  # lines before the scenario sees any (provisioning)
+        self._prov: ConsoleProvisioner | None = None  # lines before the scenario's start
         self._powered = True
         self._stopped = False
+        self._lost = asyncio.Event()  # set from the link's reader thread
+        self._lost_reason: str | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._restored: Restored | None = None
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
@@ -170,43 +123,32 @@ class SerialTarget(Target):
     def _on_line(self, _stamp: float, text: str) -> None:
         if self._live:
             self.lines.emit(text)
-        else:
-            self._seen.append(text)
+        elif self._prov is not None:
+            self._prov.feed(text)  # provisioning: not part of the scenario's console
 
     def _on_lost(self, why: str) -> None:
-        # A harness remark in the console, so an expect that times out shows the cause.
-        self.lines.emit(
-            f"[teddy-hil] board {self.entry.name}: serial port {self._port_name} closed ({why});"
-            f" log: {self._log_path}"
+        """Reader thread: the port died. Mark it for `wait_lost` and the console."""
+        reason = (
+            f"board {self.entry.name}: serial port {self._port_name} closed ({why});"
+            f" check the cable and power; log: {self._log_path}"
         )
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._mark_lost, reason)
 
-    async def _wait_event(
-        self, names: tuple[str, ...], *, since: int, within: float, cmd: str | None = None
-    ) -> Event | None:
-        """The first event named in `names` (with `cmd` if given) printed from `since` on."""
-        deadline = time.monotonic() + within
-        pos = since
-        while True:
-            while pos < len(self._seen):
-                line = self._seen[pos]
-                pos += 1
-                try:
-                    event = parse_event_line(line)
-                except ProtocolError:
-                    continue
-                if event is None or event.name not in names:
-                    continue
-                if cmd is None or event.data.get("cmd") == cmd:
-                    return event
-            self._check_link()
-            if time.monotonic() >= deadline:
-                return None
-            await asyncio.sleep(POLL_S)
+    def _mark_lost(self, reason: str) -> None:
+        if self._lost_reason is None:
+            self._lost_reason = reason
+            self.lines.emit(f"[teddy-hil] {reason}")  # shown in console.log next to the cause
+            self._lost.set()
+
+    async def wait_lost(self) -> str:
+        await self._lost.wait()
+        assert self._lost_reason is not None
+        return self._lost_reason
 
     def _check_link(self) -> None:
-        failure = self.failure()
-        if failure:
-            raise PortError(failure + "; check the cable and power")
+        if self._lost_reason is not None:
+            raise PortError(self._lost_reason)
 
     # --- set-up ---------------------------------------------------------------------
 
@@ -223,6 +165,22 @@ class SerialTarget(Target):
         lock = BoardLock(self.entry.name, lock_dir=lock_dir, purpose="teddy-hil serial target")
         await asyncio.to_thread(lock.acquire, wait_s=wait)
         self._lock = lock
+
+    async def _restore(self) -> None:
+        """Undo an earlier run's OTA (hil.serial.restore) before the console is attached."""
+        if self.entry.restore == "none":
+            return
+        self._port_name = await asyncio.to_thread(resolve_port, self.entry)
+        log_path = self.setup.work_dir / "flash.log"
+        try:
+            self._restored = await asyncio.to_thread(
+                restore_board, self.entry, self._port_name, log_path=log_path
+            )
+        except NotAnEspError as exc:
+            raise NotAnEspError(
+                f"factory restore before the scenario: {exc}; to skip it set `restore: none`"
+                f" in the bench (or ${ENV_RESTORE}=none); log: {log_path}"
+            ) from None
 
     async def _open(self) -> None:
         self._port_name = await asyncio.to_thread(resolve_port, self.entry)
@@ -250,59 +208,73 @@ class SerialTarget(Target):
             "bench": str(self._bench.path) if self._bench else None,
             "lock": str(self._lock.path) if self._lock else None,
             "lease_expires": lease.expires if lease else None,
+            "restore": self._restored.action.line() if self._restored else self.entry.restore,
         }
         self.setup.work_dir.mkdir(parents=True, exist_ok=True)
         (self.setup.work_dir / "board.json").write_text(json.dumps(info, indent=2) + "\n")
 
-    async def _command(self, line: str, *, boots: bool = False) -> None:
-        """Send a provisioning command and wait for its reply (and the boot it causes)."""
-        assert self._link is not None
-        since = len(self._seen)
-        await asyncio.to_thread(self._link.write_line, line)
-        reply = await self._wait_reply(line.split()[0], since=since)
-        if reply is None:
-            raise NotAnEspError(self._silent(line))
-        if reply.name == "cmd.error":
-            raise HilError(f"board {self.entry.name} refused `{line}`: {reply.data.get('reason')}")
-        if (
-            boots
-            and await self._wait_event(("boot",), since=since, within=self.entry.boot_timeout_s)
-            is None
-        ):
-            raise NotAnEspError(self._silent(line, what="no boot event after"))
-
-    async def _wait_reply(self, cmd: str, *, since: int) -> Event | None:
-        within = max(COMMAND_TIMEOUT_S, self.entry.boot_timeout_s)
-        return await self._wait_event(("cmd.ok", "cmd.error"), since=since, within=within, cmd=cmd)
-
-    def _silent(self, line: str, *, what: str = "no reply to") -> str:
-        last = next((s for s in reversed(self._seen) if s.strip()), None)
-        seen = f"last line: {last[:80]!r}" if last else "it printed nothing"
-        return (
-            f"board {self.entry.name} on {self._port_name}: {what} `{line}` ({seen}); check that"
-            f" the teddy firmware is flashed (`teddy-hil flash`), the baud rate ({self.entry.baud})"
-            f" and the reset method ({self.entry.reset}); log: {self._log_path}"
+    def _provisioner(self) -> ConsoleProvisioner:
+        hint = (
+            f"check that the teddy firmware is flashed (`teddy-hil flash`), the baud rate"
+            f" ({self.entry.baud}) and the reset method ({self.entry.reset}); log: {self._log_path}"
         )
+        return ConsoleProvisioner(
+            self._write_async,
+            who=f"board {self.entry.name} on {self._port_name}",
+            hint=hint,
+            command_timeout_s=COMMAND_TIMEOUT_S,
+            boot_timeout_s=self.entry.boot_timeout_s,
+        )
+
+    async def _write_async(self, line: str) -> None:
+        assert self._link is not None
+        await asyncio.to_thread(self._link.write_line, line)
 
     async def _provision(self) -> None:
         """Fresh device state for this scenario (SPEC §9.2), before the scenario sees lines."""
         assert self._link is not None
         self._link.note("provisioning: factory-reset and settings")
+        prov = self._prov = self._provisioner()
         try:
-            await self._command("factory-reset", boots=True)
-        except NotAnEspError:
+            boot = await prov.factory_reset()
+        except SilentDeviceError as exc:
             if self.entry.reset not in rs.DTR_RTS_METHODS:
-                raise
+                raise NotAnEspError(str(exc)) from None
             self._link.note("no answer; resetting into the app (maybe in download mode)")
             await self._hard_reset()
-            await self._command("factory-reset", boots=True)
-        await self._command(f"set server {server_url_for(self.entry, self.setup.server_url)}")
-        for key in SETTABLE:
-            value = self.setup.device.get(key)
-            if value is not None:
-                await self._command(
-                    f"set {key} {json.dumps(value) if key == 'child_name' else value}"
-                )
+            try:
+                boot = await prov.factory_reset()
+            except SilentDeviceError as again:
+                raise NotAnEspError(str(again)) from None
+        self._check_firmware(boot)
+        await prov.configure(server_url_for(self.entry, self.setup.server_url), self.setup.device)
+
+    async def _provision_unless_lost(self) -> None:
+        """`_provision`, failing at once (not at a command timeout) when the port dies."""
+        work = asyncio.ensure_future(self._provision())
+        lost = asyncio.ensure_future(self._lost.wait())
+        try:
+            await asyncio.wait({work, lost}, return_when=asyncio.FIRST_COMPLETED)
+            if not work.done():
+                self._check_link()
+            work.result()
+        finally:
+            for task in (work, lost):
+                task.cancel()
+            await asyncio.gather(work, lost, return_exceptions=True)
+
+    def _check_firmware(self, boot: Event) -> None:
+        """Skip (not fail) a scenario written for another image than the board holds."""
+        app = self._restored.app if self._restored else None
+        version = boot.data.get("fw_version")
+        why = firmware_mismatch(
+            self.setup.device,
+            board=self.entry.name,
+            version=str(version) if version is not None else (app.version if app else None),
+            secure_version=app.secure_version if app else None,
+        )
+        if why:
+            raise MissingCapabilityError(why)
 
     async def _hard_reset(self) -> None:
         assert self._link is not None
@@ -315,12 +287,17 @@ class SerialTarget(Target):
     async def start(self) -> None:
         if self._link is not None:
             raise HilError("the serial target is already started")
+        self._loop = asyncio.get_running_loop()
         await self._acquire()
+        await self._restore()
         await self._open()
+        if self._restored is not None:
+            assert self._link is not None
+            self._link.note(f"factory restore: {self._restored.action.line()}")
         if self.entry.power_switch is not None:
             await self._switch(self.entry.power_switch.on)
         if self.entry.provision:
-            await self._provision()
+            await self._provision_unless_lost()
         self._live = True
         await self.reset("power_on")
 
@@ -374,7 +351,6 @@ class SerialTarget(Target):
         if self._stopped:
             return
         self._stopped = True
-        failure = self.failure()
         link, self._link = self._link, None
         try:
             if link is not None:
@@ -382,5 +358,4 @@ class SerialTarget(Target):
         finally:
             if self._lock is not None:
                 await asyncio.to_thread(self._lock.release)
-        if failure:
-            raise PortError(failure)
+        # A lost port is not raised here: `wait_lost` already failed the step it cut.

@@ -27,7 +27,8 @@ from typing import Final
 
 from emulator.core.timing import DeviceTiming
 from emulator.host import DeviceSettings, EmulatorHost
-from hil.virtual_board.app import boot_banner, find_app, install_for_emulator
+from hil.virtual_board.app import boot_banner
+from hil.virtual_board.bootloader import plan_boot, prepare_emulator, write_back
 from hil.virtual_board.flash_image import FlashImage
 from hil.virtual_board.registers import Esp32Registers
 from hil.virtual_board.rom import RomLoader
@@ -73,6 +74,10 @@ class BoardSession:
         self._lines: asyncio.Queue[str] = asyncio.Queue()
         self._console_task: asyncio.Task[None] | None = None
 
+    @property
+    def emulator_dir(self) -> Path:
+        return self.config.directory / "emulator"
+
     async def enter_download(self) -> None:
         self.mode = "download"
         self.rom = RomLoader(self.flash, Esp32Registers(self.config.mac))
@@ -80,14 +85,14 @@ class BoardSession:
     async def enter_run(self) -> None:
         self.mode = "run"
         self.rom = None
-        app = find_app(self.flash)
-        for line in boot_banner(app, download=False):
+        plan = plan_boot(self.flash)
+        app = prepare_emulator(self.flash, plan, self.emulator_dir)
+        for line in boot_banner(app, download=False, offset=plan.partition.offset):
             self._print(line)
         if isinstance(app, str):
             self.mode = "halted"  # a real ESP32 would print this in a boot loop
             return
-        emulator_dir = self.config.directory / "emulator"
-        install_for_emulator(app, emulator_dir)
+        emulator_dir = self.emulator_dir
         settings = DeviceSettings(
             server_url=self.config.server_url,
             flash_dir=emulator_dir,
@@ -126,6 +131,10 @@ class BoardSession:
         self._write(line.encode("utf-8", errors="replace") + b"\r\n")
 
     async def power_off(self) -> None:
+        """Idempotent: the connection's end and the board's stop may both call it."""
+        if self.mode == "off":
+            return
+        self.mode = "off"
         if self._console_task is not None:
             self._console_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -133,8 +142,8 @@ class BoardSession:
         if self.host is not None:
             await self.host.power_cut()
             await self.host.stop()
+            write_back(self.flash, self.emulator_dir)
         self.flash.flush()
-        self.mode = "off"
 
 
 class VirtualBoard:

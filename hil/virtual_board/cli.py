@@ -1,7 +1,8 @@
 """`teddy-hil virtual-board`: serve a virtual ESP32 dev board on a TCP port.
 
-Owns the command line: parse options, start `VirtualBoard`, print the address esptool
-and the `serial` target use (`socket://127.0.0.1:PORT`), run until Ctrl-C / SIGTERM.
+Owns the command line: parse options, start `VirtualBoard` (socket://) or `Rfc2217Board`
+(rfc2217://), print the address esptool and the `serial` target use, run until Ctrl-C /
+SIGTERM.
 The lead wires `main` into `hil.cli` as the `virtual-board` subcommand.
 """
 
@@ -16,6 +17,12 @@ from emulator.core.timing import DeviceTiming
 from emulator.signals import stop_event_on_signals
 from hil.virtual_board.board import DEFAULT_MAC, DEFAULT_WINDOW_S, BoardConfig, VirtualBoard
 from hil.virtual_board.errors import VirtualBoardError
+from hil.virtual_board.rfc2217 import Rfc2217Board
+
+SCHEMES: dict[str, type[VirtualBoard] | type[Rfc2217Board]] = {
+    "socket": VirtualBoard,
+    "rfc2217": Rfc2217Board,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,7 +30,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="teddy-hil virtual-board",
         description="A virtual ESP32 that real esptool flashes and that boots the emulator.",
     )
-    p.add_argument("--listen", default="socket://127.0.0.1:0", help="socket://HOST:PORT")
+    p.add_argument(
+        "--listen",
+        default="socket://127.0.0.1:0",
+        help="socket://HOST:PORT (each connection is a power-on) or rfc2217://HOST:PORT"
+        " (DTR/RTS drive EN and GPIO0 through a DevKit's auto-reset circuit)",
+    )
     p.add_argument("--dir", type=Path, required=True, help="board directory (flash.bin, ...)")
     p.add_argument("--server", required=True, help="reference server URL for run mode")
     p.add_argument("--mac", default=DEFAULT_MAC.hex(":"), help="base MAC in the eFuses")
@@ -38,13 +50,17 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def parse_listen(url: str) -> tuple[str, int]:
-    if not url.startswith("socket://"):
-        raise VirtualBoardError(f"--listen {url!r}: only socket://HOST:PORT is supported")
-    host, sep, port = url.removeprefix("socket://").rpartition(":")
+def parse_listen(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of `socket://HOST:PORT` or `rfc2217://HOST:PORT`."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme not in SCHEMES:
+        raise VirtualBoardError(
+            f"--listen {url!r}: expected socket://HOST:PORT or rfc2217://HOST:PORT"
+        )
+    host, sep, port = rest.rpartition(":")
     if not sep or not host or not port.isdigit():
-        raise VirtualBoardError(f"--listen {url!r}: expected socket://HOST:PORT")
-    return host, int(port)
+        raise VirtualBoardError(f"--listen {url!r}: expected {scheme}://HOST:PORT")
+    return scheme, host, int(port)
 
 
 def parse_mac(text: str) -> bytes:
@@ -58,7 +74,7 @@ def parse_mac(text: str) -> bytes:
     return mac
 
 
-async def serve(board: VirtualBoard) -> None:
+async def serve(board: VirtualBoard | Rfc2217Board) -> None:
     await board.start()
     print(f"virtual board listening on {board.url}", flush=True)
     stop = stop_event_on_signals()
@@ -71,7 +87,7 @@ async def serve(board: VirtualBoard) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        host, port = parse_listen(args.listen)
+        scheme, host, port = parse_listen(args.listen)
         config = BoardConfig(
             directory=args.dir,
             server_url=args.server,
@@ -80,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             download_window=args.download_window,
             timing=DeviceTiming() if args.timing == "fast" else DeviceTiming.realistic(),
         )
-        board = VirtualBoard(config, host=host, port=port)
+        board = SCHEMES[scheme](config, host=host, port=port)
         asyncio.run(serve(board))
     except VirtualBoardError as exc:
         print(f"teddy-hil virtual-board: {exc}", file=sys.stderr)

@@ -62,7 +62,8 @@ class FlashImage:
             self._map[start:end] = b"\xff" * (end - start)
 
     def flush(self) -> None:
-        self._map.flush()
+        if not self._map.closed:
+            self._map.flush()
 
     def close(self) -> None:
         if not self._map.closed:

@@ -284,3 +284,18 @@ def test_heartbeat_and_background_token_refresh() -> None:
     effects = d.answer(401, error_body("refresh_token_reused"))
     assert any(isinstance(e, NvsErase) and e.namespace == "auth" for e in effects)
     assert d.device.state == "idle"
+
+
+def test_wifi_down_during_the_join_keeps_the_link_down_until_wifi_up() -> None:
+    """SPEC §9.2: `wifi down` leaves Wi-Fi, also while the join is still in flight."""
+    d = Driver()
+    assert d.device.state == "wifi"  # booted, WifiConnect issued, not joined yet
+    d.line("wifi down")
+    assert d.named("wifi.down") and d.device.state == "offline"
+    d.feed(WifiUp("10.0.2.15"))  # the join that was in flight completes
+    assert not d.named("wifi.up") and d.device.state == "offline"
+    assert not d.all(HttpRequest)  # no config fetch, no claim
+    effects = d.line("wifi up")
+    assert isinstance(effects[-1], WifiConnect)
+    d.feed(WifiUp("10.0.2.15"))
+    assert d.named("wifi.up") and d.device.state == "config"

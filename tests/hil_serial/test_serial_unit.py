@@ -237,8 +237,13 @@ def test_flashing_skips_what_the_board_already_holds(tmp_path: Path) -> None:
     app.write_bytes(b"\xe9" + bytes(range(256)) * 40 + b"\x01")  # not a multiple of 4
     loader = FakeLoader()
     first = flash_board(loader, FlashRequest(app=app), board="bear-1")
-    assert [(a.what, a.done) for a in first.actions] == [("app", "written"), ("otadata", "skipped")]
-    assert loader.writes == [0x20000]  # ota_0 of firmware/partitions.csv (no table on the board)
+    assert [(a.what, a.done) for a in first.actions] == [
+        ("partition-table", "written"),  # the board had none: it could not boot the app
+        ("app", "written"),
+        ("otadata", "skipped"),
+    ]
+    assert "the board had none" in first.actions[0].why
+    assert loader.writes == [0x8000, 0x20000]  # ota_0 of firmware/partitions.csv
     loader.flash[0xF000] = 0x00  # an OTA since then: otadata points at another slot
     again = flash_board(loader, FlashRequest(app=app, erase_nvs=True), board="bear-1")
     assert [(a.what, a.done) for a in again.actions] == [
@@ -247,7 +252,7 @@ def test_flashing_skips_what_the_board_already_holds(tmp_path: Path) -> None:
         ("nvs", "erased"),
     ]
     assert "flash MD5" in again.actions[0].why and "equals the image's" in again.actions[0].why
-    assert loader.writes == [0x20000]
+    assert loader.writes == [0x8000, 0x20000]  # the table now comes from the board
     assert "board already up to date" not in again.text()
     third = flash_board(loader, FlashRequest(app=app, app_offset=0x10000), board="bear-1")
     assert third.actions[0].offset == 0x10000 and third.actions[0].done == "written"

@@ -151,6 +151,7 @@ struct teddy_device {
     uint64_t now_ms;
     teddy_state_t state;
     bool wifi_up;
+    bool wifi_off; /* `wifi down` was typed: a join in flight must not bring the link up */
     bool time_synced;
     int64_t epoch;
     uint64_t synced_at_ms;

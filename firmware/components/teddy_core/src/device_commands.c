@@ -195,10 +195,15 @@ static const char *run(tdev_t *d, const teddy_cmd_t *c)
     case TEDDY_CMD_WIFI:
         reply_ok(d, "wifi");
         if (strcmp(c->args[0], "down") == 0) {
-            if (d->wifi_up) {
+            bool joining = d->state == TEDDY_STATE_WIFI && !d->wifi_off;
+            d->wifi_off = true;
+            if (d->wifi_up || joining) {
                 dev_wifi_lost(d, true);
             }
-        } else if (!d->wifi_up) {
+            return NULL;
+        }
+        d->wifi_off = false;
+        if (!d->wifi_up) {
             dev_set_state(d, TEDDY_STATE_WIFI);
             teddy_effect_t fx = {.kind = TEDDY_FX_WIFI_CONNECT};
             dev_fx(d, &fx);

@@ -105,7 +105,7 @@ void teddy_device_start(teddy_device_t *d, uint64_t now_ms)
 
 static void on_wifi_up(tdev_t *d, const char *ip)
 {
-    if (d->wifi_up) {
+    if (d->wifi_up || d->wifi_off) { /* wifi_off: `wifi down` during the join */
         return;
     }
     d->wifi_up = true;

@@ -1,0 +1,232 @@
+"""The `wokwi` target: the ESP-IDF build of the firmware, simulated by Wokwi.
+
+Needs `WOKWI_CLI_TOKEN`; without it the target is unavailable and every scenario is
+skipped with that reason. wokwi-client talks to Wokwi's cloud, or to the server in
+`WOKWI_CLI_SERVER` (e.g. a local `teddy-hil wokwi-server`).
+
+Per scenario: upload `firmware/diagram.json` (`$TEDDY_WOKWI_DIAGRAM`) and the build
+(`$TEDDY_WOKWI_BUILD` / `teddy-hil run --wokwi-build`, see `hil.wokwi.project`),
+start the simulation (`hil.wokwi.session`: paused, monitor attached, resumed), wait for
+its first `boot`, provision it over the console like a lab board (factory-reset,
+`set server|child_*`, `reboot`; `hil.targets.console_provision`), then hand the console
+to the scenario from the `boot` that follows. Serial bytes go through `LineSplitter`
+into the same event parser as every target; `button press|release` console writes
+become `set_control` on the diagram's push button (GPIO0).
+
+Where the simulated board finds the reference server: `$TEDDY_WOKWI_SERVER_URL` (a
+public URL of the harness's server), else the harness's URL with its host replaced by
+`host.wokwi.internal`, which Wokwi's private IoT gateway maps to the machine running
+the gateway (docs/wokwi.md).
+
+Timeouts in simulated time (`clock: simulated`) use `simulated_clock`. `device/wokwi.json`
+records the upload size and time, and the simulated and wall time the scenario took.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import Final
+from urllib.parse import urlsplit, urlunsplit
+
+from hil.errors import HilError, MissingCapabilityError
+from hil.targets.base import (
+    AUDIO_IN,
+    AUDIO_OUT,
+    BUTTON,
+    IDENTITY,
+    NETWORK_FAULTS,
+    OTA,
+    POWER_CUT,
+    RESET,
+    LineSplitter,
+    SimulatedClock,
+    Target,
+    TargetSetup,
+)
+from hil.targets.console_provision import ConsoleProvisioner, SilentDeviceError
+from hil.targets.registry import register
+from hil.wokwi.project import DEFAULT_DIAGRAM, Build, button_part, find_build, load_diagram
+from hil.wokwi.session import Upload, WokwiSession
+
+ENV_TOKEN: Final = "WOKWI_CLI_TOKEN"  # noqa: S105 (the variable's name, not a secret)
+ENV_SERVER: Final = "WOKWI_CLI_SERVER"  # read by wokwi-client itself
+ENV_SERVER_URL: Final = "TEDDY_WOKWI_SERVER_URL"
+ENV_DIAGRAM: Final = "TEDDY_WOKWI_DIAGRAM"
+GATEWAY_HOST: Final = "host.wokwi.internal"
+BOOT_TIMEOUT_S: Final = 60.0  # wall time for a simulated boot (the cloud may queue)
+NO_I2S: Final = "Wokwi simulates no I2S, so the toy has no microphone or speaker there"
+NOTES: Final = {
+    AUDIO_IN: NO_I2S,
+    AUDIO_OUT: NO_I2S,
+    POWER_CUT: "a Wokwi simulation has no power switch",
+    RESET: "Wokwi's sim:restart is not a power cycle that keeps the flash; use `console: reboot`",
+    NETWORK_FAULTS: "the simulated Wi-Fi cannot be broken on purpose",
+    IDENTITY: "the simulated board's device id comes from its MAC, like a real board's",
+}
+
+
+def sim_server_url(harness_url: str) -> str:
+    """The reference server as the simulated board reaches it (public URL or gateway)."""
+    public = os.environ.get(ENV_SERVER_URL, "").strip()
+    if public:
+        return public.rstrip("/")
+    parts = urlsplit(harness_url)
+    netloc = f"{GATEWAY_HOST}:{parts.port}" if parts.port else GATEWAY_HOST
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class _SessionClock(SimulatedClock):
+    def __init__(self, session: WokwiSession) -> None:
+        self._session = session
+
+    def deadline(self, seconds: float) -> AbstractAsyncContextManager[asyncio.Future[None]]:
+        return self._session.deadline(seconds)
+
+
+@register("wokwi")
+class WokwiTarget(Target):
+    description = "the ESP-IDF build simulated by Wokwi through wokwi-client (WOKWI_CLI_TOKEN)"
+    declared_capabilities = frozenset({OTA, BUTTON})
+    capability_notes = NOTES
+
+    def __init__(self, setup: TargetSetup) -> None:
+        super().__init__(setup)
+        self._splitter = LineSplitter(self._on_line)
+        self._live = False
+        self._provisioner = ConsoleProvisioner(
+            self._write_raw,
+            who="the Wokwi simulation",
+            hint=(
+                f"check that ${ENV_DIAGRAM} wires the serial monitor to the board and that"
+                " the build is the teddy firmware (docs/wokwi.md)"
+            ),
+            boot_timeout_s=BOOT_TIMEOUT_S,
+        )
+        self._session: WokwiSession | None = None
+        self._button: str | None = None
+        self._upload: Upload | None = None
+        self._began = 0.0
+        self._stopped = False
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        if os.environ.get(ENV_TOKEN, "").strip():
+            return None
+        return (
+            f"needs ${ENV_TOKEN} (a Wokwi CI token from https://wokwi.com/dashboard/ci;"
+            f" for a local `teddy-hil wokwi-server` set {ENV_SERVER} too)"
+        )
+
+    @property
+    def simulated_clock(self) -> SimulatedClock | None:
+        return _SessionClock(self._session) if self._session is not None else None
+
+    def _on_line(self, line: str) -> None:
+        if self._live:
+            self.lines.emit(line)
+        else:
+            self._provisioner.feed(line)
+
+    async def _write_raw(self, line: str) -> None:
+        if self._session is None:
+            raise HilError("the wokwi target is not started")
+        await self._session.write((line + "\n").encode("utf-8"))
+
+    async def start(self) -> None:
+        if self._session is not None:
+            raise HilError("the wokwi target is already started")
+        self._began = time.monotonic()
+        build = find_build()
+        self._check_firmware(build)
+        diagram_path = Path(os.environ.get(ENV_DIAGRAM) or DEFAULT_DIAGRAM)
+        diagram = load_diagram(diagram_path)
+        self._button = button_part(diagram)
+        token = os.environ.get(ENV_TOKEN, "").strip()
+        self._session = WokwiSession(
+            token, url=os.environ.get(ENV_SERVER) or None, on_serial=self._splitter.feed
+        )
+        await self._session.connect()
+        self._upload = await self._session.upload(build, json.dumps(diagram))
+        await self._session.start(self._upload)
+        await self._provision()
+
+    def _check_firmware(self, build: Build) -> None:
+        """Skip (not fail, and before any simulated time) a scenario for another image.
+
+        A scenario's `device.firmware_version` / `secure_version` choose the factory image
+        of the emulator and the host build; a simulation runs the uploaded build.
+        """
+        app = build.app()
+        if isinstance(app, str):
+            raise HilError(f"the Wokwi build {build.origin} cannot boot: {app}")
+        wanted = self.setup.device.get("firmware_version")
+        if wanted is not None and str(wanted) != app.version:
+            raise MissingCapabilityError(
+                f"the Wokwi build runs firmware {app.version}, the scenario needs {wanted}"
+                " (device.firmware_version): build that version, or run it on the emulator"
+            )
+        wanted_sv = self.setup.device.get("secure_version")
+        if wanted_sv is not None and wanted_sv != app.secure_version:
+            raise MissingCapabilityError(
+                f"the Wokwi build has secure_version {app.secure_version}, the scenario needs"
+                f" {wanted_sv} (device.secure_version): build such an image, or use the emulator"
+            )
+
+    async def _provision(self) -> None:
+        """Fresh settings (SPEC §9.2), then a reboot whose `boot` the scenario sees first."""
+        p = self._provisioner
+        if await p.wait_event(("boot",), since=0, within=BOOT_TIMEOUT_S) is None:
+            raise SilentDeviceError(p.silent("(simulation start)", what="no boot event after"))
+        await p.provision(sim_server_url(self.setup.server_url), self.setup.device)
+        reply = await p.command("reboot")
+        backlog = p.seen[reply + 1 :]  # printed after the reply, before this line ran
+        self._live = True
+        for line in backlog:
+            self.lines.emit(line)
+
+    async def write_line(self, line: str) -> None:
+        words = line.split()
+        if len(words) == 2 and words[0] == "button" and words[1] in ("press", "release"):
+            if self._session is None:
+                raise HilError("the wokwi target is not started")
+            if self._button is None:
+                raise HilError("the Wokwi diagram has no push button wired to GPIO0")
+            await self._session.set_control(self._button, "pressed", words[1] == "press")
+            return
+        await self._write_raw(line)
+
+    async def power_cut(self) -> None:
+        raise HilError(f"the wokwi target cannot cut power: {NOTES[POWER_CUT]}")
+
+    async def reset(self, reason: str = "power_on") -> None:
+        raise HilError(f"the wokwi target cannot be reset from outside: {NOTES[RESET]}")
+
+    async def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        session, self._session = self._session, None
+        if session is None:
+            return
+        nanos = await session.close()
+        self._splitter.flush()
+        upload = self._upload
+        info = {
+            "server": session.url or "wss://wokwi.com (WOKWI_CLI_SERVER unset)",
+            "server_version": session.server_version,
+            "upload_bytes": upload.size if upload else 0,
+            "upload_s": round(upload.seconds, 3) if upload else None,
+            "simulated_s": round(nanos / 1e9, 3),
+            "wall_s": round(time.monotonic() - self._began, 3),
+            "provisioning_lines": len(self._provisioner.seen),
+        }
+        self.setup.work_dir.mkdir(parents=True, exist_ok=True)
+        (self.setup.work_dir / "wokwi.json").write_text(json.dumps(info, indent=2) + "\n")
+        (self.setup.work_dir / "provisioning.log").write_text(
+            "".join(line + "\n" for line in self._provisioner.seen), encoding="utf-8"
+        )
