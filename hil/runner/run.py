@@ -214,6 +214,13 @@ class ScenarioRun:
         except MissingCapabilityError as exc:  # found only once the device answered
             self.skip(str(exc))
             return
+        # Some targets learn what they offer from the device itself (a serial board's
+        # `wiring:` line): check again before the first step.
+        offered = target.capabilities | server_capabilities()
+        missing = missing_capability(self.scenario.needs(), offered, target.capability_notes)
+        if missing:
+            self.skip(missing)
+            return
         for step, step_result in zip(self.scenario.steps, self.result.steps, strict=True):
             await _run_one_step(ctx, step, step_result)
         self.result.status = Status.PASSED

@@ -100,6 +100,9 @@ class BoardEntry:
     restore: str = "otadata"  # before each run: erase otadata (undo an OTA), or "none"
     server_host: str | None = None  # how the board reaches this machine (not 127.0.0.1)
     wired: frozenset[str] = frozenset()
+    # No bench entry and no $TEDDY_SERIAL_CAPABILITIES: the board's own `wiring:` boot line
+    # (hil.serial.wiring) says what is wired; nothing is assumed without it.
+    wiring_from_board: bool = False
     power_switch: PowerSwitch | None = None
     flash: FlashSettings = field(default_factory=FlashSettings)
     audio: Mapping[str, str] = field(default_factory=dict)

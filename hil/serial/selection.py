@@ -38,7 +38,8 @@ COMMAND_TIMEOUT_S: Final = 5.0
 
 def adhoc_entry(port: str) -> BoardEntry:
     """A board given only by its port: capabilities from the environment, never guessed."""
-    caps = {c.strip() for c in os.environ.get(ENV_CAPS, "").split(",") if c.strip()}
+    declared = os.environ.get(ENV_CAPS)
+    caps = {c.strip() for c in (declared or "").split(",") if c.strip()}
     unknown = caps - set(WIRED_CAPABILITIES)
     if unknown:
         raise HilError(
@@ -54,7 +55,14 @@ def adhoc_entry(port: str) -> BoardEntry:
     if restore not in RESTORE_METHODS:
         raise HilError(f"{ENV_RESTORE}={restore!r}; valid: {', '.join(RESTORE_METHODS)}")
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", port).strip("_")[:64] or "board"
-    return BoardEntry(name=name, port=port, reset=method, wired=frozenset(caps), restore=restore)
+    return BoardEntry(
+        name=name,
+        port=port,
+        reset=method,
+        wired=frozenset(caps),
+        restore=restore,
+        wiring_from_board=declared is None,
+    )
 
 
 def candidates(device: Mapping[str, object]) -> tuple[list[BoardEntry], Bench | None]:

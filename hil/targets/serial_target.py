@@ -24,12 +24,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from typing import Final
+from collections.abc import Mapping
+from typing import ClassVar, Final
 
 from hil.errors import HilError, MissingCapabilityError
 from hil.serial import reset as rs
 from hil.serial.bench import (
     DEFAULT_LOCK_DIR,
+    WIRED_CAPABILITIES,
     BoardEntry,
 )
 from hil.serial.boards import resolve_port
@@ -45,6 +47,7 @@ from hil.serial.selection import (
     candidates,
     server_url_for,
 )
+from hil.serial.wiring import reported_wiring
 from hil.targets.base import (
     AUDIO_IN,
     AUDIO_OUT,
@@ -71,6 +74,11 @@ class SerialTarget(Target):
     declared_capabilities = frozenset(
         {AUDIO_IN, AUDIO_OUT, OTA, POWER_CUT, NETWORK_FAULTS, BUTTON, RESET}
     )
+    capability_notes: ClassVar[Mapping[str, str]] = {
+        cap: "a board's wiring counts only when declared: bench `capabilities:`,"
+        " $TEDDY_SERIAL_CAPABILITIES, or the board's own `board: wiring:` boot line"
+        for cap in WIRED_CAPABILITIES
+    }
 
     def __init__(self, setup: TargetSetup) -> None:
         super().__init__(setup)
@@ -82,6 +90,8 @@ class SerialTarget(Target):
         self._port_name = ""
         self._live = False
         self._prov: ConsoleProvisioner | None = None  # lines before the scenario's start
+        self._wiring: frozenset[str] | None = None  # from the board's `wiring:` line
+        self._started = False
         self._powered = True
         self._stopped = False
         self._lost = asyncio.Event()  # set from the link's reader thread
@@ -101,6 +111,11 @@ class SerialTarget(Target):
         caps = self._entries[0].capabilities
         for entry in self._entries[1:]:
             caps &= entry.capabilities
+        if self.entry.wiring_from_board:
+            # Before start nothing is known yet (the runner checks again after it);
+            # afterwards only what the board's `wiring:` line stated (hil.serial.wiring).
+            reported = self._wiring if self._started else frozenset(WIRED_CAPABILITIES)
+            caps |= reported or frozenset()
         return caps
 
     def device_vars(self) -> dict[str, object]:
@@ -121,6 +136,9 @@ class SerialTarget(Target):
     # --- lines ----------------------------------------------------------------------
 
     def _on_line(self, _stamp: float, text: str) -> None:
+        wiring = reported_wiring((text,))
+        if wiring is not None:
+            self._wiring = wiring
         if self._live:
             self.lines.emit(text)
         elif self._prov is not None:
@@ -234,7 +252,8 @@ class SerialTarget(Target):
         """Fresh device state for this scenario (SPEC §9.2), before the scenario sees lines."""
         assert self._link is not None
         self._link.note("provisioning: factory-reset and settings")
-        prov = self._prov = self._provisioner()
+        prov = self._prov
+        assert prov is not None
         try:
             boot = await prov.factory_reset()
         except SilentDeviceError as exc:
@@ -290,7 +309,9 @@ class SerialTarget(Target):
         self._loop = asyncio.get_running_loop()
         await self._acquire()
         await self._restore()
+        self._prov = self._provisioner()  # before the port opens: the boot banner counts
         await self._open()
+        self._prov.who = f"board {self.entry.name} on {self._port_name}"
         if self._restored is not None:
             assert self._link is not None
             self._link.note(f"factory restore: {self._restored.action.line()}")
@@ -300,6 +321,7 @@ class SerialTarget(Target):
             await self._provision_unless_lost()
         self._live = True
         await self.reset("power_on")
+        self._started = True  # from now on `capabilities` reflects the board's wiring line
 
     async def write_line(self, line: str) -> None:
         if self._link is None:

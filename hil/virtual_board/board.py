@@ -27,6 +27,8 @@ from typing import Final
 
 from emulator.core.timing import DeviceTiming
 from emulator.host import DeviceSettings, EmulatorHost
+from hil.serial.bench import WIRED_CAPABILITIES
+from hil.serial.wiring import wiring_line
 from hil.virtual_board.app import boot_banner
 from hil.virtual_board.bootloader import plan_boot, prepare_emulator, write_back
 from hil.virtual_board.flash_image import FlashImage
@@ -36,6 +38,7 @@ from hil.virtual_board.rom import RomLoader
 log = logging.getLogger("teddy.virtual_board")
 
 DEFAULT_WINDOW_S: Final = 0.5
+DEFAULT_WIRING: Final = WIRED_CAPABILITIES
 DEFAULT_MAC: Final = bytes.fromhex("240ac4a795ba")
 READ_SIZE: Final = 65536
 BUSY_WAIT_S: Final = 2.0  # a previous client's session needs a moment to power off
@@ -50,6 +53,9 @@ class BoardConfig:
     mac: bytes = DEFAULT_MAC
     device_id: str | None = None  # None -> Teddy-ESP32-<last 4 MAC bytes>
     download_window: float = DEFAULT_WINDOW_S
+    # Printed at boot (hil.serial.wiring): the emulator speaks, records, has the push-to-talk
+    # button and its link can be cut, so a run without a bench file offers all of it.
+    wiring: tuple[str, ...] = DEFAULT_WIRING
     timing: DeviceTiming = field(default_factory=DeviceTiming)
 
     @property
@@ -89,6 +95,8 @@ class BoardSession:
         app = prepare_emulator(self.flash, plan, self.emulator_dir)
         for line in boot_banner(app, download=False, offset=plan.partition.offset):
             self._print(line)
+        if not isinstance(app, str):
+            self._print(wiring_line(self.config.wiring))
         if isinstance(app, str):
             self.mode = "halted"  # a real ESP32 would print this in a boot loop
             return

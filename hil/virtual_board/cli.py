@@ -15,7 +15,14 @@ from pathlib import Path
 
 from emulator.core.timing import DeviceTiming
 from emulator.signals import stop_event_on_signals
-from hil.virtual_board.board import DEFAULT_MAC, DEFAULT_WINDOW_S, BoardConfig, VirtualBoard
+from hil.serial.bench import WIRED_CAPABILITIES
+from hil.virtual_board.board import (
+    DEFAULT_MAC,
+    DEFAULT_WINDOW_S,
+    DEFAULT_WIRING,
+    BoardConfig,
+    VirtualBoard,
+)
 from hil.virtual_board.errors import VirtualBoardError
 from hil.virtual_board.rfc2217 import Rfc2217Board
 
@@ -47,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds after connect in which a SLIP frame selects download mode",
     )
     p.add_argument("--timing", choices=("fast", "real"), default="real")
+    p.add_argument(
+        "--wiring",
+        default=",".join(DEFAULT_WIRING),
+        help="what the board says is wired at boot (`board: wiring:` line, read by the serial"
+        f" target without a bench file); comma list of {', '.join(WIRED_CAPABILITIES)}, or ''",
+    )
     return p
 
 
@@ -61,6 +74,17 @@ def parse_listen(url: str) -> tuple[str, str, int]:
     if not sep or not host or not port.isdigit():
         raise VirtualBoardError(f"--listen {url!r}: expected {scheme}://HOST:PORT")
     return scheme, host, int(port)
+
+
+def parse_wiring(text: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = set(names) - set(WIRED_CAPABILITIES)
+    if unknown:
+        raise VirtualBoardError(
+            f"--wiring: unknown {', '.join(sorted(unknown))};"
+            f" valid: {', '.join(WIRED_CAPABILITIES)}"
+        )
+    return names
 
 
 def parse_mac(text: str) -> bytes:
@@ -95,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             device_id=args.device_id,
             download_window=args.download_window,
             timing=DeviceTiming() if args.timing == "fast" else DeviceTiming.realistic(),
+            wiring=parse_wiring(args.wiring),
         )
         board = SCHEMES[scheme](config, host=host, port=port)
         asyncio.run(serve(board))

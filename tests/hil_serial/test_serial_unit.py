@@ -14,6 +14,8 @@ from hil.serial.errors import BenchError, BoardBusyError, FlashError, PortError
 from hil.serial.flashing import FlashRequest, flash_board, image_md5
 from hil.serial.link import LineFramer, open_port
 from hil.serial.lock import BoardLock
+from hil.serial.selection import adhoc_entry
+from hil.serial.wiring import reported_wiring, wiring_line
 
 pytestmark = pytest.mark.unit
 
@@ -265,3 +267,22 @@ def test_flashing_refuses_a_non_image(tmp_path: Path) -> None:
     app.write_bytes(b"\x00" * 64)
     with pytest.raises(FlashError, match="not an ESP app image"):
         flash_board(FakeLoader(), FlashRequest(app=app), board="b")
+
+
+def test_wiring_line_round_trip_and_unknown_names_dropped() -> None:
+    line = wiring_line(["audio_in", "audio_out"])
+    assert line == "I (125) board: wiring: audio_in,audio_out"
+    assert reported_wiring(["ets Jul 29 2019", line]) == frozenset({"audio_in", "audio_out"})
+    assert reported_wiring(["I (1) board: wiring: audio_in,laser"]) == frozenset({"audio_in"})
+    assert reported_wiring(["I (1) board: wiring: "]) == frozenset()
+    assert reported_wiring(["@teddy 5 boot {}"]) is None
+
+
+def test_a_bare_port_takes_its_wiring_from_the_board_unless_declared(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("TEDDY_SERIAL_CAPABILITIES", raising=False)
+    assert adhoc_entry("/dev/ttyUSB0").wiring_from_board
+    monkeypatch.setenv("TEDDY_SERIAL_CAPABILITIES", "")  # declared: nothing is wired
+    entry = adhoc_entry("/dev/ttyUSB0")
+    assert not entry.wiring_from_board and entry.wired == frozenset()

@@ -1,9 +1,11 @@
-"""CI proof of the serial path (issue 5): one flashed virtual board runs the claim,
-streaming, OTA and age scenarios with `--target serial`, one scenario after the other.
+"""CI proof of the serial path (issue 5): one flashed virtual board runs the whole scenario
+suite (claim, streaming, OTA, age, and config, token, faults) with `--target serial`, one
+scenario after the other, exactly as `teddy-hil run scenarios --target serial --port URL`.
 
 The board (`teddy-hil virtual-board`, a separate process on a free loopback port) is
 flashed once per test worker with `teddy-hil flash` (esptool's API, the lab flow), then
-every scenario talks to it only through the pyserial URL. The scenarios share the board
+every scenario talks to it only through the pyserial URL; no capability is declared: the
+board's `board: wiring:` boot line says what is wired. The scenarios share the board
 the way they share a DevKit on a bench: the serial target's factory restore (erase
 otadata) must undo each OTA scenario before the next one. With `pytest -n 2` each worker
 gets its own board, which is the lab guide's two-boards-in-parallel set-up.
@@ -35,14 +37,13 @@ pytestmark = pytest.mark.emu
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted(
     str(p.relative_to(REPO / "scenarios"))
-    for group in ("claim", "streaming", "ota", "age")
-    for p in (REPO / "scenarios" / group).glob("*.yaml")
+    for p in (REPO / "scenarios").glob("*/*.yaml")
+    if p.parent.name != "common"
 )
 # Skipped on a board, each for a reason the report states:
 SKIPPED = {
     "claim/provisioned_production.yaml": "needs capability 'identity'",  # MAC + mfg NVS
     "claim/wrong_hmac.yaml": "needs capability 'identity'",
-    "streaming/button_push_to_talk.yaml": "needs capability 'button'",  # not wired here
     "ota/older_version_skipped.yaml": "runs firmware 1.0.0, the scenario needs 1.3.0",
     "ota/secure_version_lower.yaml": "has secure_version 0, the scenario needs 2",
 }
@@ -102,8 +103,7 @@ async def test_scenario_on_a_shared_flashed_board(
     name: str, flashed_board: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(ENV_PORT, flashed_board)
-    # A bare port offers ota/reset/power_cut; the virtual board also plays and records audio.
-    monkeypatch.setenv(ENV_CAPS, "audio_in,audio_out")
+    monkeypatch.delenv(ENV_CAPS, raising=False)  # the board's wiring line decides
     result = await run_scenario(
         load_scenario(REPO / "scenarios" / name),
         target_cls=SerialTarget,
