@@ -169,6 +169,9 @@ class ScenarioRun:
             await self._with_server(console, server_log)
         except StepFailedError as exc:
             self.fail(exc.reason, str(exc))
+        except HilError as exc:  # says what to check in one line; the traceback is in error.txt
+            (self.dir / "error.txt").write_text(traceback.format_exc(), encoding="utf-8")
+            self.fail(f"set-up failed: {exc}")
         except Exception as exc:
             (self.dir / "error.txt").write_text(traceback.format_exc(), encoding="utf-8")
             self.fail(f"set-up failed: {type(exc).__name__}: {exc}", traceback.format_exc())

@@ -164,3 +164,17 @@ def test_a_port_that_does_not_exist_is_a_one_line_error(tmp_path: Path) -> None:
     text = out.read_text().strip()
     assert code == 1 and len(text.splitlines()) == 1, text
     assert "/dev/ttyTEDDY404" in text and "check" in text
+
+
+def test_a_run_on_a_missing_port_fails_each_scenario_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(ENV_PORT, "/dev/ttyTEDDY404")
+    paths = (REPO / "scenarios/claim/happy.yaml",)
+    session = run_session(RunRequest(paths=paths, target="serial", artifacts=tmp_path))
+    (result,) = session.results
+    assert result.status is Status.FAILED
+    assert result.reason.startswith("set-up failed: board dev_ttyTEDDY404")
+    assert "check the cable" in result.reason and "\n" not in result.reason
+    assert "Traceback" not in result.detail  # kept in error.txt for whoever needs it
+    assert result.artifact_dir is not None and (result.artifact_dir / "error.txt").exists()
