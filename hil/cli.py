@@ -48,7 +48,8 @@ DELEGATED: dict[str, tuple[str, str, str]] = {
     "virtual-board": (
         "hil.virtual_board.cli",
         "main",
-        "run a virtual ESP32 board (ROM loader for esptool + the emulator) on socket://",
+        "run a virtual ESP32 board (ROM loader for esptool + the emulator) on socket://"
+        " or rfc2217://",
     ),
     "wokwi-server": (
         "hil.wokwi.cli",

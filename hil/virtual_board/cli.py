@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--listen",
         default="socket://127.0.0.1:0",
         help="socket://HOST:PORT (each connection is a power-on) or rfc2217://HOST:PORT"
-        " (DTR/RTS drive EN and GPIO0 through a DevKit's auto-reset circuit)",
+        " (DTR/RTS reset it into the ROM loader or the app, as esp_rfc2217_server does)",
     )
     p.add_argument("--dir", type=Path, required=True, help="board directory (flash.bin, ...)")
     p.add_argument("--server", required=True, help="reference server URL for run mode")
@@ -53,7 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_WINDOW_S,
         help="seconds after connect in which a SLIP frame selects download mode",
     )
-    p.add_argument("--timing", choices=("fast", "real"), default="real")
+    p.add_argument(
+        "--timing",
+        choices=("fast", "real"),
+        default="real",
+        help="device timers: real-board values (default) or the emulator's fast test values",
+    )
     p.add_argument(
         "--wiring",
         default=",".join(DEFAULT_WIRING),
