@@ -75,6 +75,7 @@ fuzz: apt
 bench: setup
 	$(BIN)/python -m server.bench
 	$(BIN)/python -m emulator.bench
+	$(BIN)/python -m hil.serial.timing
 	@t0=$$(date +%s%N); $(BIN)/teddy-hil run scenarios --target emulator >/dev/null; rc=$$?; \
 	  t1=$$(date +%s%N); echo "scenario suite, teddy-hil run (sequential): $$(( (t1 - t0) / 1000000 )) ms wall (exit $$rc)"
 	@t0=$$(date +%s%N); $(BIN)/pytest scenarios -n 2 -q -p no:cacheprovider >/dev/null; rc=$$?; \
