@@ -11,7 +11,6 @@ returned `Action` (the target puts it in serial.log and board.json).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,27 +50,3 @@ def restore_board(entry: BoardEntry, port: str, *, log_path: Path) -> Restored:
             loader.finish(reset=entry.reset in ("classic", "usb-jtag"))
         print(f"teddy-hil restore: {action.line()}", file=log)
     return Restored(action, app)
-
-
-def firmware_mismatch(
-    device: Mapping[str, object], *, board: str, version: str | None, secure_version: int | None
-) -> str | None:
-    """Why a scenario cannot run on what the board holds, or None.
-
-    A scenario's `device.firmware_version` / `secure_version` choose the factory image on
-    the emulator and the host build; a board runs what was flashed, so a scenario written
-    for another version is skipped with this reason instead of failing on it.
-    """
-    wanted = device.get("firmware_version")
-    if wanted is not None and version is not None and str(wanted) != version:
-        return (
-            f"board {board} runs firmware {version}, the scenario needs {wanted}"
-            " (device.firmware_version): flash an image of that version, or run it on the emulator"
-        )
-    wanted_sv = device.get("secure_version")
-    if wanted_sv is not None and secure_version is not None and wanted_sv != secure_version:
-        return (
-            f"board {board}'s image has secure_version {secure_version}, the scenario needs"
-            f" {wanted_sv} (device.secure_version): flash such an image, or run it on the emulator"
-        )
-    return None

@@ -199,3 +199,35 @@ class Target(abc.ABC):
     @abc.abstractmethod
     async def stop(self) -> None:
         """Shut down and release every resource; must be safe to call twice."""
+
+
+def image_mismatch(
+    device: Mapping[str, object],
+    *,
+    holder: str,
+    version: str | None,
+    secure_version: int | None,
+    remedy: str,
+) -> str | None:
+    """Why a scenario cannot run on the fixed image a board or a simulation holds, or None.
+
+    A scenario's `device.firmware_version` / `secure_version` choose the factory image on
+    the emulator and the host build; a board runs what was flashed and Wokwi what was
+    uploaded, so a scenario written for another image is skipped with this reason (raise
+    `MissingCapabilityError` with it) instead of failing on it. `remedy`: "flash", "build".
+    """
+    wanted = device.get("firmware_version")
+    if wanted is not None and version is not None and str(wanted) != version:
+        return (
+            f"{holder} runs firmware {version}, the scenario needs {wanted}"
+            f" (device.firmware_version): {remedy} an image of that version,"
+            " or run it on the emulator"
+        )
+    wanted_sv = device.get("secure_version")
+    if wanted_sv is not None and secure_version is not None and wanted_sv != secure_version:
+        return (
+            f"{holder}'s image has secure_version {secure_version}, the scenario needs"
+            f" {wanted_sv} (device.secure_version): {remedy} such an image,"
+            " or run it on the emulator"
+        )
+    return None

@@ -38,7 +38,7 @@ from hil.serial.boards import resolve_port
 from hil.serial.errors import NotAnEspError, PortError
 from hil.serial.link import SerialLink, open_port
 from hil.serial.lock import BoardLock
-from hil.serial.restore import Restored, firmware_mismatch, restore_board
+from hil.serial.restore import Restored, restore_board
 from hil.serial.selection import (
     ENV_BENCH,
     ENV_LOCK_WAIT,
@@ -58,6 +58,7 @@ from hil.targets.base import (
     RESET,
     Target,
     TargetSetup,
+    image_mismatch,
 )
 from hil.targets.console_provision import ConsoleProvisioner, SilentDeviceError
 from hil.targets.registry import register
@@ -286,11 +287,12 @@ class SerialTarget(Target):
         """Skip (not fail) a scenario written for another image than the board holds."""
         app = self._restored.app if self._restored else None
         version = boot.data.get("fw_version")
-        why = firmware_mismatch(
+        why = image_mismatch(
             self.setup.device,
-            board=self.entry.name,
+            holder=f"board {self.entry.name}",
             version=str(version) if version is not None else (app.version if app else None),
             secure_version=app.secure_version if app else None,
+            remedy="flash",
         )
         if why:
             raise MissingCapabilityError(why)

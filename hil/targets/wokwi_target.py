@@ -47,6 +47,7 @@ from hil.targets.base import (
     SimulatedClock,
     Target,
     TargetSetup,
+    image_mismatch,
 )
 from hil.targets.console_provision import ConsoleProvisioner, SilentDeviceError
 from hil.targets.registry import register
@@ -158,24 +159,20 @@ class WokwiTarget(Target):
     def _check_firmware(self, build: Build) -> None:
         """Skip (not fail, and before any simulated time) a scenario for another image.
 
-        A scenario's `device.firmware_version` / `secure_version` choose the factory image
-        of the emulator and the host build; a simulation runs the uploaded build.
+        A simulation runs the uploaded build (`image_mismatch`).
         """
         app = build.app()
         if isinstance(app, str):
             raise HilError(f"the Wokwi build {build.origin} cannot boot: {app}")
-        wanted = self.setup.device.get("firmware_version")
-        if wanted is not None and str(wanted) != app.version:
-            raise MissingCapabilityError(
-                f"the Wokwi build runs firmware {app.version}, the scenario needs {wanted}"
-                " (device.firmware_version): build that version, or run it on the emulator"
-            )
-        wanted_sv = self.setup.device.get("secure_version")
-        if wanted_sv is not None and wanted_sv != app.secure_version:
-            raise MissingCapabilityError(
-                f"the Wokwi build has secure_version {app.secure_version}, the scenario needs"
-                f" {wanted_sv} (device.secure_version): build such an image, or use the emulator"
-            )
+        why = image_mismatch(
+            self.setup.device,
+            holder="the Wokwi build",
+            version=app.version,
+            secure_version=app.secure_version,
+            remedy="build",
+        )
+        if why:
+            raise MissingCapabilityError(why)
 
     async def _provision(self) -> None:
         """Fresh settings (SPEC §9.2), then a reboot whose `boot` the scenario sees first."""
