@@ -324,6 +324,7 @@ class SerialTarget(Target):
         self._live = True
         await self.reset("power_on")
         self._started = True  # from now on `capabilities` reflects the board's wiring line
+        self._write_board_json()
 
     async def write_line(self, line: str) -> None:
         if self._link is None:
