@@ -11,11 +11,20 @@ import pytest
 from hil.serial import reset as rs
 from hil.serial.bench import load_bench, parse_bench
 from hil.serial.errors import BenchError, BoardBusyError, FlashError, PortError
-from hil.serial.flashing import FlashRequest, flash_board, image_md5
+from hil.serial.flashing import (
+    FlashRequest,
+    flash_board,
+    flashed_app,
+    image_md5,
+    restore_factory,
+    restore_layout,
+)
 from hil.serial.link import LineFramer, open_port
 from hil.serial.lock import BoardLock
+from hil.serial.partitions import REPO_TABLE, load_table, to_binary
 from hil.serial.selection import adhoc_entry
 from hil.serial.wiring import reported_wiring, wiring_line
+from protocol.image import build_app_image
 
 pytestmark = pytest.mark.unit
 
@@ -30,6 +39,7 @@ def test_bench_reports_every_problem(tmp_path: Path) -> None:
         "  - {name: a, port: /dev/ttyUSB0, reset: sideways, capabilities: [power_cut]}\n"
         "  - {name: b, chip: esp99}\n"
         "  - {name: c, port: /dev/ttyUSB0, mac: nope, colour: red}\n"
+        "  - {name: d, port: /dev/ttyUSB3, restore: flash, flash: {before: wiggle}}\n"
     )
     with pytest.raises(BenchError) as info:
         load_bench(path)
@@ -41,6 +51,8 @@ def test_bench_reports_every_problem(tmp_path: Path) -> None:
     assert "boards[2].mac: 'nope' is not a MAC" in text
     assert "boards[2].colour: unknown key" in text
     assert "c and a have the same port" in text
+    assert "boards[3].restore: 'flash' is not one of otadata, none" in text
+    assert "boards[3].flash.before: 'wiggle' is not one of default-reset" in text
 
 
 def test_bench_capabilities_follow_the_wiring(tmp_path: Path) -> None:
@@ -57,7 +69,13 @@ def test_bench_capabilities_follow_the_wiring(tmp_path: Path) -> None:
                     "capabilities": ["audio_in", "audio_out"],
                     "power_switch": {"on": "true", "off": "true"},
                 },
-                {"name": "frozen", "port": "socket://127.0.0.1:1", "reset": "none"},
+                {
+                    "name": "frozen",
+                    "port": "socket://127.0.0.1:1",
+                    "reset": "none",
+                    "restore": "none",
+                    "flash": {"before": "no-reset"},
+                },
             ],
         },
         path=tmp_path / "bench.yaml",
@@ -72,6 +90,9 @@ def test_bench_capabilities_follow_the_wiring(tmp_path: Path) -> None:
     }
     assert bench.board("wired").mac == "24:6f:28:aa:bb:cc"
     assert bench.board("frozen").capabilities == {"ota"}
+    assert bench.board("plain").restore == "otadata"  # the default: undo an earlier OTA
+    assert bench.board("frozen").restore == "none"
+    assert bench.board("frozen").flash.before == "no-reset"
     with pytest.raises(BenchError, match="no board named 'x'; boards: plain, wired, frozen"):
         bench.board("x")
 
@@ -286,3 +307,27 @@ def test_a_bare_port_takes_its_wiring_from_the_board_unless_declared(
     monkeypatch.setenv("TEDDY_SERIAL_CAPABILITIES", "")  # declared: nothing is wired
     entry = adhoc_entry("/dev/ttyUSB0")
     assert not entry.wiring_from_board and entry.wired == frozenset()
+
+
+def test_factory_restore_erases_otadata_only_when_an_ota_wrote_it() -> None:
+    loader = FakeLoader()
+    loader.flash[0x8000 : 0x8000 + 0xC00] = to_binary(load_table(REPO_TABLE))
+    loader.flash[0x20000 : 0x20000 + 400] = build_app_image(version="3.1.4")[:400]
+    layout = restore_layout(loader, layout_table=None)
+    assert layout.source == "the board (0x8000)"
+    clean = restore_factory(loader, layout)
+    assert (clean.what, clean.done, clean.offset) == ("otadata", "skipped", 0xF000)
+    loader.flash[0xF000:0xF004] = (2).to_bytes(4, "little")  # an OTA selected ota_1
+    dirty = restore_factory(loader, layout)
+    assert dirty.done == "erased" and "changed the boot slot" in dirty.why
+    assert loader.erases == [0xF000] and loader.flash[0xF000:0xF004] == b"\xff" * 4
+    app = flashed_app(loader, layout)
+    assert app is not None and app.version == "3.1.4"  # what the board will boot
+
+
+def test_factory_restore_on_a_board_without_a_table_uses_the_idf_default() -> None:
+    loader = FakeLoader()
+    layout = restore_layout(loader, layout_table=None)
+    assert "default two-OTA" in layout.source
+    assert restore_factory(loader, layout).offset == 0xD000
+    assert flashed_app(loader, layout) is None  # blank flash: nothing to boot
