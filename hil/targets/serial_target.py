@@ -22,6 +22,7 @@ ones (a virtual board running the emulator has the audio path).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 from collections.abc import Mapping
@@ -151,8 +152,10 @@ class SerialTarget(Target):
             f"board {self.entry.name}: serial port {self._port_name} closed ({why});"
             f" check the cable and power; log: {self._log_path}"
         )
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._mark_lost, reason)
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits
+                loop.call_soon_threadsafe(self._mark_lost, reason)
 
     def _mark_lost(self, reason: str) -> None:
         if self._lost_reason is None:

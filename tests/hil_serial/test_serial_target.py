@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -42,6 +44,14 @@ class FakeBoard:
         writer.write(f"@teddy 0 boot {json.dumps(data, separators=(',', ':'))}\r\n".encode())
 
 
+async def _until(condition: Callable[[], bool], what: str, *, within: float = 15.0) -> None:
+    """Poll `condition` (set by the link's reader thread) until it holds or `within` ends."""
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
+
+
 async def test_provision_then_boot_then_port_closed_mid_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -65,10 +75,7 @@ async def test_provision_then_boot_then_port_closed_mid_run(
     target.lines.subscribe(lines.append)
     await target.start()
     await target.write_line("status")
-    for _ in range(100):
-        if any("cmd.ok" in s for s in lines):
-            break
-        await asyncio.sleep(0.02)
+    await _until(lambda: any("cmd.ok" in s for s in lines), "the status reply")
     assert board.received[:4] == [
         "factory-reset",
         "wifi down",  # no claim against the harness's server before the scenario starts
@@ -80,10 +87,7 @@ async def test_provision_then_boot_then_port_closed_mid_run(
     assert "\ufffd" in lines[0]
     for writer in board.writers:  # the cable is pulled
         writer.close()
-    for _ in range(100):
-        if target.failure():
-            break
-        await asyncio.sleep(0.02)
+    await _until(lambda: target.failure() is not None, "the target to notice the closed port")
     with pytest.raises(PortError) as info:
         await target.write_line("status")
     message = str(info.value)
