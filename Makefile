@@ -45,6 +45,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 firmware: apt
 	cmake -S firmware/host -B $(FW_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -74,7 +75,7 @@ fuzz: apt
 
 bench: setup
 	$(BIN)/python -m server.bench
-	$(BIN)/python -m emulator.bench
+	$(BIN)/python -m hil.emulator_bench
 	$(BIN)/python -m hil.serial.timing
 	@t0=$$(date +%s%N); $(BIN)/teddy-hil run scenarios --target emulator >/dev/null; rc=$$?; \
 	  t1=$$(date +%s%N); echo "scenario suite, teddy-hil run (sequential): $$(( (t1 - t0) / 1000000 )) ms wall (exit $$rc)"

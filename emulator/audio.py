@@ -4,7 +4,7 @@ Owns the SPEC §7.1 format conversion (anything -> PCM s16le 16 kHz mono) and pa
 source delivers 4096-byte chunks (SPEC §7.2) either at real time (one per 128 ms, like a
 microphone filling its buffer) or as fast as the consumer takes them; a sink plays
 frames either at real time or instantly. Sources: a WAV file, a phrase synthesised by
-espeak-ng (`server.speech.espeak_tts.synthesize_clip`), a tone, silence, the built-in
+espeak-ng (`voice.espeak.synthesize_clip`), a tone, silence, the built-in
 clip library, and a live "microphone" for `button press`. `sounddevice` (real
 microphone/speaker) is imported only when asked for.
 """
@@ -71,12 +71,12 @@ def tone(duration_ms: int, *, freq_hz: float = 440.0, amplitude: float = 0.3) ->
 
 def synthesize(text: str) -> bytes:
     """espeak-ng en-us, resampled to 16 kHz, with a little silence around it."""
-    from server.speech.errors import SpeechError
-    from server.speech.espeak_tts import synthesize_clip
+    from voice.errors import VoiceError
+    from voice.espeak import synthesize_clip
 
     try:
         return synthesize_clip(text)
-    except SpeechError as exc:
+    except VoiceError as exc:
         raise AudioSourceError("bad_argument", f"cannot synthesise: {exc}") from exc
 
 

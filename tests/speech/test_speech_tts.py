@@ -9,17 +9,12 @@ import numpy as np
 import pytest
 
 from server.speech.errors import SpeechConfigError, SynthesisError
-from server.speech.espeak_tts import (
-    DEFAULT_SPEED_WPM,
-    DEFAULT_VOICE,
-    EspeakTextToSpeech,
-    _read_wav,
-    _resample,
-    synthesize_clip,
-)
+from server.speech.espeak_tts import DEFAULT_SPEED_WPM, DEFAULT_VOICE, EspeakTextToSpeech
 from server.speech.interfaces import BYTES_PER_SECOND, SAMPLE_RATE
 from server.speech.pipeline import transcribe
 from server.speech.pocketsphinx_stt import PocketSphinxSpeechToText
+from voice import errors as voice_errors
+from voice.espeak import _read_wav, _resample, synthesize_clip
 
 pytestmark = pytest.mark.unit
 
@@ -80,7 +75,7 @@ def test_bad_settings_and_failures_are_clear_errors() -> None:
         EspeakTextToSpeech(voice="-x")
     with pytest.raises(SynthesisError, match="over"):
         TTS.synthesize("a" * 5000)
-    with pytest.raises(SynthesisError, match="readable WAV"):
+    with pytest.raises(voice_errors.SynthesisError, match="readable WAV"):
         _read_wav(b"not a wav")
 
 

@@ -1,5 +1,7 @@
 """Emulator benchmarks (``make bench``): boot -> claim.ok, and a fleet streaming at once.
 
+In `hil`, not `emulator`, because they start the reference server beside the devices.
+
 Printed, never asserted. Devices and server run on loopback in one process; timings are
 wall-clock times taken when each event line is printed, so they include the console path
 the harness reads. ``--stt scripted`` (a named, deterministic speech-to-text engine)
@@ -145,7 +147,7 @@ def run(*, boots: int, devices: int, stt: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m emulator.bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m hil.emulator_bench", description=__doc__)
     parser.add_argument("--boots", type=int, default=20)
     parser.add_argument("--devices", type=int, default=50)
     parser.add_argument("--stt", choices=("scripted", "pocketsphinx"), default="scripted")
