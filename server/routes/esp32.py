@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from protocol.constants import CHIP_IDS, CONFIG_PATH, FIRMWARE_PATH
 from server.config_doc import config_body
 from server.errors import ApiError, FieldProblem
-from server.releases import current_release, manifest_body
+from server.releases import current_release, manifest_for
 from server.routes.common import conditional_json, public_base, teddy
 
 router = APIRouter()
@@ -50,7 +50,7 @@ def get_manifest(
     if release is None:
         state.events.publish("manifest.served", {"status": 404, "version": None})
         raise ApiError(404, "no_release", f"no firmware release published for {chip}")
-    body = manifest_body(release, base_url=public_base(request))
+    body = manifest_for(release, base_url=public_base(request)).to_json()
     response = conditional_json(request, body, cache_control=MANIFEST_CACHE)
     state.events.publish(
         "manifest.served", {"status": response.status_code, "version": release.version}
