@@ -46,6 +46,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/python -m hil.steps.docs --check
 
 firmware: apt
 	cmake -S firmware/host -B $(FW_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo

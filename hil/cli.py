@@ -25,7 +25,7 @@ from hil.junit import write_junit
 from hil.report import progress_line, summary
 from hil.result import ScenarioResult
 from hil.scenario.loader import discover, validate_paths
-from hil.scenario.schema import SCENARIO_SCHEMA
+from hil.scenario.schema import scenario_schema
 from hil.serial.selection import ENV_PORT
 from hil.targets.registry import all_targets, get_target
 from hil.wokwi.project import ENV_BUILD
@@ -196,7 +196,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
             return cmd_validate(args, stream)
         if args.command == "targets":
             return cmd_targets(stream)
-        print(json.dumps(SCENARIO_SCHEMA, indent=2), file=stream)
+        print(json.dumps(scenario_schema(), indent=2), file=stream)
         return EXIT_OK
     except HilError as exc:
         print(f"teddy-hil: {exc}", file=stream)

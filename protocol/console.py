@@ -128,13 +128,22 @@ def _parse_choice(name: str, rest: str) -> Command:
     return Command(name, (words[0],))
 
 
+def command_word(line: str) -> str:
+    """The first word of `line` as typed ("" for a blank line): the `cmd` of its reply.
+
+    SPEC §9.3: `cmd.ok`/`cmd.error` carry it as `cmd`, also for a line the parser refuses.
+    """
+    words = line.split(None, 1)
+    return words[0] if words else ""
+
+
 def parse_command(line: str) -> Command:
     """Parse one console line; raises CommandError (its message lists valid commands)."""
     text = line.rstrip("\r\n").strip()
     if not text:
         raise CommandError("empty", "empty command; " + _valid_list())
-    name, *tail = text.split(None, 1)
-    rest = tail[0].strip() if tail else ""
+    name = command_word(text)
+    rest = text[len(name) :].strip()
     if name not in COMMANDS:
         raise CommandError("unknown_command", f"unknown command {name!r}; " + _valid_list())
     if name in NO_ARG_COMMANDS:

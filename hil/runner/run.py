@@ -20,9 +20,11 @@ from hil import expect as ex
 from hil.errors import HilError, MissingCapabilityError, StepFailedError
 from hil.result import ScenarioResult, Status, StepResult
 from hil.runner.server_setup import ServerHandle, server_capabilities, start_server, stop_server
-from hil.runner.steps import StepContext, run_step
+from hil.runner.server_side import EmbeddedServerSide
 from hil.scenario import model as m
 from hil.scenario.values import format_seconds
+from hil.steps.context import StepContext
+from hil.steps.registry import run_step
 from hil.streams import DeviceConsole, ServerEventLog
 from hil.targets.base import Target, TargetSetup
 from server.speech.pipeline import SpeechPipeline
@@ -49,11 +51,8 @@ def missing_capability(
 
 
 def _budget(ctx: StepContext, step: m.Step) -> float:
-    action = step.action
-    extra = action.within if isinstance(action, m.ExpectAbsent) else 0.0
-    if isinstance(action, m.Wait) and action.seconds is not None:
-        extra = action.seconds
-    return max(ctx.timeout(step), extra) * ctx.wall_factor(step) + STEP_GRACE_S
+    """Wall seconds before a step counts as hung: its timeout or what it runs by design."""
+    return max(ctx.timeout(step), step.action.budget_s()) * ctx.wall_factor(step) + STEP_GRACE_S
 
 
 async def _step_unless_lost(ctx: StepContext, step: m.Step) -> None:
@@ -209,7 +208,7 @@ class ScenarioRun:
         if missing:
             self.skip(missing)
             return
-        ctx = StepContext(self.scenario, target, console, server_log, server)
+        ctx = StepContext(self.scenario, target, console, EmbeddedServerSide(server, server_log))
         ctx.variables.update(self._initial_variables(target, server))
         self.result.variables = ctx.variables
         try:

@@ -16,8 +16,10 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from hil.errors import Problem
-from hil.scenario.schema import STEP_KINDS, Schema
+from hil.scenario.fragments import Schema
+from hil.scenario.schema import STEP_COMMON_KEYS
 from hil.scenario.yamldoc import DataPath, YamlDoc
+from hil.steps.registry import step_names
 
 _TYPE_NAMES = {
     "string": "a string",
@@ -86,8 +88,8 @@ def _explain(doc: YamlDoc, error: ValidationError) -> list[Problem]:
         names: Any = error.validator_value if error.validator == "enum" else None
         if _is_step(path):
             message = f"unknown step {key!r} at {at}; valid steps: "
-            message += valid_list(STEP_KINDS, wrong=str(key))
-            message += "; each step may also have: timeout, requires, name, clock"
+            message += valid_list(step_names(), wrong=str(key))
+            message += "; each step may also have: " + ", ".join(STEP_COMMON_KEYS)
         elif names is not None:
             message = f"unknown key {key!r} in {where} at {at}; valid keys: "
             message += valid_list(names, wrong=str(key))

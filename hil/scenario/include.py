@@ -18,9 +18,10 @@ from typing import Final
 from hil.errors import Problem, ScenarioLoadError, display_path
 from hil.scenario.check import doc_problem, schema_problems
 from hil.scenario.model import Loc
-from hil.scenario.schema import INCLUDE_SCHEMA
+from hil.scenario.schema import include_schema
 from hil.scenario.values import substitute_some
 from hil.scenario.yamldoc import DataPath, YamlDoc, load_yaml
+from hil.steps.kinds.include import KIND as INCLUDE
 
 MAX_INCLUDE_DEPTH: Final = 16
 
@@ -73,7 +74,7 @@ def expand_steps(
         if path in skip:
             continue
         line = doc.line_of(path)
-        if "include" not in value:
+        if INCLUDE.name not in value:
             result.append(RawStep(value, doc, path, Loc(doc.path, line, via)))
             continue
         included = _load_group(doc, value, path=path, stack=stack, problems=problems)
@@ -95,11 +96,11 @@ def _load_group(
     stack: Sequence[Path],
     problems: list[Problem],
 ) -> YamlDoc | None:
-    spec = step["include"]
+    spec = step[INCLUDE.name]
     name = spec if isinstance(spec, str) else spec.get("file") if isinstance(spec, dict) else None
     given = spec.get("with") if isinstance(spec, dict) else None
-    at = doc.where((*path, "include"))
-    line = doc.line_of((*path, "include"))
+    at = doc.where((*path, INCLUDE.name))
+    line = doc.line_of((*path, INCLUDE.name))
     if not isinstance(name, str):
         return None  # the schema has reported it
     found, tried = find_include(name, origin=doc.path)
@@ -120,7 +121,7 @@ def _load_group(
         return None
     data = group.data
     if not isinstance(data, dict) or not isinstance(data.get("params") or {}, dict):
-        problems += schema_problems(group, INCLUDE_SCHEMA)
+        problems += schema_problems(group, include_schema())
         return None
     params = _params(
         group,
@@ -135,7 +136,7 @@ def _load_group(
     # Parameters are filled in before the schema check, so `timeout: ${t}` is checked
     # with the value it gets at this include site.
     data["steps"] = substitute_some(data.get("steps"), params)
-    found_problems = schema_problems(group, INCLUDE_SCHEMA)
+    found_problems = schema_problems(group, include_schema())
     if found_problems:
         problems += found_problems
         return None

@@ -8,24 +8,20 @@ files and never stops at the first bad one (`teddy-hil validate`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Final
 
 from hil.errors import Problem, ScenarioLoadError
 from hil.scenario import model as m
-from hil.scenario.build import At, InvalidStepError, build_step, release_spec
+from hil.scenario.build import build_step
 from hil.scenario.check import schema_check, schema_problems
 from hil.scenario.include import RawStep, expand_steps
-from hil.scenario.schema import DEVICE_KEYS, INCLUDE_SCHEMA, SCENARIO_SCHEMA
-from hil.scenario.values import (
-    parse_duration,
-    placeholder_text,
-    substitute_some,
-    template_names,
-)
+from hil.scenario.release import release_spec
+from hil.scenario.schema import DEVICE_KEYS, include_schema, scenario_schema
+from hil.scenario.values import parse_duration, substitute_some, template_names
 from hil.scenario.yamldoc import YamlDoc, load_yaml
+from hil.steps.build import At, InvalidStepError
 from protocol.errors import ProvisioningError
 from protocol.provision import parse_provisioning
 
@@ -57,7 +53,7 @@ def discover(paths: Sequence[Path], *, groups: bool = False) -> list[Path]:
 
 def load_scenario(path: Path) -> m.Scenario:
     doc = load_yaml(path)
-    problems, bad = schema_check(doc, SCENARIO_SCHEMA)
+    problems, bad = schema_check(doc, scenario_schema())
     data = doc.data
     if not isinstance(data, dict) or not isinstance(data.get("steps"), list):
         raise ScenarioLoadError(problems)
@@ -93,7 +89,7 @@ def load_step_group(path: Path) -> list[m.Step]:
     if isinstance(doc.data, dict) and isinstance(doc.data.get("params"), dict):
         defaults = {k: v for k, v in doc.data["params"].items() if v is not None}
         doc.data["steps"] = substitute_some(doc.data.get("steps"), defaults)
-    problems = schema_problems(doc, INCLUDE_SCHEMA)
+    problems = schema_problems(doc, include_schema())
     if problems:
         raise ScenarioLoadError(problems)
     built = _build_steps(expand_steps(doc, problems=problems), problems)
@@ -167,15 +163,6 @@ def _given(doc: YamlDoc, data: dict[str, Any], problems: list[Problem]) -> m.Giv
     return m.Given(provisioning=plan, releases=tuple(releases))
 
 
-def captures_of(action: m.Action) -> list[str]:
-    """Variable names a step defines when it passes."""
-    if isinstance(action, m.Expect | m.ExpectReply | m.Wait):
-        return list(action.capture)
-    if isinstance(action, m.ExpectLine):
-        return list(re.compile(placeholder_text(action.pattern)).groupindex)
-    return []
-
-
 def variable_problems(variables: object, steps: list[tuple[m.Step, RawStep]]) -> list[Problem]:
     """`${name}`s used before anything defines them (checked in step order)."""
     known = set(variables) if isinstance(variables, dict) else set()
@@ -194,5 +181,5 @@ def variable_problems(variables: object, steps: list[tuple[m.Step, RawStep]]) ->
                         f"or setting defines it before this step; defined: {listed}",
                     )
                 )
-        known |= set(captures_of(step.action))
+        known |= set(step.action.captures())
     return problems

@@ -1,9 +1,10 @@
-"""The typed model of a loaded scenario: `Scenario`, its `Step`s and their actions.
+"""The typed model of a loaded scenario: `Scenario`, its `Step`s, the `Action` base.
 
-Each step holds exactly one action (a frozen dataclass per step kind) plus its source
-location, explicit timeout and required capabilities. Strings inside actions may
-still hold `${var}` templates: they are filled in when the step runs, because
-captures only exist at run time.
+Each step holds exactly one action (a frozen dataclass defined by its step kind's
+module in `hil/steps/kinds/`) plus its kind's name, its source location, explicit
+timeout and required capabilities. Strings inside actions may still hold `${var}`
+templates: they are filled in when the step runs, because captures only exist at run
+time.
 """
 
 from __future__ import annotations
@@ -11,10 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
 
 from hil.errors import display_path
-from hil.targets import base as caps
 from protocol.provision import Provisioning
 
 DEFAULT_TIMEOUT_S = 10.0
@@ -38,9 +37,13 @@ class Loc:
         return text
 
 
+SOURCE_DEVICE = "device"  # EventPattern.source: the device's event lines (SPEC §8.2)
+SOURCE_SERVER = "server"  # ... the server side's event stream (`ServerSide.events`)
+
+
 @dataclass(frozen=True)
 class EventPattern:
-    """An event by name whose fields must match (`source` is `device` or `server`)."""
+    """An event by name whose fields must match (`source`: SOURCE_DEVICE or SOURCE_SERVER)."""
 
     source: str
     event: str
@@ -48,75 +51,26 @@ class EventPattern:
 
 
 class Action:
-    kind: ClassVar[str] = ""
+    """The typed value of one step; each step kind's module (`hil/steps/kinds/`) subclasses it.
+
+    Subclasses are frozen dataclasses. `needs`, `captures` and `budget_s` depend on the
+    values written (an `expect_absent` on a server event needs `server_events`).
+    """
 
     def needs(self) -> frozenset[str]:
-        """Capabilities this action needs from the target or the server."""
+        """Capabilities these values need beyond the kind's own (`StepKind.needs`)."""
         return frozenset()
 
+    def captures(self) -> tuple[str, ...]:
+        """Variables the step defines when it passes (checked in step order at load)."""
+        return ()
 
-@dataclass(frozen=True)
-class Console(Action):
-    kind: ClassVar[str] = "console"
-    line: str
-    reply: str = "ok"  # ok | error | any | none (SPEC §9.3)
+    def budget_s(self) -> float:
+        """Seconds the step runs by design whatever its timeout (a pause, a quiet window).
 
-
-@dataclass(frozen=True)
-class Talk(Action):
-    kind: ClassVar[str] = "talk"
-    phrase: str | None = None
-    clip: str | None = None
-
-    def needs(self) -> frozenset[str]:
-        return frozenset({caps.AUDIO_IN})
-
-
-@dataclass(frozen=True)
-class Button(Action):
-    kind: ClassVar[str] = "button"
-    action: str = "press"
-
-    def needs(self) -> frozenset[str]:
-        return frozenset({caps.BUTTON, caps.AUDIO_IN})  # SPEC §9.3: button needs audio_in
-
-
-def _source_needs(source: str) -> frozenset[str]:
-    return frozenset({caps.SERVER_EVENTS}) if source == "server" else frozenset()
-
-
-@dataclass(frozen=True)
-class Expect(Action):
-    kind: ClassVar[str] = "expect"
-    pattern: EventPattern
-    capture: Mapping[str, str] = field(default_factory=dict)
-
-    def needs(self) -> frozenset[str]:
-        return _source_needs(self.pattern.source)
-
-
-@dataclass(frozen=True)
-class ExpectLine(Action):
-    kind: ClassVar[str] = "expect_line"
-    pattern: str
-
-
-@dataclass(frozen=True)
-class ExpectReply(Action):
-    kind: ClassVar[str] = "expect_reply"
-    text: str | None = None
-    transcript: str | None = None
-    capture: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ExpectAbsent(Action):
-    kind: ClassVar[str] = "expect_absent"
-    pattern: EventPattern
-    within: float
-
-    def needs(self) -> frozenset[str]:
-        return _source_needs(self.pattern.source)
+        The runner's hang guard allows max(timeout, this), times the clock's wall factor.
+        """
+        return 0.0
 
 
 @dataclass(frozen=True)
@@ -150,74 +104,19 @@ class ReleaseSpec:
 
 
 @dataclass(frozen=True)
-class Publish(Action):
-    kind: ClassVar[str] = "publish"
-    release: ReleaseSpec
-
-
-@dataclass(frozen=True)
-class SetConfig(Action):
-    kind: ClassVar[str] = "set_config"
-    values: Mapping[str, object]
-
-
-@dataclass(frozen=True)
-class PowerCut(Action):
-    kind: ClassVar[str] = "power_cut"
-
-    def needs(self) -> frozenset[str]:
-        return frozenset({caps.POWER_CUT})
-
-
-@dataclass(frozen=True)
-class Reboot(Action):
-    kind: ClassVar[str] = "reboot"
-    reason: str | None = None
-
-    def needs(self) -> frozenset[str]:
-        return frozenset({caps.RESET})
-
-
-@dataclass(frozen=True)
-class ServerFault(Action):
-    kind: ClassVar[str] = "server_fault"
-    fault: str
-    count: int = 1
-    path: str | None = None
-    status: int | None = None
-    after_bytes: int | None = None
-
-    def needs(self) -> frozenset[str]:
-        return frozenset({caps.SERVER_FAULTS})
-
-
-@dataclass(frozen=True)
-class Wait(Action):
-    kind: ClassVar[str] = "wait"
-    seconds: float | None = None
-    pattern: EventPattern | None = None
-    capture: Mapping[str, str] = field(default_factory=dict)
-
-    def needs(self) -> frozenset[str]:
-        return _source_needs(self.pattern.source) if self.pattern else frozenset()
-
-
-@dataclass(frozen=True)
 class Step:
     index: int  # 1-based, after includes are expanded
+    kind: str  # the step kind as written (`StepKind.name`, hil.steps.registry)
     action: Action
     loc: Loc
     timeout: float | None = None  # explicit timeout; None -> the scenario default
     requires: frozenset[str] = frozenset()  # explicit `requires:` of the step
+    kind_needs: frozenset[str] = frozenset()  # what its kind always needs (`StepKind.needs`)
     name: str | None = None
     clock: str | None = None  # `clock:` of the step; None -> the scenario's
 
-    @property
-    def kind(self) -> str:
-        return self.action.kind
-
     def needs(self) -> frozenset[str]:
-        return self.requires | self.action.needs()
+        return self.requires | self.kind_needs | self.action.needs()
 
     def label(self) -> str:
         title = f" ({self.name})" if self.name else ""

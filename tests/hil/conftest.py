@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from hil.steps import registry
+from hil.steps.kind import StepKind
 from server.speech.pipeline import SpeechPipeline
+from tests.hil import beep_kind
 from tests.hil.scripted_target import Calls, Script, ScriptedTarget
 from tests.server.helpers import scripted_pipeline
 
@@ -46,3 +49,13 @@ def scripted() -> Iterator[Calls]:
 @pytest.fixture(scope="session")
 def pipeline() -> SpeechPipeline:
     return scripted_pipeline()
+
+
+@pytest.fixture
+def registered_beep() -> Iterator[StepKind[beep_kind.Beep]]:
+    """The test-only `beep` kind, registered for one test and removed afterwards."""
+    registry.register(beep_kind.KIND)
+    try:
+        yield beep_kind.KIND
+    finally:
+        registry.unregister(beep_kind.KIND.name)

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from hil.errors import ScenarioLoadError
-from hil.scenario import model as m
 from hil.scenario.loader import discover, load_scenario, validate_paths
+from hil.steps.kinds.console import Console
+from hil.steps.kinds.expect import Expect
 from tests.hil.conftest import WriteFile
 
 pytestmark = pytest.mark.unit
@@ -139,10 +140,10 @@ def test_include_parameters_are_filled_in(write: WriteFile) -> None:
     )
     scenario = load_scenario(path)
     first, second = scenario.steps[0], scenario.steps[1]
-    assert isinstance(first.action, m.Expect)
+    assert isinstance(first.action, Expect)
     assert first.action.pattern.match == {"child_id": "kid-9"}
     assert first.timeout == 5.0
-    assert isinstance(second.action, m.Console) and second.action.line == "set child_name Sam"
+    assert isinstance(second.action, Console) and second.action.line == "set child_name Sam"
     assert "common/boot.yaml:4 (included from " in str(first.loc)
     assert str(first.loc).endswith("claim/x.yaml:5)")
 
@@ -186,7 +187,7 @@ def test_variables_used_before_capture_are_errors(write: WriteFile) -> None:
 def test_refused_console_lines_need_reply_error(write: WriteFile) -> None:
     path = write("x.yaml", HEAD + "steps:\n  - console: {line: 'button hold', reply: error}\n")
     action = load_scenario(path).steps[0].action
-    assert action == m.Console(line="button hold", reply="error")
+    assert action == Console(line="button hold", reply="error")
 
 
 def test_release_specs_and_capabilities(write: WriteFile) -> None:

@@ -1,0 +1,62 @@
+"""What a step handler works with: `StepContext` (target, console, server side, variables).
+
+Timeouts count wall time, or simulated time for a step with `clock: simulated` (or a
+scenario-wide `clock: simulated`) on a target with a simulated clock (`ctx.clock(step)`
+says which one a step used; the runner records it in the step's result).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Final
+
+from hil import expect as ex
+from hil.scenario import model as m
+from hil.steps.server_side import ServerSide
+from hil.streams import DeviceConsole, Stream
+from hil.targets.base import Target
+
+# A simulation may run this many times slower than real time before a step in simulated
+# time counts as stalled (Wokwi's ESP32 with Wi-Fi runs at roughly real time or slower).
+SIM_WALL_FACTOR: Final = 10.0
+
+
+@dataclass
+class StepContext:
+    scenario: m.Scenario
+    target: Target
+    console: DeviceConsole
+    server: ServerSide
+    variables: dict[str, object] = field(default_factory=dict)
+
+    def timeout(self, step: m.Step) -> float:
+        return step.timeout if step.timeout is not None else self.scenario.timeout
+
+    def stream(self, source: str) -> Stream:
+        """The device console, or the server side's event stream for SOURCE_SERVER."""
+        return self.server.events if source == m.SOURCE_SERVER else self.console
+
+    def clock(self, step: m.Step) -> str:
+        """The clock `step`'s timeout counts: simulated only where the target has one."""
+        wanted = step.clock or self.scenario.clock
+        simulated = wanted == m.SIMULATED and self.target.simulated_clock is not None
+        return m.SIMULATED if simulated else m.WALL
+
+    def wall_factor(self, step: m.Step) -> float:
+        """How much longer than its timeout the step may take in wall time."""
+        return SIM_WALL_FACTOR if self.clock(step) == m.SIMULATED else 1.0
+
+    @contextlib.asynccontextmanager
+    async def deadline(
+        self, step: m.Step, seconds: float | None = None
+    ) -> AsyncIterator[ex.SimDeadline | None]:
+        """The simulated deadline of `step` (its timeout, or `seconds`); None on wall time."""
+        within = self.timeout(step) if seconds is None else seconds
+        clock = self.target.simulated_clock
+        if clock is None or self.clock(step) != m.SIMULATED:
+            yield None
+            return
+        async with clock.deadline(within) as expired:
+            yield ex.SimDeadline(expired, wall_s=within * SIM_WALL_FACTOR)
