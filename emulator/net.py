@@ -15,6 +15,7 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import httpcore
 import httpx
 import websockets
 from websockets.datastructures import Headers
@@ -69,6 +70,18 @@ class _DeviceProtocol(WebSocketClientProtocol):
         return status, headers
 
 
+# What a broken link can raise: httpx's own errors, and httpcore's when the connection dies
+# while a streamed body is closed (httpx does not map that path), or the OS's. A device's
+# HTTP client reports every one of them as a failed request (the core then retries).
+_TRANSPORT_ERRORS = (
+    httpx.HTTPError,
+    httpcore.ProtocolError,
+    httpcore.NetworkError,
+    httpcore.TimeoutException,
+    OSError,
+)
+
+
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return "timeout"
@@ -120,7 +133,7 @@ class HttpAdapter:
             )
             lower = {k.lower(): v for k, v in response.headers.items()}
             self._post(HttpResponse(effect.req_id, response.status_code, lower, response.content))
-        except httpx.HTTPError as exc:
+        except _TRANSPORT_ERRORS as exc:
             self._post(HttpFailed(effect.req_id, _reason(exc)))
 
     async def _stream(self, effect: HttpRequest, headers: dict[str, str]) -> None:
