@@ -44,7 +44,7 @@ def test_blank_text_is_not_given_but_an_empty_capability_list_declares_nothing()
     nothing = build_options(SerialOptions, {}, {"TEDDY_SERIAL_CAPABILITIES": ""})
     assert nothing.capabilities == frozenset()
     listed = build_options(SerialOptions, {"capabilities": "audio_in, button"}, {})
-    assert listed.capabilities == {"audio_in", "button"}
+    assert listed.capabilities == frozenset({"audio_in", "button"})
     env = {"TEDDY_SERIAL_CAPABILITIES": "audio_in"}
     board = build_options(SerialOptions, {"capabilities": "board"}, env)  # the flag wins
     assert board.capabilities is None
