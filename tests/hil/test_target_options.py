@@ -143,3 +143,14 @@ def test_every_builtin_option_has_help_a_flag_or_variable_and_unique_flags() -> 
     assert get_target("wokwi").options_type is WokwiOptions
     assert get_target("firmware-host").options_type is FirmwareHostOptions
     assert get_target("emulator").options_type is NoOptions
+
+
+def test_the_targets_section_of_hil_readme_lists_every_option() -> None:
+    text = (Path(__file__).resolve().parents[2] / "hil" / "README.md").read_text("utf-8")
+    for kind in options_types():
+        if kind.__module__.startswith("tests."):
+            continue  # test doubles
+        assert f"`{kind.__name__}`" in text
+        for name, spec in option_fields(kind):
+            wanted = f"`{spec.flag}` (`{spec.env}`)" if spec.flag else f"`{spec.env}`"
+            assert wanted in text, f"{kind.__name__}.{name}: hil/README.md lacks {wanted}"
