@@ -118,20 +118,7 @@ CHIP_IDS: Final[dict[str, int]] = {
 CHIP_NAMES: Final[dict[int, str]] = {chip_id: name for name, chip_id in CHIP_IDS.items()}
 SECURE_VERSION_MAX: Final = 0xFFFFFFFF  # esp_app_desc_t.secure_version is a uint32_t
 
-# --- Config document (SPEC §4.1) and its caching (SPEC §4.2, §5.1) ---------------
-# The keys of the config document; a server override or provisioned value uses these.
-CONFIG_KEYS: Final = (
-    "host",
-    "port",
-    "tls",
-    "ws_path",
-    "firmware_endpoint",
-    "ntp",
-    "features",
-    "app_version",
-    "firmware_version",
-    "heartbeat_interval",
-)
+# --- Config and manifest caching (SPEC §4.2, §5.1) -------------------------------
 CONFIG_CACHE_CONTROL: Final = "public, max-age=600, stale-while-revalidate=60"
 MANIFEST_CACHE_CONTROL: Final = "public, max-age=300"
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from protocol.constants import CONFIG_KEYS, MAX_CHILD_AGE, MIN_CHILD_AGE
+from protocol.config_doc import CONFIG_KEYS
+from protocol.constants import MAX_CHILD_AGE, MIN_CHILD_AGE
 from protocol.crypto import derive_oob_secret
 from protocol.errors import ProvisioningError
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
 import os
 import statistics
@@ -25,8 +24,10 @@ import numpy as np
 import websockets
 from websockets.legacy.client import WebSocketClientProtocol
 
+from protocol.claim import ClaimRequest
 from protocol.constants import CHAT_PATH, CLAIM_PATH, UPLINK_CHUNK_BYTES
 from protocol.crypto import claim_hmac, derive_oob_secret
+from protocol.messages import AudioChunk, AudioEnd, AudioStart, encode_message
 from server.embedded import EmbeddedServer
 from server.settings import RateLimits, ServerSettings
 
@@ -40,14 +41,8 @@ def percentile(values: Sequence[float], q: float) -> float:
 def claim_body(device_id: str, child_id: str = "child-001") -> dict[str, object]:
     nonce = os.urandom(16).hex()
     oob = derive_oob_secret(device_id)
-    return {
-        "device_id": device_id,
-        "child_id": child_id,
-        "nonce": nonce,
-        "hmac_hex": claim_hmac(
-            oob_secret_hex=oob, device_id=device_id, child_id=child_id, nonce_hex=nonce
-        ),
-    }
+    digest = claim_hmac(oob_secret_hex=oob, device_id=device_id, child_id=child_id, nonce_hex=nonce)
+    return ClaimRequest(device_id, child_id, nonce, digest).to_json()
 
 
 def bench_claim(base: str, runs: int) -> list[float]:
@@ -91,23 +86,14 @@ async def bench_first_frame(base: str, ws_base: str, runs: int, *, paced: bool) 
         await ws.recv()
         for run in range(runs):
             sid = f"bench-{run}"
-            await ws.send(json.dumps({"type": "audio_start", "audio_session_id": sid}))
+            await ws.send(encode_message(AudioStart(sid)))
             await ws.recv()
             for i in range(0, len(clip), UPLINK_CHUNK_BYTES):
                 chunk = clip[i : i + UPLINK_CHUNK_BYTES]
-                await ws.send(
-                    json.dumps(
-                        {
-                            "type": "audio_chunk",
-                            "chunk_id": i,
-                            "audio_session_id": sid,
-                            "audio_data": base64.b64encode(chunk).decode(),
-                        }
-                    )
-                )
+                await ws.send(encode_message(AudioChunk(chunk, i, sid)))
                 if paced:  # a device streams in real time: 128 ms of audio per chunk
                     await asyncio.sleep(len(chunk) / 32000)
-            await ws.send(json.dumps({"type": "audio_end", "audio_session_id": sid}))
+            await ws.send(encode_message(AudioEnd(sid)))
             end = time.perf_counter()
             while True:
                 message = json.loads(await ws.recv())

@@ -64,7 +64,7 @@ class ClaimService:
         self._nonces = nonces
         self._limiter = limiter
 
-    def claim(self, body: object, *, context: ClaimContext) -> dict[str, object]:
+    def claim(self, body: object, *, context: ClaimContext) -> ClaimResponse:
         now = self._settings.clock()
         try:
             request = ClaimRequest.from_json(body)
@@ -145,7 +145,7 @@ class ClaimService:
 
     def _issue(
         self, device: Device, child: Child, context: ClaimContext, now: float
-    ) -> dict[str, object]:
+    ) -> ClaimResponse:
         session_id = str(uuid.uuid4())
         self._store.create_session(
             session_id=session_id, device_key=device.key, child_key=child.key, now=now
@@ -164,9 +164,9 @@ class ClaimService:
             device_config=device_config(self._settings, context.websocket_url),
             expires_in=pair.expires_in,
             refresh_expires_in=pair.refresh_expires_in,
-        ).to_json()
+        )
 
-    def refresh(self, body: object) -> dict[str, object]:
+    def refresh(self, body: object) -> RefreshResponse:
         """Rotate a refresh token (SPEC §3.2); a reused one revokes its whole family."""
         now = self._settings.clock()
         try:
@@ -199,7 +199,7 @@ class ClaimService:
             refresh_token=pair.refresh_token,
             expires_in=pair.expires_in,
             refresh_expires_in=pair.refresh_expires_in,
-        ).to_json()
+        )
 
 
 def device_config(settings: ServerSettings, websocket_url: str) -> DeviceConfig:

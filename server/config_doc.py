@@ -1,41 +1,29 @@
-"""The device configuration document of SPEC §4.1 and its stored overrides.
+"""The server's copy of the device configuration document (SPEC §4.1, `protocol.config_doc`).
 
-Defaults come from the settings and the newest release; an operator (or a scenario's
+Values come from the settings and the newest release; an operator (or a scenario's
 ``given:``) changes a value with ``Store.set_config`` and every device sees a new ETag.
 """
 
 from __future__ import annotations
 
-from protocol.constants import CHAT_PATH, CONFIG_KEYS, FIRMWARE_PATH
+from protocol.config_doc import ConfigDocument, Features
 from server.releases import current_release
 from server.settings import ServerSettings
 from server.store import Store
-
-DEFAULT_NTP = ["pool.ntp.org", "time.google.com", "time.cloudflare.com"]
 
 
 def config_body(
     *, settings: ServerSettings, store: Store, host: str, port: int, chip: str = "esp32"
 ) -> dict[str, object]:
+    """The body devices get: settings and the newest release, then stored overrides."""
     release = current_release(store, chip=chip)
-    body: dict[str, object] = {
-        "host": host,
-        "port": port,
-        "tls": settings.tls,
-        "ws_path": CHAT_PATH,
-        "firmware_endpoint": FIRMWARE_PATH,
-        "ntp": list(DEFAULT_NTP),
-        "features": {
-            "ota": True,
-            "strict_tls": settings.tls,
-            "audio_streaming": True,
-            "child_safety": True,
-        },
-        "app_version": settings.app_version,
-        "firmware_version": release.version if release else settings.default_firmware_version,
-        "heartbeat_interval": settings.heartbeat_interval_s,
-    }
-    for key, value in store.config_overrides().items():
-        if key in CONFIG_KEYS:
-            body[key] = value
-    return body
+    document = ConfigDocument(
+        host=host,
+        port=port,
+        tls=settings.tls,
+        features=Features(strict_tls=settings.tls),
+        app_version=settings.app_version,
+        firmware_version=release.version if release else settings.default_firmware_version,
+        heartbeat_interval=settings.heartbeat_interval_s,
+    )
+    return document.to_json(store.config_overrides())

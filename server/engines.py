@@ -1,4 +1,4 @@
-"""Choosing the speech engines a server runs with (SPEC §6.5; DESIGN §5).
+"""Choosing the speech engines a server runs with (SPEC §6.5, §7).
 
 Default: pocketsphinx (bundled English model) -> rule-based child-safe responder ->
 espeak-ng. ``TEDDY_VOSK_MODEL`` naming a model folder swaps in vosk for speech-to-text.

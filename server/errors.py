@@ -10,20 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from protocol.error_body import ErrorBody, ErrorDetail
+
+# One invalid request field (SPEC §1.2 ``details`` entry): the protocol's own model.
+FieldProblem = ErrorDetail
+
 
 class ServerError(Exception):
     """Root of every exception raised by the ``server`` package."""
-
-
-@dataclass(frozen=True)
-class FieldProblem:
-    """One invalid request field (SPEC §1.2 ``details`` entry)."""
-
-    field: str
-    reason: str
-
-    def to_json(self) -> dict[str, str]:
-        return {"field": self.field, "reason": self.reason}
 
 
 @dataclass
@@ -40,11 +34,7 @@ class ApiError(ServerError):
         super().__init__(f"{self.status} {self.code}: {self.message}")
 
     def body(self, *, correlation_id: str) -> dict[str, object]:
-        error: dict[str, object] = {"code": self.code, "message": self.message}
-        if self.details:
-            error["details"] = [d.to_json() for d in self.details]
-        error["correlation_id"] = correlation_id
-        return {"error": error}
+        return ErrorBody(self.code, self.message, correlation_id, self.details).to_json()
 
 
 class ConfigurationError(ServerError):

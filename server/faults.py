@@ -1,7 +1,7 @@
 """Fault injection into the reference server, for scenarios that test device robustness.
 
 A scenario says ``server_fault: {kind: invalid_json}`` and the device must answer with an
-``error``/``ws.close`` event and recover (DESIGN §2: "garbage on the wire"). Chat faults
+``error``/``ws.close`` event and recover (SPEC §6.3: garbage on the wire). Chat faults
 are delivered to every open chat connection at once (through each connection's event
 loop) or, when none is open, to the next one that opens. HTTP faults apply to the next
 ``count`` matching requests.

@@ -2,7 +2,7 @@
 
 Both live in memory by default and sit behind small interfaces so that a Redis
 backend (``SET NX EX`` for nonces, a sorted set per key for the sliding window) can
-replace them when several server processes share the load (DESIGN §4). Time is passed
+replace them when several server processes share the load. Time is passed
 in, never read here, so tests drive the windows exactly.
 """
 

@@ -14,8 +14,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from protocol.constants import FIRMWARE_FILES_PREFIX
 from protocol.errors import ImageError
 from protocol.image import read_app_image
+from protocol.manifest import FirmwareManifest
 from server.errors import ReleaseError
 from server.store import Release, Store
 
@@ -101,15 +103,15 @@ def current_release(store: Store, *, chip: str) -> Release | None:
     return releases[-1] if releases else None
 
 
-def manifest_body(release: Release, *, base_url: str) -> dict[str, object]:
-    """The manifest of SPEC §5.1 (field order fixed; the ETag hashes sorted keys anyway)."""
-    return {
-        "version": release.version,
-        "url": f"{base_url}/web/firmware/{release.filename}",
-        "sha256": release.sha256,
-        "size": release.size,
-        "mandatory": release.mandatory,
-        "secure_version": release.secure_version,
-        "chip": release.chip,
-        "notes": release.notes,
-    }
+def manifest_for(release: Release, *, base_url: str) -> FirmwareManifest:
+    """The manifest of SPEC §5.1, built with the protocol's model that devices parse."""
+    return FirmwareManifest(
+        version=release.version,
+        url=f"{base_url}{FIRMWARE_FILES_PREFIX}/{release.filename}",
+        sha256=release.sha256,
+        size=release.size,
+        mandatory=release.mandatory,
+        secure_version=release.secure_version,
+        chip=release.chip,
+        notes=release.notes,
+    )

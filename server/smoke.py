@@ -26,8 +26,10 @@ import numpy as np
 import websockets
 from websockets.exceptions import InvalidStatusCode
 
+from protocol.claim import ClaimRequest
 from protocol.constants import CHAT_PATH, CLAIM_PATH, CONFIG_PATH, DOWNLINK_MAX_FRAME_BYTES
 from protocol.crypto import claim_hmac, derive_oob_secret
+from protocol.messages import AudioChunk, AudioEnd, AudioStart, encode_message
 
 DEVICE_ID = "Teddy-ESP32-001"
 CHILD_ID = "child-001"
@@ -57,12 +59,7 @@ class Report:
 def signed_claim(nonce: str, *, hmac_hex: str | None = None) -> dict[str, object]:
     oob = derive_oob_secret(DEVICE_ID)
     digest = claim_hmac(oob_secret_hex=oob, device_id=DEVICE_ID, child_id=CHILD_ID, nonce_hex=nonce)
-    return {
-        "device_id": DEVICE_ID,
-        "child_id": CHILD_ID,
-        "nonce": nonce,
-        "hmac_hex": hmac_hex or digest,
-    }
+    return ClaimRequest(DEVICE_ID, CHILD_ID, nonce, hmac_hex or digest).to_json()
 
 
 def check_http(base: str, report: Report) -> str | None:
@@ -147,19 +144,10 @@ async def check_chat(ws_base: str, token: str, clip: bytes, report: Report) -> N
             t,
         )
         t = time.perf_counter()
-        await ws.send(json.dumps({"type": "audio_start", "audio_session_id": "smoke-1"}))
+        await ws.send(encode_message(AudioStart("smoke-1")))
         for i in range(0, len(clip), 4096):
-            await ws.send(
-                json.dumps(
-                    {
-                        "type": "audio_chunk",
-                        "chunk_id": i // 4096,
-                        "audio_session_id": "smoke-1",
-                        "audio_data": base64.b64encode(clip[i : i + 4096]).decode(),
-                    }
-                )
-            )
-        await ws.send(json.dumps({"type": "audio_end", "audio_session_id": "smoke-1"}))
+            await ws.send(encode_message(AudioChunk(clip[i : i + 4096], i // 4096, "smoke-1")))
+        await ws.send(encode_message(AudioEnd("smoke-1")))
         end = time.perf_counter()
         frames, text, first_ms = await _collect_reply(ws, end)
         pcm = b"".join(base64.b64decode(str(f["audio_data"])) for f in frames)

@@ -2,7 +2,7 @@
 
 Routes receive this through ``request.app.state.teddy`` instead of module globals, so
 several servers (one per scenario, or per pytest-xdist worker) run in one process
-without sharing anything (DESIGN §4).
+without sharing anything.
 """
 
 from __future__ import annotations

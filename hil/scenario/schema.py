@@ -12,8 +12,8 @@ from typing import Any, Final
 
 from hil.scenario.values import DURATION_PATTERN, VAR_NAME_PATTERN
 from hil.targets.base import ALL_CAPABILITIES
+from protocol.config_doc import CONFIG_KEYS
 from protocol.console import COMMANDS
-from protocol.constants import CONFIG_KEYS
 from protocol.eventline import EVENT_CATALOGUE
 from protocol.image import CHIP_LAYOUTS
 

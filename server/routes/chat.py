@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 
 from protocol.claim import canonical_id
 from protocol.constants import CHAT_PATH, MAX_CHILD_AGE, MIN_CHILD_AGE, CloseCode
+from protocol.error_body import ErrorBody
 from server.routes.chat_connection import ChatConnection, Peer
 from server.speech.interfaces import ChildContext
 from server.state import ServerState
@@ -74,13 +75,7 @@ def check_handshake(state: ServerState, websocket: WebSocket) -> Peer:
 
 
 async def refuse(websocket: WebSocket, refusal: HandshakeRefused) -> None:
-    body = {
-        "error": {
-            "code": refusal.reason,
-            "message": str(refusal),
-            "correlation_id": str(uuid.uuid4()),
-        }
-    }
+    body = ErrorBody(refusal.reason, str(refusal), str(uuid.uuid4())).to_json()
     if "websocket.http.response" in websocket.scope.get("extensions", {}):
         await websocket.send_denial_response(JSONResponse(body, status_code=403))
     else:

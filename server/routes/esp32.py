@@ -6,16 +6,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from protocol.constants import CHIP_IDS, CONFIG_PATH, FIRMWARE_PATH
+from protocol.constants import (
+    CHIP_IDS,
+    CONFIG_CACHE_CONTROL,
+    CONFIG_PATH,
+    FIRMWARE_PATH,
+    MANIFEST_CACHE_CONTROL,
+)
 from server.config_doc import config_body
 from server.errors import ApiError, FieldProblem
-from server.releases import current_release, manifest_body
+from server.releases import current_release, manifest_for
 from server.routes.common import conditional_json, public_base, teddy
 
 router = APIRouter()
 
-CONFIG_CACHE = "public, max-age=600, stale-while-revalidate=60"
-MANIFEST_CACHE = "public, max-age=300"
 ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
 
 
@@ -26,7 +30,7 @@ def get_config(request: Request) -> Response:
     host = settings.public_host or request.url.hostname or "localhost"
     port = settings.public_port or request.url.port or (443 if settings.tls else 80)
     body = config_body(settings=settings, store=state.store, host=host, port=port)
-    response = conditional_json(request, body, cache_control=CONFIG_CACHE)
+    response = conditional_json(request, body, cache_control=CONFIG_CACHE_CONTROL)
     state.events.publish("config.served", {"status": response.status_code})
     return response
 
@@ -50,8 +54,8 @@ def get_manifest(
     if release is None:
         state.events.publish("manifest.served", {"status": 404, "version": None})
         raise ApiError(404, "no_release", f"no firmware release published for {chip}")
-    body = manifest_body(release, base_url=public_base(request))
-    response = conditional_json(request, body, cache_control=MANIFEST_CACHE)
+    body = manifest_for(release, base_url=public_base(request)).to_json()
+    response = conditional_json(request, body, cache_control=MANIFEST_CACHE_CONTROL)
     state.events.publish(
         "manifest.served", {"status": response.status_code, "version": release.version}
     )

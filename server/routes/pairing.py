@@ -32,10 +32,8 @@ async def claim(request: Request) -> JSONResponse:
             "claim.fail", {"status": exc.status, "code": exc.code, "device_id": device_id}
         )
         raise
-    profile = result["child_profile"]
-    child_id = profile.get("id") if isinstance(profile, dict) else None
-    state.events.publish("claim.ok", {"device_id": device_id, "child_id": child_id})
-    return JSONResponse(result, headers=NO_STORE)
+    state.events.publish("claim.ok", {"device_id": device_id, "child_id": result.child_profile.id})
+    return JSONResponse(result.to_json(), headers=NO_STORE)
 
 
 @router.post(REFRESH_PATH)
@@ -48,4 +46,4 @@ async def refresh(request: Request) -> JSONResponse:
         state.events.publish("refresh.fail", {"status": exc.status, "code": exc.code})
         raise
     state.events.publish("refresh.ok", {})
-    return JSONResponse(result, headers=NO_STORE)
+    return JSONResponse(result.to_json(), headers=NO_STORE)

@@ -1,4 +1,4 @@
-"""Offline speech pipeline of the reference server (SPEC §6.5, §7; DESIGN §5).
+"""Offline speech pipeline of the reference server (SPEC §6.5, §7).
 
 Speech-to-text (pocketsphinx grammar + open vocabulary, or vosk with
 ``TEDDY_VOSK_MODEL``, or scripted for tests) -> rule-based child-safe responder ->

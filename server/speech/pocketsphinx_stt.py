@@ -5,7 +5,7 @@ audio as it arrives (SPEC §7.2 chunks; ``process_raw`` per chunk, so ``finish``
 flushes): one constrained to a JSGF grammar of the responder's phrases
 (:data:`server.speech.responder.GRAMMAR_PHRASES`) and one with the bundled open
 vocabulary language model. The grammar transcript is used when it is confident, else
-the open-vocabulary one. DESIGN §5 says the grammar recognises espeak-ng speech well and
+the open-vocabulary one. The grammar recognises espeak-ng speech well and
 open vocabulary poorly; measured here, of the 38 grammar phrases en-us+klatt gets 38
 exactly right (WER 0 %) and en-us 31 (WER 16.7 %), while open-vocabulary WER on other
 sentences is 40 % (klatt) and 76 % (en-us).

@@ -7,7 +7,7 @@ decoding state and need no lock between them. Audio is decoded as it arrives
 (``AcceptWaveform`` per chunk, SPEC §7.2); when vosk detects the end of a phrase
 mid-utterance its result is kept and joined with ``FinalResult`` at ``finish``.
 
-No English vosk model can be downloaded here (DESIGN §5); ``TEDDY_VOSK_MODEL`` points
+No English vosk model is on PyPI (only the Korean one is packaged); ``TEDDY_VOSK_MODEL`` points
 the server at one on machines that have it, otherwise pocketsphinx is used.
 """
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -69,6 +70,30 @@ class Lines:
             self._changed.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), remaining)
+
+
+async def wait_for_nvs(
+    flash_dir: Path,
+    namespace: str,
+    done: Callable[[dict[str, Any]], bool],
+    *,
+    within: float = WAIT_S,
+) -> dict[str, Any]:
+    """The board's NVS namespace on disk once `done` holds for it (polled, with a deadline).
+
+    What the flash holds is the evidence a power cut keeps, so tests wait on the file, not
+    on the device's account of it.
+    """
+    path = flash_dir / "nvs.json"
+    deadline = time.monotonic() + within
+    seen: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        with contextlib.suppress(FileNotFoundError, ValueError):
+            seen = json.loads(path.read_text()).get(namespace, {})
+            if done(seen):
+                return seen
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{path}: {namespace} never satisfied the condition; last: {seen}")
 
 
 @dataclass

@@ -7,11 +7,11 @@ import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 import websockets
 from websockets.legacy.server import WebSocketServerProtocol
 
+from protocol.constants import CLAIM_PATH
 from server.speech.pipeline import SpeechPipeline
 from tests.emulator.helpers import Lines, Rig, start_server
 
@@ -114,36 +114,16 @@ async def test_server_garbage_prints_events_and_the_board_recovers(
     assert json.loads(chat.received[-1]) == {"type": "text_message", "text": "still alive?"}
 
 
-class ClaimFailures(httpx.AsyncBaseTransport):
-    """Answers the first `count` claims with `status`; everything else goes to the server."""
-
-    def __init__(self, status: int, count: int) -> None:
-        self._inner = httpx.AsyncHTTPTransport()
-        self.status = status
-        self.remaining = count
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/api/v1/pair/claim" and self.remaining > 0:
-            self.remaining -= 1
-            body = {"error": {"code": "unavailable", "message": "try later", "correlation_id": "x"}}
-            return httpx.Response(self.status, json=body)
-        return await self._inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-
 async def test_claim_503_backs_off_with_jitter_then_succeeds(rig: Rig) -> None:
-    transport = ClaimFailures(503, 2)
-    try:
-        await rig.board(transport=transport).start()
-        await rig.lines.wait("claim.ok")
-    finally:
-        await transport.aclose()
+    # The server's own fault (what `server_fault: {kind: http_status}` arms): two 503s.
+    assert rig.server.state is not None
+    rig.server.state.faults.http_status(CLAIM_PATH, 503, count=2)
+    await rig.board().start()
+    await rig.lines.wait("claim.ok")
     fails = [e.data for e in rig.lines.named("claim.fail")]
     assert [(f["status"], f["code"], f["attempt"]) for f in fails] == [
-        (503, "unavailable", 1),
-        (503, "unavailable", 2),
+        (503, "injected_fault", 1),
+        (503, "injected_fault", 2),
     ]
     first, second = (int(str(f["retry_in_ms"])) for f in fails)
     assert 75 <= first <= 125 and 150 <= second <= 250  # 100 ms * 2^(n-1) ±25 % (SPEC §2.6)

@@ -1,6 +1,6 @@
 """vosk speech-to-text with the packaged Korean model, and choosing the engine from env.
 
-No English vosk model can be installed here (DESIGN §5), so these tests check the
+No English vosk model is on PyPI (only the Korean one is packaged), so these tests check the
 engine contract -- loading, incremental feeding with partial results between chunks, a
 final transcript -- not the words: Korean acoustics on English audio give some text.
 """
