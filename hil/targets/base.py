@@ -31,7 +31,8 @@ from typing import ClassVar, Final
 
 from hil.targets.options import NoOptions, OptionError, TargetOptions
 
-# Capability names (DESIGN §3). Targets declare a subset; the server side adds its own.
+# Capability names: the closed vocabulary of what a target or the server can do (hil/README.md,
+# "Capabilities"). Targets declare a subset; the server side adds its own.
 AUDIO_IN: Final = "audio_in"  # can speak an utterance (talk, push-to-talk)
 AUDIO_OUT: Final = "audio_out"  # plays/records the reply audio
 OTA: Final = "ota"  # downloads and applies firmware (SPEC §5.4, §5.5)
