@@ -143,9 +143,9 @@ class SerialOptions(TargetOptions):
                 "pass --bench FILE (or set $TEDDY_BENCH) too",
             )
         self._check_wiring()
-        if self.lock_wait_s < 0:
+        if not self.lock_wait_s >= 0:  # negative, or NaN
             raise self.problem(
-                "lock_wait_s", f"{self.lock_wait_s} is negative", "give seconds >= 0"
+                "lock_wait_s", f"{self.lock_wait_s} is not >= 0", "give seconds >= 0"
             )
 
     def _check_wiring(self) -> None:

@@ -63,8 +63,10 @@ def test_bad_values_name_the_option_what_is_wrong_and_what_to_do() -> None:
         SerialOptions(board="bear-1")
     with pytest.raises(OptionError, match=r"restore .*'erase-all' is not a restore method"):
         SerialOptions(restore="erase-all")
-    with pytest.raises(OptionError, match=r"lock_wait_s .*-1.0 is negative"):
+    with pytest.raises(OptionError, match=r"lock_wait_s .*-1.0 is not >= 0"):
         SerialOptions(lock_wait_s=-1.0)
+    with pytest.raises(OptionError, match=r"lock_wait_s .*nan is not >= 0"):
+        build_options(SerialOptions, {"lock_wait_s": "nan"}, {})
 
 
 def test_text_that_does_not_parse_names_where_it_came_from() -> None:

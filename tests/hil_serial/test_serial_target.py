@@ -14,12 +14,18 @@ from hil.serial.errors import PortError
 from hil.serial.options import SerialOptions
 from hil.targets.base import TargetSetup
 from hil.targets.serial_target import SerialTarget
+from hil.virtual_board.board import DEFAULT_WINDOW_S
 
 pytestmark = pytest.mark.unit
 
 
 class FakeBoard:
-    """Each connection is a power-on (like hil.virtual_board): boot, then answer commands."""
+    """Each connection is a power-on (like hil.virtual_board): boot, then answer commands.
+
+    Like the virtual board it boots into the app only after the strap window passed in
+    silence: a board that printed at once would lose its boot to pyserial, whose
+    socket:// open discards what arrived before the open finished (reset_input_buffer).
+    """
 
     def __init__(self) -> None:
         self.received: list[str] = []
@@ -28,6 +34,7 @@ class FakeBoard:
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.writers.append(writer)
+        await asyncio.sleep(DEFAULT_WINDOW_S)  # the strap window (hil.virtual_board.board)
         self._boot(writer)
         while line := await reader.readline():
             text = line.decode().strip()
