@@ -63,11 +63,11 @@ ctest: firmware firmware-asan
 
 # Every Python tier (unit, emu, host_fw) and the scenario suite on the emulator.
 pytest: setup firmware-asan
-	TEDDY_FW_HOST=$(FW_HOST_BIN) $(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 --fw-host $(FW_HOST_BIN)
 
 # The same scenario suite on the C firmware built for the host.
 fw-scenarios: setup firmware-asan
-	TEDDY_FW_HOST=$(FW_HOST_BIN) $(BIN)/pytest scenarios --target firmware-host -n 2
+	$(BIN)/pytest scenarios --target firmware-host --fw-host $(FW_HOST_BIN) -n 2
 
 test: lint ctest pytest fw-scenarios
 

@@ -6,6 +6,10 @@ to an exit code:
   be loaded, 2 for usage errors (unknown target, no scenario found, bad -k).
 - `validate`: 0 when every file is valid, 1 otherwise (all problems are printed).
 - Ctrl-C: 130, after the running scenario has stopped its target and server.
+
+`run` offers every registered target's options as flags (`hil.targets.edge`); this is
+one of the two places (with the pytest plugin) that read the environment, and only as
+the defaults of those flags: `main(env=...)` takes it, `os.environ` when not given.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -26,9 +30,15 @@ from hil.report import progress_line, summary
 from hil.result import ScenarioResult
 from hil.scenario.loader import discover, validate_paths
 from hil.scenario.schema import scenario_schema
-from hil.serial.selection import ENV_PORT
-from hil.targets.registry import all_targets, get_target
-from hil.wokwi.project import ENV_BUILD
+from hil.targets.edge import (
+    add_arguments,
+    choose_from,
+    environment_help,
+    option_groups,
+    options_from,
+)
+from hil.targets.options import flags_of
+from hil.targets.registry import all_targets
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_PATHS = (Path("scenarios"),)
@@ -64,7 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
         prog="teddy-hil", description="Run teddy-hil YAML scenarios against a target."
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run scenarios and print a summary")
+    run = sub.add_parser(
+        "run",
+        help="run scenarios and print a summary",
+        description="Run scenarios on a target and print a summary.\nEach target's options"
+        " are below; an environment variable gives the default of its flag.",
+        epilog="environment variables (read only as defaults):\n" + environment_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     run.add_argument("paths", nargs="*", type=Path, help="scenario files or folders")
     run.add_argument("--target", default="emulator", help="target name (see `targets`)")
     run.add_argument("--junit", type=Path, help="write a JUnit XML report to this file")
@@ -76,15 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder for per-run artifact folders (default: artifacts)",
     )
     run.add_argument("-x", "--exitfirst", action="store_true", help="stop after a failure")
-    run.add_argument(
-        "--port",
-        help="serial port / pyserial URL of the board (target serial; or TEDDY_SERIAL_PORT)",
-    )
-    run.add_argument(
-        "--wokwi-build",
-        type=Path,
-        help="ESP-IDF build folder or firmware .bin (target wokwi; or TEDDY_WOKWI_BUILD)",
-    )
+    for title, kind in option_groups():
+        add_arguments(run.add_argument_group(title), kind)
     validate = sub.add_parser("validate", help="check scenario files, report every problem")
     validate.add_argument("paths", nargs="*", type=Path, help="files or folders")
     sub.add_parser("targets", help="list targets and their capabilities")
@@ -108,7 +118,7 @@ def _missing_paths(paths: Sequence[Path], out: TextIO) -> bool:
     return bool(missing)
 
 
-def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
+def cmd_run(args: argparse.Namespace, out: TextIO, env: Mapping[str, str]) -> int:
     # Imported here: the runner pulls in the server and speech stack (~1 s), which
     # `teddy-hil flash` and `boards` must not pay for.
     from hil.runner.session import RunRequest, plan, run_session
@@ -116,14 +126,12 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     paths = tuple(args.paths) or DEFAULT_PATHS
     if _missing_paths(paths, out):
         return EXIT_USAGE
-    get_target(args.target)  # an unknown name is a usage error before anything loads
-    if args.port:
-        os.environ[ENV_PORT] = args.port  # read by the serial target (hil.targets.serial_target)
-    if args.wokwi_build:
-        os.environ[ENV_BUILD] = str(args.wokwi_build)  # read by the wokwi target
+    # An unknown name, another target's flag or a bad option value is a usage error
+    # before anything loads.
+    target = choose_from(args.target, lambda dest: getattr(args, dest, None), env)
     request = RunRequest(
         paths=paths,
-        target=args.target,
+        target=target,
         artifacts=args.artifacts,
         keyword=args.keyword,
         fail_fast=args.exitfirst,
@@ -174,28 +182,43 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_FAILED if problems else EXIT_OK
 
 
-def cmd_targets(out: TextIO) -> int:
+def cmd_targets(out: TextIO, env: Mapping[str, str]) -> int:
+    """Each target, with its options from the environment: available here or why not."""
     for name, cls in all_targets().items():
         caps = ", ".join(sorted(cls.declared_capabilities)) or "-"
-        state = cls.unavailable_reason()
+        try:
+            state = cls.unavailable_reason(options_from(cls.options_type, lambda _: None, env))
+        except HilError as exc:
+            state = str(exc)
         note = f" [unavailable: {state}]" if state else ""
-        print(f"{name}: {cls.description}{note}\n  capabilities: {caps}", file=out)
+        flags = ", ".join(flags_of(cls.options_type)) or "-"
+        print(
+            f"{name}: {cls.description}{note}\n  capabilities: {caps}\n  options: {flags}",
+            file=out,
+        )
     return EXIT_OK
 
 
-def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    out: TextIO | None = None,
+    env: Mapping[str, str] | None = None,
+) -> int:
+    """`teddy-hil`; `env` gives the options' defaults (the process environment if None)."""
     stream = out or sys.stdout
+    environment = os.environ if env is None else env
     words = list(sys.argv[1:] if argv is None else argv)
     if words and words[0] in DELEGATED:
         return run_delegated(words[0], words[1:])
     args = build_parser().parse_args(words)
     try:
         if args.command == "run":
-            return cmd_run(args, stream)
+            return cmd_run(args, stream, environment)
         if args.command == "validate":
             return cmd_validate(args, stream)
         if args.command == "targets":
-            return cmd_targets(stream)
+            return cmd_targets(stream, environment)
         print(json.dumps(scenario_schema(), indent=2), file=stream)
         return EXIT_OK
     except HilError as exc:

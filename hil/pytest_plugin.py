@@ -1,8 +1,16 @@
-"""pytest plugin of teddy-hil: tier markers that skip with a reason, and scenario items.
+"""pytest plugin of teddy-hil: target options, tier markers that skip with a reason, items.
 
-``hil`` tests need a physical board (``--port``); ``wokwi`` tests need ``WOKWI_CLI_TOKEN``.
-Without them the tests are reported as skipped with the reason, so a CI run on a machine
-without boards is green and honest about what it did not run.
+Every registered target's options are pytest flags (``--port``, ``--wokwi-build``,
+``--fw-host``...; ``hil.targets.edge``), with the same environment variables as
+defaults as ``teddy-hil run``: this plugin is one of the two places that read them.
+Tests get the options through the ``target_options`` fixture (``target_options(
+SerialOptions)``), never from the environment.
+
+A tier marker names the target its tests need: ``hil`` -> ``serial`` (a board:
+``--port`` or ``--bench``), ``wokwi`` -> ``wokwi`` (``$WOKWI_CLI_TOKEN``), ``host_fw`` ->
+``firmware-host`` (the built ``teddy-fw-host``). When that target is unavailable with
+the given options, the tests are reported as skipped with its reason, so a CI run on a
+machine without boards is green and honest about what it did not run.
 
 YAML files below ``<rootdir>/scenarios/`` (ini ``hil_scenario_dirs``; not in
 ``scenarios/common/``, which holds step groups) are collected as one test item each,
@@ -20,40 +28,62 @@ import asyncio
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, Protocol
 
 import pytest
 
-from hil.errors import ScenarioLoadError, UnknownTargetError
+from hil.errors import HilError, ScenarioLoadError, UnknownTargetError
 from hil.result import ScenarioResult, Status
-from hil.runner.run import missing_capability, run_scenario
-from hil.runner.server_setup import server_capabilities, shared_pipeline
+from hil.runner.run import run_scenario, skip_before_start
+from hil.runner.server_setup import shared_pipeline
 from hil.runner.session import artifact_name, load_failure
 from hil.scenario.loader import is_step_group, load_scenario
 from hil.scenario.model import Scenario
-from hil.serial.selection import ENV_PORT
+from hil.targets.base import ChosenTarget
+from hil.targets.edge import environment_only, option_groups, options_from
+from hil.targets.options import OptionsT, help_of, option_fields
 from hil.targets.registry import get_target
 
 SCENARIO_DIR = "scenarios"
+# Tier marker -> the target its tests need (skipped with that target's unavailable reason).
+TIER_TARGETS: Final = {"hil": "serial", "wokwi": "wokwi", "host_fw": "firmware-host"}
+_OPTIONS_KEY = pytest.StashKey[dict[type, object]]()
+
+
+class OptionsFor(Protocol):
+    """The `target_options` fixture: `target_options(SerialOptions)` -> SerialOptions."""
+
+    def __call__(self, kind: type[OptionsT]) -> OptionsT: ...
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("teddy-hil")
-    group.addoption(
-        "--port",
-        default=None,
-        help="serial port / pyserial URL of an attached board; enables tests marked hil",
+    env_only = "; ".join(
+        f"{target}: ${spec.env} ({spec.help})" for target, spec in environment_only()
     )
     group.addoption(
         "--target",
         default="emulator",
-        help="teddy-hil target the scenarios/*.yaml items run on (default: emulator)",
+        help="teddy-hil target the scenarios/*.yaml items run on (default: emulator); its"
+        f" options are the flags below, and from the environment only: {env_only}",
     )
     group.addoption(
         "--artifacts",
         default=None,
         help="keep scenario artifact folders under this folder (default: pytest's tmp dir)",
     )
+
+    for title, kind in option_groups():
+        options = parser.getgroup(f"teddy-hil {title}")
+        for _, spec in option_fields(kind):
+            if spec.flag is not None:
+                options.addoption(
+                    spec.flag,
+                    dest=spec.dest,
+                    default=None,
+                    metavar=spec.metavar,
+                    help=help_of(spec),
+                )
 
     parser.addini(
         "hil_scenario_dirs",
@@ -65,25 +95,58 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "emu: runs the Python emulator or a loopback server")
-    port = config.getoption("--port")
-    if port:
-        # The serial target reads its port from the environment; every xdist worker runs
-        # pytest_configure itself, so each one gets it.
-        os.environ[ENV_PORT] = str(port)
+    config.stash[_OPTIONS_KEY] = {}
+    try:
+        target = get_target(config.getoption("--target"))
+    except UnknownTargetError:
+        return  # each scenario item reports it as its failure
+    options_for(config, target.options_type)  # a bad value stops the run here, clearly
+
+
+def options_for(config: pytest.Config, kind: type[OptionsT]) -> OptionsT:
+    """The options of `kind` from this run's flags and, as defaults, the environment.
+
+    Built once per session; a bad value stops the run with the option's message.
+    """
+    cache = config.stash[_OPTIONS_KEY]
+    if kind not in cache:
+        try:
+            cache[kind] = options_from(kind, config.getoption, os.environ)
+        except HilError as exc:
+            raise pytest.UsageError(str(exc)) from None
+    found = cache[kind]
+    assert isinstance(found, kind)
+    return found
+
+
+@pytest.fixture
+def target_options(request: pytest.FixtureRequest) -> OptionsFor:
+    """`target_options(SerialOptions)`: a target's options as this pytest run was given them."""
+    config = request.config
+
+    def build(kind: type[OptionsT]) -> OptionsT:
+        return options_for(config, kind)
+
+    return build
+
+
+def chosen(config: pytest.Config, name: str) -> ChosenTarget:
+    cls = get_target(name)
+    return ChosenTarget(cls, options_for(config, cls.options_type))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    port = config.getoption("--port")
-    token = os.environ.get("WOKWI_CLI_TOKEN")
-    no_board = pytest.mark.skip(
-        reason="needs a board: pass --port /dev/ttyUSB0 (or a pyserial URL)"
-    )
-    no_token = pytest.mark.skip(reason="needs a Wokwi account: set WOKWI_CLI_TOKEN")
+    skips: dict[str, pytest.MarkDecorator | None] = {}
     for item in items:
-        if item.get_closest_marker("hil") and not port:
-            item.add_marker(no_board)
-        if item.get_closest_marker("wokwi") and not token:
-            item.add_marker(no_token)
+        for marker, target in TIER_TARGETS.items():
+            if not item.get_closest_marker(marker):
+                continue
+            if marker not in skips:
+                reason = chosen(config, target).unavailable_reason()
+                skips[marker] = pytest.mark.skip(reason=f"{target}: {reason}") if reason else None
+            skip = skips[marker]
+            if skip is not None:
+                item.add_marker(skip)
 
 
 def is_scenario_file(path: Path, *, roots: list[Path]) -> bool:
@@ -141,14 +204,10 @@ class ScenarioItem(pytest.Item):
 
     def _static_skip_reason(self, scenario: Scenario) -> str | None:
         try:
-            target_cls = get_target(self.target_name)
+            target = chosen(self.config, self.target_name)
         except UnknownTargetError:
             return None  # runtest reports it as a failure
-        unavailable = target_cls.unavailable_reason()
-        if unavailable:
-            return f"target {self.target_name} unavailable: {unavailable}"
-        offered = target_cls.declared_capabilities | server_capabilities()
-        return missing_capability(scenario.needs(), offered, target_cls.capability_notes)
+        return skip_before_start(scenario, target)
 
     def _artifact_dir(self) -> Path:
         name = artifact_name(self.path)
@@ -171,7 +230,7 @@ class ScenarioItem(pytest.Item):
         result = asyncio.run(
             run_scenario(
                 self.scenario,
-                target_cls=get_target(self.target_name),
+                target=chosen(self.config, self.target_name),
                 artifact_dir=artifact_dir,
                 pipeline=shared_pipeline(),
             )

@@ -26,7 +26,7 @@ from hil.scenario.values import format_seconds
 from hil.steps.context import StepContext
 from hil.steps.registry import run_step
 from hil.streams import DeviceConsole, ServerEventLog
-from hil.targets.base import Target, TargetSetup
+from hil.targets.base import ChosenTarget, Target, TargetSetup
 from server.speech.pipeline import SpeechPipeline
 
 STEP_GRACE_S: Final = 30.0  # beyond a step's own timeout: a hung target, not a slow one
@@ -48,6 +48,15 @@ def missing_capability(
             why = f"; {note}" if note else ""
             return f"needs capability {cap!r} ({who}){why}; available: {have}"
     return None
+
+
+def skip_before_start(scenario: m.Scenario, target: ChosenTarget) -> str | None:
+    """Why `scenario` cannot run on `target` with its options, known before anything starts."""
+    unavailable = target.unavailable_reason()
+    if unavailable:
+        return f"target {target.name} unavailable: {unavailable}"
+    offered = target.offered_capabilities() | server_capabilities()
+    return missing_capability(scenario.needs(), offered, target.cls.capability_notes)
 
 
 def _budget(ctx: StepContext, step: m.Step) -> float:
@@ -111,12 +120,12 @@ class ScenarioRun:
         self,
         scenario: m.Scenario,
         *,
-        target_cls: type[Target],
+        target: ChosenTarget,
         artifact_dir: Path,
         pipeline: SpeechPipeline,
     ) -> None:
         self.scenario = scenario
-        self.target_cls = target_cls
+        self.target = target
         self.dir = artifact_dir
         self.pipeline = pipeline
         self.result = ScenarioResult(
@@ -125,7 +134,7 @@ class ScenarioRun:
             status=Status.SKIPPED,
             artifact_dir=artifact_dir,
             tags=scenario.tags,
-            target=target_cls.name,
+            target=target.name,
             steps=[StepResult(s.index, s.kind, str(s.loc), "not_run") for s in scenario.steps],
         )
 
@@ -147,15 +156,9 @@ class ScenarioRun:
         return self.result
 
     async def _checked_run(self) -> None:
-        unavailable = self.target_cls.unavailable_reason()
-        if unavailable:
-            self.skip(f"target {self.target_cls.name} unavailable: {unavailable}")
-            return
-        offered = self.target_cls.declared_capabilities | server_capabilities()
-        notes = self.target_cls.capability_notes
-        missing = missing_capability(self.scenario.needs(), offered, notes)
-        if missing:
-            self.skip(missing)
+        reason = skip_before_start(self.scenario, self.target)
+        if reason:
+            self.skip(reason)
             return
         self.dir.mkdir(parents=True, exist_ok=True)
         console = DeviceConsole(
@@ -189,8 +192,9 @@ class ScenarioRun:
                 work_dir=self.dir / "device",
                 audio_dir=self.dir / "audio",
                 device=self.scenario.device,
+                options=self.target.options,
             )
-            target = self.target_cls(setup)
+            target = self.target.cls(setup)
             target.lines.subscribe(console.add_line)
             await self._with_target(target, server, console, server_log)
         finally:
@@ -271,9 +275,10 @@ class ScenarioRun:
 async def run_scenario(
     scenario: m.Scenario,
     *,
-    target_cls: type[Target],
+    target: ChosenTarget,
     artifact_dir: Path,
     pipeline: SpeechPipeline,
 ) -> ScenarioResult:
-    run = ScenarioRun(scenario, target_cls=target_cls, artifact_dir=artifact_dir, pipeline=pipeline)
+    """Run `scenario` on `target` (its class and options); the result is also in result.json."""
+    run = ScenarioRun(scenario, target=target, artifact_dir=artifact_dir, pipeline=pipeline)
     return await run.execute()

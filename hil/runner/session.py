@@ -1,9 +1,13 @@
 """A run of many scenarios: find files, load them, select with `-k`, run, report back.
 
-The library entry point behind `teddy-hil run` (the CLI only parses arguments) and
-the pytest plugin (`run_file`). Every scenario runs in a fresh event loop, so tasks a
-misbehaving target leaves behind die with its scenario. A file that fails to load is
-reported as a failed scenario with every problem, never silently dropped.
+The library entry point behind `teddy-hil run` (the CLI only parses arguments and fills
+the `RunRequest`) and the pytest plugin (`run_file`). The request carries everything a
+run is told, as typed fields: the chosen target with its options (`ChosenTarget`), where
+artifacts go, the selection; a new run-wide setting is one more field here, handed down
+to `run_scenario`, never an environment variable. Every scenario runs in a fresh event
+loop, so tasks a misbehaving target leaves behind die with its scenario. A file that
+fails to load is reported as a failed scenario with every problem, never silently
+dropped.
 """
 
 from __future__ import annotations
@@ -23,16 +27,23 @@ from hil.runner.server_setup import shared_pipeline
 from hil.scenario.loader import discover, load_scenario
 from hil.scenario.model import Scenario
 from hil.select import keyword_matches
-from hil.targets.registry import get_target
+from hil.targets.base import ChosenTarget
+from hil.targets.registry import choose
 from server.speech.pipeline import SpeechPipeline
 
 ResultCallback = Callable[[ScenarioResult], None]
 
 
+def _emulator() -> ChosenTarget:
+    return choose("emulator")
+
+
 @dataclass(frozen=True)
 class RunRequest:
+    """What to run: scenario files, on which target with which options, and how."""
+
     paths: tuple[Path, ...]
-    target: str = "emulator"
+    target: ChosenTarget = field(default_factory=_emulator)
     artifacts: Path = Path("artifacts")
     keyword: str | None = None
     fail_fast: bool = False
@@ -100,17 +111,17 @@ def load_failure(path: Path, error: ScenarioLoadError, *, target: str) -> Scenar
 
 
 def run_file(
-    path: Path, *, target: str, artifact_dir: Path, pipeline: SpeechPipeline | None = None
+    path: Path, *, target: ChosenTarget, artifact_dir: Path, pipeline: SpeechPipeline | None = None
 ) -> ScenarioResult:
-    """Load and run one scenario file (the pytest plugin's entry point)."""
+    """Load and run one scenario file on `target`."""
     try:
         scenario = load_scenario(path)
     except ScenarioLoadError as exc:
-        return load_failure(path, exc, target=target)
+        return load_failure(path, exc, target=target.name)
     return asyncio.run(
         run_scenario(
             scenario,
-            target_cls=get_target(target),
+            target=target,
             artifact_dir=artifact_dir,
             pipeline=pipeline or shared_pipeline(),
         )
@@ -129,7 +140,6 @@ def run_session(
     on_result: ResultCallback | None = None,
 ) -> SessionResult:
     """Run every selected scenario; `on_result` sees each result as it finishes."""
-    target_cls = get_target(request.target)  # unknown names fail before anything runs
     began = time.monotonic()
     planned, deselected = plan(request.paths, keyword=request.keyword)
     session = SessionResult(run_dir=new_run_dir(request.artifacts), deselected=deselected)
@@ -138,7 +148,7 @@ def run_session(
     for item in planned:
         if item.scenario is None:
             assert item.error is not None
-            result = load_failure(item.path, item.error, target=request.target)
+            result = load_failure(item.path, item.error, target=request.target.name)
         else:
             name = artifact_name(item.path)
             while name in used:
@@ -147,7 +157,7 @@ def run_session(
             result = asyncio.run(
                 run_scenario(
                     item.scenario,
-                    target_cls=target_cls,
+                    target=request.target,
                     artifact_dir=session.run_dir / name,
                     pipeline=pipeline or shared_pipeline(),
                 )

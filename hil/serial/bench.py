@@ -109,7 +109,7 @@ class BoardEntry:
 
     @property
     def capabilities(self) -> frozenset[str]:
-        """What this board can do, from its wiring (DESIGN §3 capability names)."""
+        """What this board can do, from its wiring (capability names of hil.targets.base)."""
         caps = {OTA, *self.wired}
         if self.reset != "none":
             caps.add(RESET)

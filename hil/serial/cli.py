@@ -5,6 +5,10 @@ nothing, so a missing board is visible). `flash` locks the board (same lease as 
 connects through esptool and prints the `FlashReport`: each image written or skipped,
 and why. esptool's own output goes to `--log` (default `flash.log` in the cwd's
 `artifacts/`), errors are one line.
+
+The board is chosen as the serial target chooses it: the flags `--port`, `--bench`,
+`--board`, `--lock-wait` are those of `SerialOptions` (hil.serial.options), with the same
+environment variables as defaults, read here at the edge (`env=`, else `os.environ`).
 """
 
 from __future__ import annotations
@@ -12,34 +16,45 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Final, TextIO
 
 from hil.errors import HilError
-from hil.serial.bench import DEFAULT_LOCK_DIR, Bench, BoardEntry, load_bench
+from hil.serial.bench import Bench, BoardEntry, load_bench
 from hil.serial.boards import attached_ports, match_bench, probe_mac, resolve_port
 from hil.serial.flashing import FlashRequest, connect, flash_board
 from hil.serial.lock import BoardLock
+from hil.serial.options import SerialOptions
 from hil.serial.restore import esptool_before
+from hil.serial.selection import candidates, lock_dir_for
+from hil.targets.edge import add_arguments, options_from
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-ENV_BENCH = "TEDDY_BENCH"
+BOARDS_OPTIONS: Final = ("bench",)
+FLASH_OPTIONS: Final = ("port", "bench", "board", "lock_wait_s", "lock_dir")
 
 
-def _bench(path: Path | None) -> Bench | None:
-    chosen = path or (Path(os.environ[ENV_BENCH]) if os.environ.get(ENV_BENCH) else None)
-    return load_bench(chosen) if chosen else None
+def _options(args: argparse.Namespace, env: Mapping[str, str] | None) -> SerialOptions:
+    environment = os.environ if env is None else env
+    return options_from(SerialOptions, lambda dest: getattr(args, dest, None), environment)
 
 
-def boards_main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
+def boards_main(
+    argv: Sequence[str] | None = None,
+    *,
+    out: TextIO | None = None,
+    env: Mapping[str, str] | None = None,
+) -> int:
+    """List attached serial ports and the bench entries they match."""
     stream = out or sys.stdout
     parser = argparse.ArgumentParser(prog="teddy-hil boards", description=boards_main.__doc__)
-    parser.add_argument("--bench", type=Path, help=f"bench file (default ${ENV_BENCH})")
+    add_arguments(parser, SerialOptions, only=BOARDS_OPTIONS)
     parser.add_argument("--probe", action="store_true", help="read MACs with esptool (resets!)")
     args = parser.parse_args(argv)
     try:
-        bench = _bench(args.bench)
+        options = _options(args, env)
+        bench = load_bench(options.bench) if options.bench else None
         ports = attached_ports()
         if args.probe:
             ports = [p.__class__(**{**p.__dict__, "mac": probe_mac(p.device)}) for p in ports]
@@ -64,9 +79,7 @@ def boards_main(argv: Sequence[str] | None = None, *, out: TextIO | None = None)
 def _flash_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="teddy-hil flash", description="flash a board")
     parser.add_argument("app", type=Path, help="app image (.bin) for the first app slot")
-    parser.add_argument("--port", help="pyserial URL/device (default: the bench entry's)")
-    parser.add_argument("--bench", type=Path, help=f"bench file (default ${ENV_BENCH})")
-    parser.add_argument("--board", help="bench entry name")
+    add_arguments(parser, SerialOptions, only=FLASH_OPTIONS)
     parser.add_argument("--bootloader", type=Path, help="also write this bootloader")
     parser.add_argument(
         "--partition-table",
@@ -81,31 +94,34 @@ def _flash_parser() -> argparse.ArgumentParser:
         "--before", help="esptool --before (default: the bench's; no-reset for socket:// boards)"
     )
     parser.add_argument("--log", type=Path, default=Path("artifacts/flash.log"))
-    parser.add_argument("--lock-wait", type=float, default=60.0, help="seconds to queue")
     return parser
 
 
-def _entry(args: argparse.Namespace, bench: Bench | None) -> BoardEntry:
-    if bench is not None and args.board:
-        return bench.board(args.board)
-    if args.port:
-        same = [e for e in bench.boards if e.port == args.port] if bench else []
-        if same:
-            return same[0]
-        name = "".join(c if c.isalnum() or c in "._-" else "_" for c in args.port).strip("_")
-        reset = "reconnect" if args.port.startswith("socket://") else "classic"
-        return BoardEntry(name=name[:64] or "board", port=args.port, chip="esp32", reset=reset)
-    raise HilError("say which board: --port URL, or --bench FILE --board NAME")
+def _entry(options: SerialOptions) -> tuple[BoardEntry, Bench | None]:
+    """The one board to flash, chosen as the serial target would (hil.serial.selection)."""
+    if options.port is None and options.bench is None:
+        raise HilError("say which board: --port URL, or --bench FILE --board NAME")
+    entries, bench = candidates({}, options)
+    if len(entries) > 1:
+        names = ", ".join(e.name for e in entries)
+        where = bench.path if bench else "the bench"
+        raise HilError(f"{where} has several boards ({names}): say which with --board NAME")
+    return entries[0], bench
 
 
-def flash_main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
+def flash_main(
+    argv: Sequence[str] | None = None,
+    *,
+    out: TextIO | None = None,
+    env: Mapping[str, str] | None = None,
+) -> int:
     stream = out or sys.stdout
     args = _flash_parser().parse_args(argv)
     try:
-        bench = _bench(args.bench)
-        entry = _entry(args, bench)
-        port = args.port or resolve_port(entry)
-        lock_dir = bench.lock_dir if bench else DEFAULT_LOCK_DIR
+        options = _options(args, env)
+        entry, bench = _entry(options)
+        port = options.port or resolve_port(entry)
+        lock_dir = lock_dir_for(options, bench)
         request = FlashRequest(
             app=args.app,
             bootloader=args.bootloader,
@@ -117,7 +133,7 @@ def flash_main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) 
         )
         args.log.parent.mkdir(parents=True, exist_ok=True)
         lock = BoardLock(entry.name, lock_dir=lock_dir, purpose="teddy-hil flash")
-        lock.acquire(wait_s=args.lock_wait)
+        lock.acquire(wait_s=options.lock_wait_s)
         try:
             with args.log.open("a", encoding="utf-8") as log:
                 loader = connect(

@@ -1,85 +1,59 @@
-"""Which board the `serial` target uses, from the scenario, the environment or a bench file.
+"""Which board the `serial` target uses, from the scenario, its options or a bench file.
 
-Owns the environment variables of the serial tier and the choice of board: the scenario's
-`device.port` / `device.board`, `$TEDDY_SERIAL_PORT` (what `teddy-hil run --port` and
-pytest `--port` set), `$TEDDY_BOARD`, and the bench file `$TEDDY_BENCH`. A board given
-only by its port gets its capabilities from `$TEDDY_SERIAL_CAPABILITIES`, never guessed.
+Owns the choice of board: the scenario's `device.port` / `device.board` first, then the
+`SerialOptions` (`port`, `board`, `bench`; hil.serial.options). A board given only by its
+port becomes an ad-hoc bench entry whose capabilities, reset and restore methods come
+from the options, never guessed.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Final
 from urllib.parse import urlsplit, urlunsplit
 
 from hil.errors import HilError
-from hil.serial.bench import (
-    RESET_METHODS,
-    RESTORE_METHODS,
-    WIRED_CAPABILITIES,
-    Bench,
-    BoardEntry,
-    load_bench,
-)
-
-ENV_PORT: Final = "TEDDY_SERIAL_PORT"
-ENV_BENCH: Final = "TEDDY_BENCH"
-ENV_BOARD: Final = "TEDDY_BOARD"
-ENV_CAPS: Final = "TEDDY_SERIAL_CAPABILITIES"
-ENV_RESET: Final = "TEDDY_SERIAL_RESET"
-ENV_LOCK_WAIT: Final = "TEDDY_LOCK_WAIT"
-ENV_RESTORE: Final = "TEDDY_SERIAL_RESTORE"
-HARNESS_KEYS: Final = ("port", "board")
-COMMAND_TIMEOUT_S: Final = 5.0
+from hil.serial.bench import DEFAULT_LOCK_DIR, Bench, BoardEntry, load_bench
+from hil.serial.options import SerialOptions
 
 
-def adhoc_entry(port: str) -> BoardEntry:
-    """A board given only by its port: capabilities from the environment, never guessed."""
-    declared = os.environ.get(ENV_CAPS)
-    caps = {c.strip() for c in (declared or "").split(",") if c.strip()}
-    unknown = caps - set(WIRED_CAPABILITIES)
-    if unknown:
-        raise HilError(
-            f"{ENV_CAPS}: unknown {', '.join(sorted(unknown))};"
-            f" valid: {', '.join(WIRED_CAPABILITIES)}"
-        )
-    method = os.environ.get(ENV_RESET) or (
-        "reconnect" if port.startswith("socket://") else "classic"
-    )
-    if method not in RESET_METHODS:
-        raise HilError(f"{ENV_RESET}={method!r}; valid: {', '.join(RESET_METHODS)}")
-    restore = os.environ.get(ENV_RESTORE) or "otadata"
-    if restore not in RESTORE_METHODS:
-        raise HilError(f"{ENV_RESTORE}={restore!r}; valid: {', '.join(RESTORE_METHODS)}")
+def adhoc_entry(port: str, options: SerialOptions) -> BoardEntry:
+    """A board given only by its port: wiring, reset and restore from `options`."""
+    method = options.reset or ("reconnect" if port.startswith("socket://") else "classic")
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", port).strip("_")[:64] or "board"
     return BoardEntry(
         name=name,
         port=port,
         reset=method,
-        wired=frozenset(caps),
-        restore=restore,
-        wiring_from_board=declared is None,
+        wired=options.capabilities or frozenset(),
+        restore=options.restore,
+        wiring_from_board=options.capabilities is None,
     )
 
 
-def candidates(device: Mapping[str, object]) -> tuple[list[BoardEntry], Bench | None]:
-    port = str(device.get("port") or os.environ.get(ENV_PORT) or "") or None
-    board = str(device.get("board") or os.environ.get(ENV_BOARD) or "") or None
-    bench_path = os.environ.get(ENV_BENCH)
-    bench = load_bench(Path(bench_path)) if bench_path else None
+def candidates(
+    device: Mapping[str, object], options: SerialOptions
+) -> tuple[list[BoardEntry], Bench | None]:
+    """The boards a scenario may run on (any free one of several), and the bench."""
+    port = str(device.get("port") or options.port or "") or None
+    board = str(device.get("board") or options.board or "") or None
+    bench = load_bench(options.bench) if options.bench else None
     if bench is None:
         if port is None:
-            raise HilError(f"the serial target needs a port: --port URL or ${ENV_PORT}")
-        return [adhoc_entry(port)], None
+            raise HilError("the serial target needs a port: --port URL, or a bench file --bench")
+        return [adhoc_entry(port, options)], None
     if board is not None:
         return [bench.board(board)], bench
     if port is not None:
         same = [e for e in bench.boards if e.port == port]
-        return (same or [adhoc_entry(port)]), bench
+        return (same or [adhoc_entry(port, options)]), bench
     return list(bench.boards), bench
+
+
+def lock_dir_for(options: SerialOptions, bench: Bench | None) -> Path:
+    """Where board locks live: the option, else the bench's `lock_dir`, else the default."""
+    return options.lock_dir or (bench.lock_dir if bench else DEFAULT_LOCK_DIR)
 
 
 def server_url_for(entry: BoardEntry, url: str) -> str:

@@ -9,7 +9,6 @@ scenario (`claim/happy`) on `--target serial`, each through the real esptool API
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -30,9 +29,9 @@ def _free_port() -> int:
         return port
 
 
-def _timed(args: list[str], *, env: dict[str, str] | None = None) -> tuple[float, str]:
+def _timed(args: list[str]) -> tuple[float, str]:
     began = time.monotonic()
-    proc = subprocess.run(args, capture_output=True, text=True, check=False, env=env, cwd=REPO)
+    proc = subprocess.run(args, capture_output=True, text=True, check=False, cwd=REPO)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed:\n{proc.stdout}{proc.stderr}")
     return time.monotonic() - began, proc.stdout
@@ -74,12 +73,12 @@ def main() -> int:
             samples.sort()
             print(f"factory restore before a scenario (n=5): median {samples[2]:.3f} s,"
                   f" max {samples[-1]:.3f} s")  # fmt: skip
-            env = {**os.environ, "TEDDY_SERIAL_PORT": url}
-            env.pop("TEDDY_SERIAL_CAPABILITIES", None)
+            # Flags, not the environment: they beat any TEDDY_SERIAL_* the caller has set;
+            # `board`: the virtual board's `wiring:` line says what it has.
             run_s, _ = _timed(
                 [sys.executable, "-m", "hil.cli", "run", "scenarios/claim/happy.yaml",
-                 "--target", "serial", "--artifacts", str(work / "artifacts")],
-                env=env,
+                 "--target", "serial", "--port", url, "--serial-capabilities", "board",
+                 "--artifacts", str(work / "artifacts")],
             )  # fmt: skip
             print(
                 f"claim/happy on --target serial (restore, provisioning, run): {run_s:.2f} s wall"

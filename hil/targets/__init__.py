@@ -1,6 +1,18 @@
-"""Targets the harness drives: a common interface, a registry, the built-in targets."""
+"""Targets the harness drives: a common interface, typed options, a registry, the built-ins."""
 
-from hil.targets.base import Target, TargetSetup
-from hil.targets.registry import all_targets, get_target, register
+from hil.targets.base import ChosenTarget, Target, TargetSetup
+from hil.targets.options import NoOptions, OptionError, TargetOptions
+from hil.targets.registry import all_targets, choose, get_target, register
 
-__all__ = ["Target", "TargetSetup", "all_targets", "get_target", "register"]
+__all__ = [
+    "ChosenTarget",
+    "NoOptions",
+    "OptionError",
+    "Target",
+    "TargetOptions",
+    "TargetSetup",
+    "all_targets",
+    "choose",
+    "get_target",
+    "register",
+]

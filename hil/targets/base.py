@@ -8,6 +8,11 @@ needing `power_cut` on a target without it is skipped with a reason, never passe
 (`capability_notes` add why a target lacks one). A simulator offers its clock
 (`simulated_clock`) for steps whose timeouts count simulated time.
 
+What a target needs from the person running it (a port, a build, a binary) is its
+options: a frozen dataclass (`options_type`, `hil.targets.options`) that `ChosenTarget`
+pairs with the class and `TargetSetup.options` hands to the instance; availability
+(`unavailable_reason`) and the capabilities known before start are answered from it.
+
 Console output reaches the harness through `Target.lines` (a `LineBuffer`): targets
 that read bytes use `LineSplitter`, which never raises on garbage (non-UTF-8 bytes are
 replaced, overlong lines cut), because a misbehaving device must fail a scenario, not
@@ -24,7 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Final
 
-# Capability names (DESIGN §3). Targets declare a subset; the server side adds its own.
+from hil.targets.options import NoOptions, OptionError, TargetOptions
+
+# Capability names: the closed vocabulary of what a target or the server can do (hil/README.md,
+# "Capabilities"). Targets declare a subset; the server side adds its own.
 AUDIO_IN: Final = "audio_in"  # can speak an utterance (talk, push-to-talk)
 AUDIO_OUT: Final = "audio_out"  # plays/records the reply audio
 OTA: Final = "ota"  # downloads and applies firmware (SPEC §5.4, §5.5)
@@ -55,12 +63,13 @@ MAX_LINE_CHARS: Final = 8192  # far above any SPEC §8 line; longer output is cu
 
 @dataclass(frozen=True)
 class TargetSetup:
-    """What the runner gives a target: where the server is and where to keep files."""
+    """What the runner gives a target: the server, where to keep files, its options."""
 
     server_url: str
     work_dir: Path  # target-owned scratch space inside the scenario's artifact folder
     audio_dir: Path  # received/sent audio as WAV (rx-<id>.wav, tx-<id>.wav)
     device: Mapping[str, object] = field(default_factory=dict)  # the scenario's `device:`
+    options: TargetOptions = field(default_factory=NoOptions)  # an instance of options_type
 
 
 LineListener = Callable[[str], None]
@@ -147,15 +156,28 @@ class Target(abc.ABC):
     # Why a capability is missing, when the reason is worth saying ("no I2S in Wokwi"):
     # appended to the skip reason of scenarios that need it.
     capability_notes: ClassVar[Mapping[str, str]] = {}
+    # The options a run of this target is given (`hil.targets.options`); the CLI and the
+    # pytest plugin offer their flags.
+    options_type: ClassVar[type[TargetOptions]] = NoOptions
 
     def __init__(self, setup: TargetSetup) -> None:
+        self.options_type.of(setup.options)  # another target's options: a clear error
         self.setup = setup
         self.lines = LineBuffer()
 
     @classmethod
-    def unavailable_reason(cls) -> str | None:
-        """None when the target can run here, else why not (shown as the skip reason)."""
+    def unavailable_reason(cls, options: TargetOptions) -> str | None:
+        """None when the target can run here with `options`, else why not (the skip reason)."""
         return None
+
+    @classmethod
+    def offered_capabilities(cls, options: TargetOptions) -> frozenset[str]:
+        """What the target offers with `options`, known before anything starts.
+
+        The runner skips scenarios needing more before it starts a server; an instance
+        may narrow it further (`capabilities`, e.g. to a board's wiring).
+        """
+        return cls.declared_capabilities
 
     @property
     def capabilities(self) -> frozenset[str]:
@@ -199,6 +221,36 @@ class Target(abc.ABC):
     @abc.abstractmethod
     async def stop(self) -> None:
         """Shut down and release every resource; must be safe to call twice."""
+
+
+@dataclass(frozen=True)
+class ChosenTarget:
+    """A target class and the options it runs with: what `RunRequest` and `run_scenario` take."""
+
+    cls: type[Target]
+    options: TargetOptions
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.options, self.cls.options_type):
+            raise OptionError(
+                f"target {self.cls.name or self.cls.__name__} takes"
+                f" {self.cls.options_type.__name__}, got {type(self.options).__name__}"
+            )
+
+    @classmethod
+    def of(cls, target: type[Target], options: TargetOptions | None = None) -> ChosenTarget:
+        """`target` with `options`, or with its options' defaults when None."""
+        return cls(target, target.options_type() if options is None else options)
+
+    @property
+    def name(self) -> str:
+        return self.cls.name
+
+    def unavailable_reason(self) -> str | None:
+        return self.cls.unavailable_reason(self.options)
+
+    def offered_capabilities(self) -> frozenset[str]:
+        return self.cls.offered_capabilities(self.options)
 
 
 def image_mismatch(

@@ -4,7 +4,8 @@ The emulator runs on the runner's own event loop and hands every console line to
 `on_line`, so there is no serial port to flake. The scenario's `device:` mapping
 becomes `emulator.host.DeviceSettings` (its `timing:` sub-mapping a `DeviceTiming`);
 paths (`flash_dir`, `audio_dir`) and `server_url` are always the harness's, so a
-scenario cannot write outside its artifact folder.
+scenario cannot write outside its artifact folder. The target has no options of its own
+(`NoOptions`): everything it is told comes from the scenario.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from hil.targets.base import (
     Target,
     TargetSetup,
 )
+from hil.targets.options import TargetOptions
 from hil.targets.registry import register
 
 if TYPE_CHECKING:  # imported lazily at run time: hil must load even when emulator/ cannot
@@ -92,7 +94,7 @@ class EmulatorTarget(Target):
         self._stopped = False
 
     @classmethod
-    def unavailable_reason(cls) -> str | None:
+    def unavailable_reason(cls, options: TargetOptions) -> str | None:
         try:
             _host_module()
         except TargetUnavailableError as exc:

@@ -5,7 +5,8 @@
 event lines on stdout and reads SPEC §9 commands on stdin, so this target is a pipe: a
 power cut is SIGKILL (nothing more is written, sockets drop without close frames), a
 reset is SIGKILL then a new process on the same flash directory with `--reset-reason`.
-The binary comes from `$TEDDY_FW_HOST` or `build/host/app/teddy-fw-host` in the repo.
+The binary is the `binary` option (`FirmwareHostOptions`: `--fw-host`, default
+`$TEDDY_FW_HOST` at the CLI / pytest edge, else `build/host/app/teddy-fw-host`).
 
 Capabilities are those the host port really has: audio in and out as WAV files and
 espeak-ng, OTA into file-backed slots with rollback, power cut, reset, network faults
@@ -21,8 +22,9 @@ import contextlib
 import os
 import signal
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import ClassVar, Final
 
 from hil.errors import HilError
 from hil.targets.base import (
@@ -38,6 +40,7 @@ from hil.targets.base import (
     Target,
     TargetSetup,
 )
+from hil.targets.options import TargetOptions, option, path
 from hil.targets.registry import register
 
 ENV_BINARY: Final = "TEDDY_FW_HOST"
@@ -45,7 +48,7 @@ REPO_ROOT: Final = Path(__file__).resolve().parents[2]
 DEFAULT_BINARY: Final = REPO_ROOT / "build" / "host" / "app" / "teddy-fw-host"
 BUILD_HINT: Final = (
     "cmake -S firmware/host -B build/host && cmake --build build/host -j2"
-    f" (or set {ENV_BINARY} to the binary)"
+    f" (or pass --fw-host PATH / set {ENV_BINARY} to the binary)"
 )
 _STOP_TIMEOUT_S: Final = 3.0
 # Lines that start a sanitizer report on stderr (AddressSanitizer, LeakSanitizer, UBSan).
@@ -108,10 +111,23 @@ _TIMING_FIELDS: Final = frozenset(
 _HARNESS_OWNED: Final = ("server_url", "flash_dir", "audio_dir")
 
 
-def binary_path() -> Path:
-    """Where `teddy-fw-host` is expected: $TEDDY_FW_HOST, else the default build dir."""
-    configured = os.environ.get(ENV_BINARY)
-    return Path(configured) if configured else DEFAULT_BINARY
+@dataclass(frozen=True)
+class FirmwareHostOptions(TargetOptions):
+    """Which `teddy-fw-host` binary runs (a plain or a sanitizer build)."""
+
+    label: ClassVar[str] = "firmware-host"
+
+    binary: Path = field(
+        default=DEFAULT_BINARY,
+        metadata=option(
+            flag="--fw-host",
+            env=ENV_BINARY,
+            parse=path,
+            metavar="PATH",
+            help="the teddy-fw-host binary to run, e.g. the sanitizer build in build/host-asan",
+            default_text="build/host/app/teddy-fw-host in the repo",
+        ),
+    )
 
 
 def reset_reason(reason: str) -> str:
@@ -168,8 +184,11 @@ class FirmwareHostTarget(Target):
         {AUDIO_IN, AUDIO_OUT, OTA, POWER_CUT, NETWORK_FAULTS, BUTTON, RESET, IDENTITY}
     )
 
+    options_type = FirmwareHostOptions
+
     def __init__(self, setup: TargetSetup) -> None:
         super().__init__(setup)
+        self.options = FirmwareHostOptions.of(setup.options)
         self._flags, self._settings = device_flags(setup.device)
         self._flash = setup.work_dir / "flash"
         self._flash.mkdir(parents=True, exist_ok=True)
@@ -180,12 +199,12 @@ class FirmwareHostTarget(Target):
         self._stopped = False
 
     @classmethod
-    def unavailable_reason(cls) -> str | None:
-        path = binary_path()
-        if not path.is_file():
-            return f"{path} is not built; build it with: {BUILD_HINT}"
-        if not os.access(path, os.X_OK):
-            return f"{path} is not executable"
+    def unavailable_reason(cls, options: TargetOptions) -> str | None:
+        binary = FirmwareHostOptions.of(options).binary
+        if not binary.is_file():
+            return f"{binary} is not built; build it with: {BUILD_HINT}"
+        if not os.access(binary, os.X_OK):
+            return f"{binary} is not executable"
         return None
 
     def device_vars(self) -> dict[str, object]:
@@ -197,7 +216,7 @@ class FirmwareHostTarget(Target):
 
     async def _spawn(self, reason: str) -> None:
         args = [
-            str(binary_path()),
+            str(self.options.binary),
             "--server",
             self.setup.server_url,
             "--flash",

@@ -1,11 +1,12 @@
 """The `serial` target: a board (or a virtual board) on any pyserial URL.
 
-The port comes from the scenario's `device.port`, `$TEDDY_SERIAL_PORT` (what `teddy-hil
-run --port` / pytest `--port` set), or a bench file (`$TEDDY_BENCH`, board by
-`device.board` / `$TEDDY_BOARD`, else the first free board). Console lines are framed
-and timestamped by `hil.serial.link`, so `@teddy` events (SPEC §8) reach the harness
-through the same `LineBuffer` as on every other target; commands (SPEC §9) are written
-with "\\n".
+Its options are `SerialOptions` (hil.serial.options): the board is the scenario's
+`device.port`, else `port` (`teddy-hil run --port`, pytest `--port`), or a bench file
+(`bench`, board by `device.board` / `board`, else the first free board). Each instance
+has its own options, so one process can drive boards on two ports. Console lines are
+framed and timestamped by `hil.serial.link`, so `@teddy` events (SPEC §8) reach the
+harness through the same `LineBuffer` as on every other target; commands (SPEC §9) are
+written with "\\n".
 
 Each scenario gets a fresh device state: before the scenario sees any line, the target
 restores the factory firmware (`hil.serial.restore`: erase otadata), sends
@@ -15,8 +16,9 @@ and only then resets the board through DTR/RTS, so the scenario's console starts
 
 Capabilities are declared from the bench entry (`BoardEntry.capabilities`): `ota`,
 `reset` unless `reset: none`, `power_cut` only with a power switch, audio/button only
-when wired. Without a bench, `$TEDDY_SERIAL_CAPABILITIES` (comma list) adds the wired
-ones (a virtual board running the emulator has the audio path).
+when wired. Without a bench, the `capabilities` option (`--serial-capabilities`) adds the
+wired ones, else the board's own `board: wiring:` boot line does (a virtual board running
+the emulator has the audio path).
 """
 
 from __future__ import annotations
@@ -24,30 +26,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 from collections.abc import Mapping
 from typing import ClassVar, Final
 
 from hil.errors import HilError, MissingCapabilityError
 from hil.serial import reset as rs
-from hil.serial.bench import (
-    DEFAULT_LOCK_DIR,
-    WIRED_CAPABILITIES,
-    BoardEntry,
-)
+from hil.serial.bench import WIRED_CAPABILITIES, BoardEntry
 from hil.serial.boards import resolve_port
 from hil.serial.errors import NotAnEspError, PortError
 from hil.serial.link import SerialLink, open_port
 from hil.serial.lock import BoardLock
+from hil.serial.options import SerialOptions
 from hil.serial.restore import Restored, restore_board
-from hil.serial.selection import (
-    ENV_BENCH,
-    ENV_LOCK_WAIT,
-    ENV_PORT,
-    ENV_RESTORE,
-    candidates,
-    server_url_for,
-)
+from hil.serial.selection import candidates, lock_dir_for, server_url_for
 from hil.serial.wiring import reported_wiring
 from hil.targets.base import (
     AUDIO_IN,
@@ -62,6 +53,7 @@ from hil.targets.base import (
     image_mismatch,
 )
 from hil.targets.console_provision import ConsoleProvisioner, SilentDeviceError
+from hil.targets.options import TargetOptions
 from hil.targets.registry import register
 from protocol.eventline import Event
 
@@ -78,13 +70,15 @@ class SerialTarget(Target):
     )
     capability_notes: ClassVar[Mapping[str, str]] = {
         cap: "a board's wiring counts only when declared: bench `capabilities:`,"
-        " $TEDDY_SERIAL_CAPABILITIES, or the board's own `board: wiring:` boot line"
+        " --serial-capabilities, or the board's own `board: wiring:` boot line"
         for cap in WIRED_CAPABILITIES
     }
+    options_type = SerialOptions
 
     def __init__(self, setup: TargetSetup) -> None:
         super().__init__(setup)
-        self._entries, self._bench = candidates(setup.device)
+        self.options = SerialOptions.of(setup.options)
+        self._entries, self._bench = candidates(setup.device, self.options)
         self.entry: BoardEntry = self._entries[0]
         self._log_path = setup.work_dir / "serial.log"
         self._lock: BoardLock | None = None
@@ -102,10 +96,22 @@ class SerialTarget(Target):
         self._restored: Restored | None = None
 
     @classmethod
-    def unavailable_reason(cls) -> str | None:
-        if os.environ.get(ENV_PORT) or os.environ.get(ENV_BENCH):
+    def unavailable_reason(cls, options: TargetOptions) -> str | None:
+        given = SerialOptions.of(options)
+        if given.port or given.bench:
             return None
-        return f"needs a board: --port URL (${ENV_PORT}) or a bench file (${ENV_BENCH})"
+        return (
+            "needs a board: pass --port URL ($TEDDY_SERIAL_PORT)"
+            " or a bench file --bench FILE ($TEDDY_BENCH)"
+        )
+
+    @classmethod
+    def offered_capabilities(cls, options: TargetOptions) -> frozenset[str]:
+        given = SerialOptions.of(options)
+        if given.bench is None and given.capabilities is not None:
+            # Any board given by a port is wired as the options declare (`adhoc_entry`).
+            return cls.declared_capabilities - (set(WIRED_CAPABILITIES) - given.capabilities)
+        return cls.declared_capabilities  # the bench (read at start) or the board narrows it
 
     @property
     def capabilities(self) -> frozenset[str]:
@@ -175,8 +181,8 @@ class SerialTarget(Target):
     # --- set-up ---------------------------------------------------------------------
 
     async def _acquire(self) -> None:
-        lock_dir = self._bench.lock_dir if self._bench else DEFAULT_LOCK_DIR
-        wait = float(os.environ.get(ENV_LOCK_WAIT, "60"))
+        lock_dir = lock_dir_for(self.options, self._bench)
+        wait = self.options.lock_wait_s
         if len(self._entries) > 1:  # any free board: try each once, then queue on all
             for entry in self._entries:
                 lock = BoardLock(entry.name, lock_dir=lock_dir, purpose="teddy-hil serial target")
@@ -201,7 +207,7 @@ class SerialTarget(Target):
         except NotAnEspError as exc:
             raise NotAnEspError(
                 f"factory restore before the scenario: {exc}; to skip it set `restore: none`"
-                f" in the bench (or ${ENV_RESTORE}=none); log: {log_path}"
+                f" in the bench (or --serial-restore none); log: {log_path}"
             ) from None
 
     async def _open(self) -> None:

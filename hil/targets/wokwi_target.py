@@ -1,35 +1,35 @@
 """The `wokwi` target: the ESP-IDF build of the firmware, simulated by Wokwi.
 
-Needs `WOKWI_CLI_TOKEN`; without it the target is unavailable and every scenario is
-skipped with that reason. wokwi-client talks to Wokwi's cloud, or to the server in
-`WOKWI_CLI_SERVER` (e.g. a local `teddy-hil wokwi-server`).
+Its options are `WokwiOptions` (hil.wokwi.options). Needs a token (`$WOKWI_CLI_TOKEN`);
+without it the target is unavailable and every scenario is skipped with that reason.
+wokwi-client talks to Wokwi's cloud, or to the `api_url` option (`--wokwi-api-url`, e.g.
+a local `teddy-hil wokwi-server`).
 
-Per scenario: upload `firmware/diagram.json` (`$TEDDY_WOKWI_DIAGRAM`) and the build
-(`$TEDDY_WOKWI_BUILD` / `teddy-hil run --wokwi-build`, see `hil.wokwi.project`),
-start the simulation (`hil.wokwi.session`: paused, monitor attached, resumed), wait for
-its first `boot`, provision it over the console like a lab board (factory-reset,
-`set server|child_*`, `reboot`; `hil.targets.console_provision`), then hand the console
-to the scenario from the `boot` that follows. Serial bytes go through `LineSplitter`
-into the same event parser as every target; `button press|release` console writes
-become `set_control` on the diagram's push button (GPIO0).
+Per scenario: upload the `diagram` (`firmware/diagram.json`) and the `build`
+(`--wokwi-build`, see `hil.wokwi.project`), start the simulation (`hil.wokwi.session`:
+paused, monitor attached, resumed), wait for its first `boot`, provision it over the
+console like a lab board (factory-reset, `set server|child_*`, `reboot`;
+`hil.targets.console_provision`), then hand the console to the scenario from the `boot`
+that follows. Serial bytes go through `LineSplitter` into the same event parser as every
+target; `button press|release` console writes become `set_control` on the diagram's push
+button (GPIO0).
 
-Where the simulated board finds the reference server: `$TEDDY_WOKWI_SERVER_URL` (a
-public URL of the harness's server), else the harness's URL with its host replaced by
-`host.wokwi.internal`, which Wokwi's private IoT gateway maps to the machine running
-the gateway (docs/wokwi.md).
+Where the simulated board finds the reference server: the `public_url` option
+(`--wokwi-public-url`, a public URL of the harness's server), else the harness's URL with
+its host replaced by `host.wokwi.internal`, which Wokwi's private IoT gateway maps to the
+machine running the gateway (docs/wokwi.md).
 
-Timeouts in simulated time (`clock: simulated`) use `simulated_clock`. `device/wokwi.json`
-records the upload size and time, and the simulated and wall time the scenario took.
+Timeouts in simulated time (`clock: simulated`) use `simulated_clock`.
+`device/wokwi.json` records the upload size and time, and the simulated and wall time the
+scenario took.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 from contextlib import AbstractAsyncContextManager
-from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit, urlunsplit
 
@@ -50,14 +50,12 @@ from hil.targets.base import (
     image_mismatch,
 )
 from hil.targets.console_provision import ConsoleProvisioner, SilentDeviceError
+from hil.targets.options import TargetOptions
 from hil.targets.registry import register
-from hil.wokwi.project import DEFAULT_DIAGRAM, Build, button_part, find_build, load_diagram
+from hil.wokwi.options import WokwiOptions
+from hil.wokwi.project import Build, button_part, find_build, load_diagram
 from hil.wokwi.session import Upload, WokwiSession
 
-ENV_TOKEN: Final = "WOKWI_CLI_TOKEN"  # noqa: S105 (the variable's name, not a secret)
-ENV_SERVER: Final = "WOKWI_CLI_SERVER"  # read by wokwi-client itself
-ENV_SERVER_URL: Final = "TEDDY_WOKWI_SERVER_URL"
-ENV_DIAGRAM: Final = "TEDDY_WOKWI_DIAGRAM"
 GATEWAY_HOST: Final = "host.wokwi.internal"
 BOOT_TIMEOUT_S: Final = 60.0  # wall time for a simulated boot (the cloud may queue)
 NO_I2S: Final = "Wokwi simulates no I2S, so the toy has no microphone or speaker there"
@@ -71,11 +69,10 @@ NOTES: Final = {
 }
 
 
-def sim_server_url(harness_url: str) -> str:
+def sim_server_url(harness_url: str, public_url: str | None) -> str:
     """The reference server as the simulated board reaches it (public URL or gateway)."""
-    public = os.environ.get(ENV_SERVER_URL, "").strip()
-    if public:
-        return public.rstrip("/")
+    if public_url:
+        return public_url.rstrip("/")
     parts = urlsplit(harness_url)
     netloc = f"{GATEWAY_HOST}:{parts.port}" if parts.port else GATEWAY_HOST
     return urlunsplit(parts._replace(netloc=netloc))
@@ -94,17 +91,19 @@ class WokwiTarget(Target):
     description = "the ESP-IDF build simulated by Wokwi through wokwi-client (WOKWI_CLI_TOKEN)"
     declared_capabilities = frozenset({OTA, BUTTON})
     capability_notes = NOTES
+    options_type = WokwiOptions
 
     def __init__(self, setup: TargetSetup) -> None:
         super().__init__(setup)
+        self.options = WokwiOptions.of(setup.options)
         self._splitter = LineSplitter(self._on_line)
         self._live = False
         self._provisioner = ConsoleProvisioner(
             self._write_raw,
             who="the Wokwi simulation",
             hint=(
-                f"check that ${ENV_DIAGRAM} wires the serial monitor to the board and that"
-                " the build is the teddy firmware (docs/wokwi.md)"
+                f"check that {self.options.diagram} wires the serial monitor to the board and"
+                " that the build is the teddy firmware (docs/wokwi.md)"
             ),
             boot_timeout_s=BOOT_TIMEOUT_S,
         )
@@ -115,12 +114,13 @@ class WokwiTarget(Target):
         self._stopped = False
 
     @classmethod
-    def unavailable_reason(cls) -> str | None:
-        if os.environ.get(ENV_TOKEN, "").strip():
+    def unavailable_reason(cls, options: TargetOptions) -> str | None:
+        if WokwiOptions.of(options).token:
             return None
         return (
-            f"needs ${ENV_TOKEN} (a Wokwi CI token from https://wokwi.com/dashboard/ci;"
-            f" for a local `teddy-hil wokwi-server` set {ENV_SERVER} too)"
+            "needs $WOKWI_CLI_TOKEN: set WOKWI_CLI_TOKEN to a Wokwi CI token from"
+            " https://wokwi.com/dashboard/ci (for a local `teddy-hil wokwi-server`, any"
+            " token and --wokwi-api-url with the URL it prints)"
         )
 
     @property
@@ -142,14 +142,15 @@ class WokwiTarget(Target):
         if self._session is not None:
             raise HilError("the wokwi target is already started")
         self._began = time.monotonic()
-        build = find_build()
+        options = self.options
+        if options.token is None:
+            raise HilError(f"the wokwi target {self.unavailable_reason(options)}")
+        build = find_build(options.build, elf=options.elf)
         self._check_firmware(build)
-        diagram_path = Path(os.environ.get(ENV_DIAGRAM) or DEFAULT_DIAGRAM)
-        diagram = load_diagram(diagram_path)
+        diagram = load_diagram(options.diagram)
         self._button = button_part(diagram)
-        token = os.environ.get(ENV_TOKEN, "").strip()
         self._session = WokwiSession(
-            token, url=os.environ.get(ENV_SERVER) or None, on_serial=self._splitter.feed
+            options.token.strip(), url=options.api_url, on_serial=self._splitter.feed
         )
         await self._session.connect()
         self._upload = await self._session.upload(build, json.dumps(diagram))
@@ -179,7 +180,8 @@ class WokwiTarget(Target):
         p = self._provisioner
         if await p.wait_event(("boot",), since=0, within=BOOT_TIMEOUT_S) is None:
             raise SilentDeviceError(p.silent("(simulation start)", what="no boot event after"))
-        await p.provision(sim_server_url(self.setup.server_url), self.setup.device)
+        public = self.options.public_url
+        await p.provision(sim_server_url(self.setup.server_url, public), self.setup.device)
         reply = await p.command("reboot")
         backlog = p.seen[reply + 1 :]  # printed after the reply, before this line ran
         self._live = True
@@ -214,7 +216,7 @@ class WokwiTarget(Target):
         self._splitter.flush()
         upload = self._upload
         info = {
-            "server": session.url or "wss://wokwi.com (WOKWI_CLI_SERVER unset)",
+            "server": session.url,
             "server_version": session.server_version,
             "upload_bytes": upload.size if upload else 0,
             "upload_s": round(upload.seconds, 3) if upload else None,

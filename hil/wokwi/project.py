@@ -1,9 +1,9 @@
 """The Wokwi project: the firmware build to upload, the app it boots, the circuit.
 
-Client side (`find_build`): the ESP-IDF build the `wokwi` target uploads, from
-`$TEDDY_WOKWI_BUILD` (default `firmware/build`): a build folder with `flasher_args.json`
-(every flash section at its offset, as `idf.py build` writes it), or a firmware `.bin`
-(app image or merged image) with its ELF beside it (`$TEDDY_WOKWI_ELF`, optional).
+Client side (`find_build`): the ESP-IDF build the `wokwi` target uploads, its `build`
+option (`--wokwi-build`, default `firmware/build`; hil.wokwi.options): a build folder with
+`flasher_args.json` (every flash section at its offset, as `idf.py build` writes it), or a
+firmware `.bin` (app image or merged image) with its ELF beside it (or the `elf` option).
 
 Server side (`find_app`): the app image inside what the client uploaded, looked up as a
 second-stage bootloader would: the partition table at 0x8000 -> its first app partition,
@@ -18,7 +18,6 @@ server checks `control:set` against it.
 from __future__ import annotations
 
 import json
-import os
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from hil.virtual_board.app import APP_MAX_SIZE, FlashedApp
 from protocol.errors import ProtocolError
 from protocol.image import ESP_IMAGE_MAGIC, read_app_image
 
-ENV_BUILD: Final = "TEDDY_WOKWI_BUILD"
+ENV_BUILD: Final = "TEDDY_WOKWI_BUILD"  # the default of --wokwi-build (hil.wokwi.options)
 ENV_ELF: Final = "TEDDY_WOKWI_ELF"
 DEFAULT_BUILD: Final = Path("firmware/build")
 PROJECT: Final = "teddy"  # project(teddy) in firmware/CMakeLists.txt
@@ -65,10 +64,8 @@ class Build:
         return find_app(Flash({0: self.firmware.read_bytes()}))
 
 
-def find_build(path: Path | None = None) -> Build:
-    """The build at `path` (or `$TEDDY_WOKWI_BUILD`); HilError says what to build."""
-    where = path or Path(os.environ.get(ENV_BUILD) or DEFAULT_BUILD)
-    elf = Path(os.environ[ENV_ELF]) if os.environ.get(ENV_ELF) else None
+def find_build(where: Path = DEFAULT_BUILD, *, elf: Path | None = None) -> Build:
+    """The build at `where` (`elf`: the ELF of a bare .bin); HilError says what to build."""
     if where.is_dir() and (where / "flasher_args.json").is_file():
         return _from_flasher_args(where / "flasher_args.json", elf)
     if where.name == "flasher_args.json" and where.is_file():
@@ -79,8 +76,8 @@ def find_build(path: Path | None = None) -> Build:
     if where.is_file():
         return Build(where, firmware=where, elf=elf or _existing(where.with_suffix(".elf")))
     raise HilError(
-        f"no ESP-IDF build at {where}: run `idf.py build` in firmware/ or point ${ENV_BUILD}"
-        " at a build folder (flasher_args.json) or a firmware .bin"
+        f"no ESP-IDF build at {where}: run `idf.py build` in firmware/ or point --wokwi-build"
+        f" (${ENV_BUILD}) at a build folder (flasher_args.json) or a firmware .bin"
     )
 
 

@@ -3,8 +3,9 @@
 Owns the calls into `wokwi_client.WokwiClient` and the knowledge of its protocol:
 upload the build and diagram, start the simulation without losing its first output,
 stream serial bytes, write serial bytes, `set_control`, simulated-time deadlines and the
-simulated time a session used. The server is `$WOKWI_CLI_SERVER` (wokwi-client reads
-it; `teddy-hil wokwi-server` is a local one), else Wokwi's cloud.
+simulated time a session used. The server is the URL it is given (the `api_url` option,
+hil.wokwi.options: Wokwi's cloud, or a local `teddy-hil wokwi-server`), always passed to
+wokwi-client, so wokwi-client never falls back to `$WOKWI_CLI_SERVER` by itself.
 
 Simulated time: every event carries the simulation's `nanos`. A deadline of N seconds
 of simulated time pauses the simulation, notes the time, and resumes it with
@@ -29,7 +30,6 @@ from hil.wokwi.project import Build
 
 PAUSE_EVENT_S: Final = 5.0  # the `sim:pause` event follows a pause request promptly
 TOLERANCE_NS: Final = 1_000_000
-DEFAULT_URL: Final = "wss://wokwi.com/api/ws/beta"  # wokwi_client.constants.DEFAULT_WS_URL
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class Upload:
 class WokwiSession:
     """`connect`, `upload`, `start`, then `write` / `set_control` / `deadline`; `close`."""
 
-    def __init__(self, token: str, *, url: str | None, on_serial: Callable[[bytes], None]) -> None:
+    def __init__(self, token: str, *, url: str, on_serial: Callable[[bytes], None]) -> None:
         self.url = url
         self._client = WokwiClient(token, url)
         self._on_serial = on_serial
@@ -63,13 +63,13 @@ class WokwiSession:
         return self._client._transport
 
     async def connect(self) -> None:
-        where = self.url or DEFAULT_URL
+        where = self.url
         try:
             info = await self._client.connect()
         except Exception as exc:
             raise HilError(
                 f"cannot open a Wokwi session at {where}: {type(exc).__name__}: {exc};"
-                " check WOKWI_CLI_TOKEN and that the server (WOKWI_CLI_SERVER) is reachable"
+                " check $WOKWI_CLI_TOKEN and that the server (--wokwi-api-url) is reachable"
             ) from exc
         self._connected = True
         self.server_version = str(info.get("version", ""))

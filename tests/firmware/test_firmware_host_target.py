@@ -1,8 +1,9 @@
 """The `firmware-host` target: the C firmware (teddy-fw-host) against the real server.
 
 Build first: `cmake -S firmware/host -B build/host && cmake --build build/host -j2`
-(or point TEDDY_FW_HOST at a binary, e.g. a sanitizer build). Without the binary every
-test here is skipped with the build command as the reason.
+(or give pytest `--fw-host PATH` / `TEDDY_FW_HOST`, e.g. a sanitizer build). Without the
+binary every test here is skipped with the build command as the reason (the `host_fw`
+marker: hil.pytest_plugin); the tests run the binary this pytest run was given.
 """
 
 from __future__ import annotations
@@ -13,21 +14,30 @@ from pathlib import Path
 import pytest
 
 from hil.errors import HilError
+from hil.pytest_plugin import OptionsFor
 from hil.result import Status
 from hil.runner.run import run_scenario
 from hil.runner.server_setup import shared_pipeline
 from hil.scenario.loader import load_scenario
-from hil.targets.base import TargetSetup
-from hil.targets.firmware_host import FirmwareHostTarget, device_flags, reset_reason
+from hil.targets.base import ChosenTarget, TargetSetup
+from hil.targets.firmware_host import (
+    FirmwareHostOptions,
+    FirmwareHostTarget,
+    device_flags,
+    reset_reason,
+)
 from hil.targets.registry import get_target
 
 REPO = Path(__file__).resolve().parents[2]
-UNAVAILABLE = FirmwareHostTarget.unavailable_reason()
 
-pytestmark = [
-    pytest.mark.host_fw,
-    pytest.mark.skipif(UNAVAILABLE is not None, reason=f"firmware-host: {UNAVAILABLE}"),
-]
+pytestmark = pytest.mark.host_fw  # skipped with the reason when the binary is missing
+
+
+@pytest.fixture
+def fw_host(target_options: OptionsFor) -> ChosenTarget:
+    """The firmware-host target with the binary this pytest run was given."""
+    return ChosenTarget(FirmwareHostTarget, target_options(FirmwareHostOptions))
+
 
 # One scenario per area the issue names: claim, config, streaming, OTA (with a power cut
 # mid-download), age. The whole suite runs through `teddy-hil run --target firmware-host`.
@@ -46,10 +56,12 @@ EXAMPLES = [
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[f"{p.parent.name}/{p.stem}" for p in EXAMPLES])
-async def test_example_scenarios_pass_on_the_firmware(path: Path, tmp_path: Path) -> None:
+async def test_example_scenarios_pass_on_the_firmware(
+    path: Path, tmp_path: Path, fw_host: ChosenTarget
+) -> None:
     result = await run_scenario(
         load_scenario(path),
-        target_cls=FirmwareHostTarget,
+        target=fw_host,
         artifact_dir=tmp_path,
         pipeline=shared_pipeline(),  # real speech-to-text: one_turn checks the transcript
     )
@@ -60,11 +72,11 @@ async def test_example_scenarios_pass_on_the_firmware(path: Path, tmp_path: Path
     assert "Sanitizer" not in stderr.read_text(errors="replace")
 
 
-async def test_replies_and_utterances_are_wav_files(tmp_path: Path) -> None:
+async def test_replies_and_utterances_are_wav_files(tmp_path: Path, fw_host: ChosenTarget) -> None:
     path = REPO / "scenarios" / "streaming" / "one_turn.yaml"
     result = await run_scenario(
         load_scenario(path),
-        target_cls=FirmwareHostTarget,
+        target=fw_host,
         artifact_dir=tmp_path,
         pipeline=shared_pipeline(),
     )
@@ -77,7 +89,7 @@ async def test_replies_and_utterances_are_wav_files(tmp_path: Path) -> None:
             assert wav.getnframes() > 1600
 
 
-async def test_power_cut_and_reset_reach_the_device(tmp_path: Path) -> None:
+async def test_power_cut_and_reset_reach_the_device(tmp_path: Path, fw_host: ChosenTarget) -> None:
     path = tmp_path / "power.yaml"
     path.write_text(
         """\
@@ -104,7 +116,7 @@ steps:
     )
     result = await run_scenario(
         load_scenario(path),
-        target_cls=FirmwareHostTarget,
+        target=fw_host,
         artifact_dir=tmp_path / "run",
         pipeline=shared_pipeline(),
     )
@@ -138,7 +150,8 @@ def test_device_settings_become_flags(tmp_path: Path) -> None:
         device_flags({"colour": "brown"})
     with pytest.raises(HilError, match=r"device\.timing: unknown setting nope"):
         device_flags({"timing": {"nope": 1}})
-    setup = TargetSetup("http://127.0.0.1:1", tmp_path / "d", tmp_path / "a", {"child_age": 5})
+    where = ("http://127.0.0.1:1", tmp_path / "d", tmp_path / "a")
+    setup = TargetSetup(*where, device={"child_age": 5}, options=FirmwareHostOptions())
     assert FirmwareHostTarget(setup).device_vars()["child_age"] == 5
 
 
@@ -148,9 +161,6 @@ def test_reset_reasons_use_the_spec_spelling() -> None:
     assert reset_reason("cosmic_ray") == "unknown"
 
 
-def test_missing_binary_says_how_to_build_it(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.setenv("TEDDY_FW_HOST", str(tmp_path / "nope"))
-    reason = FirmwareHostTarget.unavailable_reason()
+def test_missing_binary_says_how_to_build_it(tmp_path: Path) -> None:
+    reason = FirmwareHostTarget.unavailable_reason(FirmwareHostOptions(binary=tmp_path / "nope"))
     assert reason is not None and "cmake -S firmware/host -B build/host" in reason

@@ -14,16 +14,19 @@ from pathlib import Path
 
 import pytest
 
-from hil.targets.firmware_host import FirmwareHostTarget, binary_path
+from hil.pytest_plugin import OptionsFor
+from hil.targets.firmware_host import FirmwareHostOptions
 
-UNAVAILABLE = FirmwareHostTarget.unavailable_reason()
-pytestmark = [
-    pytest.mark.host_fw,
-    pytest.mark.skipif(UNAVAILABLE is not None, reason=f"firmware-host: {UNAVAILABLE}"),
-]
+pytestmark = pytest.mark.host_fw  # skipped with the reason when the binary is missing
 
 EVENT = re.compile(r"^@teddy (\d+) ([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*) (\{.*\})$")
 DEAD_SERVER = "http://127.0.0.1:9"  # discard port: nothing listens
+
+
+@pytest.fixture
+def binary_path(target_options: OptionsFor) -> Path:
+    """The teddy-fw-host this pytest run was given (--fw-host / $TEDDY_FW_HOST)."""
+    return target_options(FirmwareHostOptions).binary
 
 
 def _events(text: str) -> list[tuple[str, dict[str, object]]]:
@@ -35,25 +38,25 @@ def _events(text: str) -> list[tuple[str, dict[str, object]]]:
     return out
 
 
-def test_help_and_bad_flags() -> None:
-    done = subprocess.run([str(binary_path()), "--help"], capture_output=True, timeout=10)
+def test_help_and_bad_flags(binary_path: Path) -> None:
+    done = subprocess.run([str(binary_path), "--help"], capture_output=True, timeout=10)
     assert done.returncode == 0 and b"--server URL --flash DIR" in done.stdout
-    done = subprocess.run([str(binary_path()), "--flash", "x"], capture_output=True, timeout=10)
+    done = subprocess.run([str(binary_path), "--flash", "x"], capture_output=True, timeout=10)
     assert done.returncode == 2 and b"--server and --flash are required" in done.stderr
     done = subprocess.run(
-        [str(binary_path()), "--server", DEAD_SERVER, "--flash", "x", "--timing", "slow"],
+        [str(binary_path), "--server", DEAD_SERVER, "--flash", "x", "--timing", "slow"],
         capture_output=True,
         timeout=10,
     )
     assert done.returncode == 2
 
 
-def test_stdio_console_boots_and_answers(tmp_path: Path) -> None:
+def test_stdio_console_boots_and_answers(tmp_path: Path, binary_path: Path) -> None:
     args = ["--server", DEAD_SERVER, "--flash", str(tmp_path / "flash"), "--timing", "fast"]
     args += ["--child-age", "9", "--firmware-version", "2.3.4"]
     commands = "status\nget child_age\nset volume 101\nbogus\nhelp\n"
     done = subprocess.run(
-        [str(binary_path()), *args], input=commands.encode(), capture_output=True, timeout=20
+        [str(binary_path), *args], input=commands.encode(), capture_output=True, timeout=20
     )
     assert done.returncode == 0, done.stderr
     events = _events(done.stdout.decode())
@@ -77,10 +80,10 @@ def test_stdio_console_boots_and_answers(tmp_path: Path) -> None:
     assert otadata["ota_0"]["state"] == "valid"
 
 
-def test_config_failure_does_not_stop_the_boot(tmp_path: Path) -> None:
+def test_config_failure_does_not_stop_the_boot(tmp_path: Path, binary_path: Path) -> None:
     args = ["--server", DEAD_SERVER, "--flash", str(tmp_path / "flash"), "--timing", "fast"]
     proc = subprocess.Popen(
-        [str(binary_path()), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        [str(binary_path), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE
     )
     assert proc.stdout is not None and proc.stdin is not None
     names: list[str] = []
@@ -95,10 +98,10 @@ def test_config_failure_does_not_stop_the_boot(tmp_path: Path) -> None:
     assert names.index("config.fail") < names.index("claim.fail")
 
 
-def test_tcp_console(tmp_path: Path) -> None:
+def test_tcp_console(tmp_path: Path, binary_path: Path) -> None:
     proc = subprocess.Popen(
         [
-            str(binary_path()),
+            str(binary_path),
             "--server",
             DEAD_SERVER,
             "--flash",

@@ -11,15 +11,16 @@ from hil.result import Status
 from hil.runner.run import run_scenario
 from hil.runner.server_setup import shared_pipeline
 from hil.scenario.loader import load_scenario
-from hil.targets.base import TargetSetup
+from hil.targets.base import ChosenTarget, TargetSetup
 from hil.targets.emulator import EmulatorTarget
 from tests.hil.conftest import WriteFile
 
+EMULATOR = ChosenTarget.of(EmulatorTarget)  # no options of its own
 pytestmark = [
     pytest.mark.emu,
     pytest.mark.skipif(
-        EmulatorTarget.unavailable_reason() is not None,
-        reason=f"emulator target unavailable: {EmulatorTarget.unavailable_reason()}",
+        EMULATOR.unavailable_reason() is not None,
+        reason=f"emulator target unavailable: {EMULATOR.unavailable_reason()}",
     ),
 ]
 
@@ -36,7 +37,7 @@ EXAMPLES = [
 async def test_example_scenarios_pass_on_the_emulator(path: Path, tmp_path: Path) -> None:
     result = await run_scenario(
         load_scenario(path),
-        target_cls=EmulatorTarget,
+        target=EMULATOR,
         artifact_dir=tmp_path,
         pipeline=shared_pipeline(),  # real speech-to-text: one_turn checks the transcript
     )
@@ -69,7 +70,7 @@ async def test_power_cut_and_reset_reach_the_device(write: WriteFile, tmp_path: 
     )
     result = await run_scenario(
         load_scenario(path),
-        target_cls=EmulatorTarget,
+        target=EMULATOR,
         artifact_dir=tmp_path / "run",
         pipeline=shared_pipeline(),
     )

@@ -12,7 +12,7 @@ import pytest
 from hil.result import ScenarioResult, Status
 from hil.runner.run import run_scenario
 from hil.scenario.loader import load_scenario
-from hil.targets.registry import get_target
+from hil.targets.registry import choose
 from server.speech.pipeline import SpeechPipeline
 from server.store import Store
 from tests.hil.conftest import WriteFile
@@ -26,7 +26,7 @@ HEAD = "version: 1\nname: t\ndescription: d\n"
 async def run(path: Path, pipeline: SpeechPipeline, *, target: str = "scripted") -> ScenarioResult:
     return await run_scenario(
         load_scenario(path),
-        target_cls=get_target(target),
+        target=choose(target),
         artifact_dir=path.parent / "artifacts" / path.stem,
         pipeline=pipeline,
     )

@@ -11,14 +11,21 @@ from pathlib import Path
 import pytest
 
 from hil.serial.errors import PortError
+from hil.serial.options import SerialOptions
 from hil.targets.base import TargetSetup
 from hil.targets.serial_target import SerialTarget
+from hil.virtual_board.board import DEFAULT_WINDOW_S
 
 pytestmark = pytest.mark.unit
 
 
 class FakeBoard:
-    """Each connection is a power-on (like hil.virtual_board): boot, then answer commands."""
+    """Each connection is a power-on (like hil.virtual_board): boot, then answer commands.
+
+    Like the virtual board it boots into the app only after the strap window passed in
+    silence: a board that printed at once would lose its boot to pyserial, whose
+    socket:// open discards what arrived before the open finished (reset_input_buffer).
+    """
 
     def __init__(self) -> None:
         self.received: list[str] = []
@@ -27,6 +34,7 @@ class FakeBoard:
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.writers.append(writer)
+        await asyncio.sleep(DEFAULT_WINDOW_S)  # the strap window (hil.virtual_board.board)
         self._boot(writer)
         while line := await reader.readline():
             text = line.decode().strip()
@@ -52,22 +60,22 @@ async def _until(condition: Callable[[], bool], what: str, *, within: float = 15
         await asyncio.sleep(0.02)
 
 
-async def test_provision_then_boot_then_port_closed_mid_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_provision_then_boot_then_port_closed_mid_run(tmp_path: Path) -> None:
     board = FakeBoard()
     server = await asyncio.start_server(board.handle, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    monkeypatch.setenv("TEDDY_SERIAL_PORT", f"socket://127.0.0.1:{port}")
-    monkeypatch.setenv("TEDDY_SERIAL_CAPABILITIES", "audio_in,audio_out")
-    monkeypatch.setenv("TEDDY_SERIAL_RESTORE", "none")  # the fake has no ROM loader
-    monkeypatch.delenv("TEDDY_BENCH", raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))  # lock dir under ~/.cache
+    options = SerialOptions(
+        port=f"socket://127.0.0.1:{port}",
+        capabilities=frozenset({"audio_in", "audio_out"}),
+        restore="none",  # the fake has no ROM loader
+        lock_dir=tmp_path / "locks",
+    )
     setup = TargetSetup(
         server_url="http://127.0.0.1:8123",
         work_dir=tmp_path / "device",
         audio_dir=tmp_path / "audio",
         device={"child_age": 14, "child_name": "Sam Lee"},
+        options=options,
     )
     target = SerialTarget(setup)
     assert target.capabilities == {"ota", "reset", "power_cut", "audio_in", "audio_out"}

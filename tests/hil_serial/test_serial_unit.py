@@ -21,6 +21,7 @@ from hil.serial.flashing import (
 )
 from hil.serial.link import LineFramer, open_port
 from hil.serial.lock import BoardLock
+from hil.serial.options import SerialOptions
 from hil.serial.partitions import REPO_TABLE, load_table, to_binary
 from hil.serial.selection import adhoc_entry
 from hil.serial.wiring import reported_wiring, wiring_line
@@ -299,13 +300,10 @@ def test_wiring_line_round_trip_and_unknown_names_dropped() -> None:
     assert reported_wiring(["@teddy 5 boot {}"]) is None
 
 
-def test_a_bare_port_takes_its_wiring_from_the_board_unless_declared(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.delenv("TEDDY_SERIAL_CAPABILITIES", raising=False)
-    assert adhoc_entry("/dev/ttyUSB0").wiring_from_board
-    monkeypatch.setenv("TEDDY_SERIAL_CAPABILITIES", "")  # declared: nothing is wired
-    entry = adhoc_entry("/dev/ttyUSB0")
+def test_a_bare_port_takes_its_wiring_from_the_board_unless_declared() -> None:
+    assert adhoc_entry("/dev/ttyUSB0", SerialOptions()).wiring_from_board
+    declared = SerialOptions(capabilities=frozenset())  # declared: nothing is wired
+    entry = adhoc_entry("/dev/ttyUSB0", declared)
     assert not entry.wiring_from_board and entry.wired == frozenset()
 
 

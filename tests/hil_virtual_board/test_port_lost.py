@@ -21,7 +21,9 @@ import pytest
 from hil.result import Status
 from hil.runner.session import RunRequest, run_session
 from hil.serial.cli import flash_main
-from hil.serial.selection import ENV_CAPS, ENV_PORT
+from hil.serial.options import SerialOptions
+from hil.targets.base import ChosenTarget
+from hil.targets.serial_target import SerialTarget
 from hil.virtual_board.flash_image import FlashImage
 from protocol.image import build_app_image
 
@@ -100,17 +102,17 @@ def board_port(tmp_path: Path) -> Iterator[int]:
 
 
 def test_cable_pulled_mid_scenario_fails_at_once_and_the_run_goes_on(
-    board_port: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    board_port: int, tmp_path: Path
 ) -> None:
     cable = Cable(board_port, cut_on=b"talk ")
-    monkeypatch.setenv(ENV_PORT, cable.url)
-    monkeypatch.setenv(ENV_CAPS, "audio_in,audio_out")
+    options = SerialOptions(port=cable.url, capabilities=frozenset({"audio_in", "audio_out"}))
+    target = ChosenTarget(SerialTarget, options)
     paths = (
         REPO / "scenarios/streaming/long_utterance.yaml",  # cut at its `talk`
         REPO / "scenarios/streaming/one_turn.yaml",  # runs after it (the order is sorted)
     )
     try:
-        session = run_session(RunRequest(paths=paths, target="serial", artifacts=tmp_path))
+        session = run_session(RunRequest(paths=paths, target=target, artifacts=tmp_path))
     finally:
         cable.close()
     cut, after = session.results
@@ -166,12 +168,10 @@ def test_a_port_that_does_not_exist_is_a_one_line_error(tmp_path: Path) -> None:
     assert "/dev/ttyTEDDY404" in text and "check" in text
 
 
-def test_a_run_on_a_missing_port_fails_each_scenario_in_one_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv(ENV_PORT, "/dev/ttyTEDDY404")
+def test_a_run_on_a_missing_port_fails_each_scenario_in_one_line(tmp_path: Path) -> None:
+    target = ChosenTarget(SerialTarget, SerialOptions(port="/dev/ttyTEDDY404"))
     paths = (REPO / "scenarios/claim/happy.yaml",)
-    session = run_session(RunRequest(paths=paths, target="serial", artifacts=tmp_path))
+    session = run_session(RunRequest(paths=paths, target=target, artifacts=tmp_path))
     (result,) = session.results
     assert result.status is Status.FAILED
     assert result.reason.startswith("set-up failed: board dev_ttyTEDDY404")

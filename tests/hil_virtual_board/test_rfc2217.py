@@ -13,7 +13,8 @@ from hil.result import Status
 from hil.runner.run import run_scenario
 from hil.runner.server_setup import shared_pipeline
 from hil.scenario.loader import load_scenario
-from hil.serial.selection import ENV_CAPS, ENV_PORT
+from hil.serial.options import SerialOptions
+from hil.targets.base import ChosenTarget
 from hil.targets.serial_target import SerialTarget
 from hil.virtual_board.board import BoardConfig
 from hil.virtual_board.rfc2217 import ResettingPortManager, Rfc2217Board, VirtualUart
@@ -77,13 +78,13 @@ async def test_esptool_resets_into_the_loader_and_back_by_dtr_rts(
 
 
 async def test_serial_target_with_classic_reset_runs_a_scenario(
-    rfc_board: Rfc2217Board, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    rfc_board: Rfc2217Board, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv(ENV_PORT, rfc_board.url)  # not socket:// -> reset method `classic`
-    monkeypatch.setenv(ENV_CAPS, "audio_in,audio_out")
+    # Not socket:// -> reset method `classic`.
+    options = SerialOptions(port=rfc_board.url, capabilities=frozenset({"audio_in", "audio_out"}))
     result = await run_scenario(
         load_scenario(REPO / "scenarios/claim/happy.yaml"),
-        target_cls=SerialTarget,
+        target=ChosenTarget(SerialTarget, options),
         artifact_dir=tmp_path / "artifacts",
         pipeline=shared_pipeline(),
     )

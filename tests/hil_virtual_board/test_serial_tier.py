@@ -28,7 +28,8 @@ from hil.result import Status
 from hil.runner.run import run_scenario
 from hil.runner.server_setup import shared_pipeline
 from hil.scenario.loader import load_scenario
-from hil.serial.selection import ENV_CAPS, ENV_PORT
+from hil.serial.options import SerialOptions
+from hil.targets.base import ChosenTarget
 from hil.targets.serial_target import SerialTarget
 from protocol.image import build_app_image
 
@@ -100,13 +101,12 @@ def flashed_board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.mark.parametrize("name", SCENARIOS)
 async def test_scenario_on_a_shared_flashed_board(
-    name: str, flashed_board: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    name: str, flashed_board: str, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv(ENV_PORT, flashed_board)
-    monkeypatch.delenv(ENV_CAPS, raising=False)  # the board's wiring line decides
+    options = SerialOptions(port=flashed_board)  # no declared wiring: the board's line decides
     result = await run_scenario(
         load_scenario(REPO / "scenarios" / name),
-        target_cls=SerialTarget,
+        target=ChosenTarget(SerialTarget, options),
         artifact_dir=tmp_path / "artifacts",
         pipeline=shared_pipeline(),
     )

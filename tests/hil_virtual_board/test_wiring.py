@@ -10,7 +10,8 @@ from hil.result import Status
 from hil.runner.run import run_scenario
 from hil.runner.server_setup import shared_pipeline
 from hil.scenario.loader import load_scenario
-from hil.serial.selection import ENV_CAPS, ENV_PORT
+from hil.serial.options import SerialOptions
+from hil.targets.base import ChosenTarget
 from hil.targets.serial_target import SerialTarget
 from hil.virtual_board.board import BoardConfig, VirtualBoard
 from protocol.image import build_app_image
@@ -21,18 +22,17 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 async def test_a_board_that_states_no_wiring_skips_audio_scenarios_after_boot(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
     config = BoardConfig(directory=tmp_path / "board", server_url="http://127.0.0.1:9", wiring=())
     board = VirtualBoard(config)
     board.flash.write(0x10000, build_app_image(version="1.0.0", payload=bytes(2000)))
     await board.start()
-    monkeypatch.setenv(ENV_PORT, board.url)
-    monkeypatch.delenv(ENV_CAPS, raising=False)
+    options = SerialOptions(port=board.url)  # no declared wiring: the board's line decides
     try:
         result = await run_scenario(
             load_scenario(REPO / "scenarios/streaming/one_turn.yaml"),
-            target_cls=SerialTarget,
+            target=ChosenTarget(SerialTarget, options),
             artifact_dir=tmp_path / "artifacts",
             pipeline=shared_pipeline(),
         )

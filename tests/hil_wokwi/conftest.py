@@ -1,8 +1,8 @@
-"""Fixtures: a teddy app image, a local Wokwi-protocol server, the env the target reads.
+"""Fixtures: a teddy app image, a local Wokwi-protocol server, the options the target takes.
 
-`wokwi_env` points wokwi-client (`WOKWI_CLI_SERVER`) at a `teddy-hil wokwi-server` on a
-background thread with a dummy token, and the wokwi target at the app image
-(`TEDDY_WOKWI_BUILD`), so everything below runs offline through the real wokwi-client.
+`local_wokwi` starts a `teddy-hil wokwi-server` on a background thread; its `options`
+point the wokwi target (`WokwiOptions`: api_url, a dummy token, build = the app image)
+at it, so everything below runs offline through the real wokwi-client.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import pytest
 
 from emulator.core.timing import DeviceTiming
 from hil.wokwi.cli import BackgroundServer
+from hil.wokwi.options import WokwiOptions
 from hil.wokwi.server import ServerConfig, WokwiServer
 from protocol.image import build_app_image
 
@@ -27,6 +28,7 @@ class LocalWokwi:
     url: str
     server: WokwiServer
     app: Path  # the app image the target uploads
+    options: WokwiOptions  # the wokwi target's options for this server and image
 
 
 @pytest.fixture
@@ -38,15 +40,14 @@ def app_image(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def local_wokwi(
-    tmp_path: Path, app_image: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[LocalWokwi]:
+def local_wokwi(tmp_path: Path, app_image: Path) -> Iterator[LocalWokwi]:
     config = ServerConfig(directory=tmp_path / "wokwi-server", timing=DeviceTiming.realistic())
     background = BackgroundServer(config)
     with background as url:
-        monkeypatch.setenv("WOKWI_CLI_SERVER", url)
-        monkeypatch.setenv("WOKWI_CLI_TOKEN", DUMMY_TOKEN)
-        monkeypatch.setenv("TEDDY_WOKWI_BUILD", str(app_image))
-        monkeypatch.setenv("TEDDY_WOKWI_DIAGRAM", str(REPO / "firmware" / "diagram.json"))
-        monkeypatch.delenv("TEDDY_WOKWI_SERVER_URL", raising=False)
-        yield LocalWokwi(url, background.server, app_image)
+        options = WokwiOptions(
+            build=app_image,
+            diagram=REPO / "firmware" / "diagram.json",
+            api_url=url,
+            token=DUMMY_TOKEN,
+        )
+        yield LocalWokwi(url, background.server, app_image, options)

@@ -20,19 +20,18 @@ import pytest
 
 from hil import cli
 from hil.runner.session import plan
-from tests.hil_wokwi.conftest import REPO, LocalWokwi
+from tests.hil_wokwi.conftest import DUMMY_TOKEN, REPO, LocalWokwi
 
 pytestmark = pytest.mark.emu
 
 
-def test_run_without_a_token_skips_every_scenario_and_exits_0(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("WOKWI_CLI_TOKEN", raising=False)
+def test_run_without_a_token_skips_every_scenario_and_exits_0(tmp_path: Path) -> None:
     out = io.StringIO()
     scenarios = REPO / "scenarios"
     code = cli.main(
-        ["run", str(scenarios), "--target", "wokwi", "--artifacts", str(tmp_path)], out=out
+        ["run", str(scenarios), "--target", "wokwi", "--artifacts", str(tmp_path)],
+        out=out,
+        env={},  # the edge's environment: no WOKWI_CLI_TOKEN
     )
     text = out.getvalue()
     total = len(plan((scenarios,), keyword=None)[0])
@@ -118,8 +117,15 @@ def test_claim_then_button_through_the_cli_prints_the_summary(
     scenario.write_text(CLAIM_AND_BUTTON, encoding="utf-8")
     artifacts = tmp_path / "artifacts"
     out = io.StringIO()
+    # The edge: the token and the API server as the environment gives them (the defaults
+    # of the wokwi options), the build and the circuit as flags.
+    env = {"WOKWI_CLI_TOKEN": DUMMY_TOKEN, "WOKWI_CLI_SERVER": local_wokwi.url}
+    flags = ["--wokwi-build", str(local_wokwi.app)]
+    flags += ["--wokwi-diagram", str(REPO / "firmware" / "diagram.json")]
     code = cli.main(
-        ["run", str(scenario), "--target", "wokwi", "--artifacts", str(artifacts)], out=out
+        ["run", str(scenario), "--target", "wokwi", "--artifacts", str(artifacts), *flags],
+        out=out,
+        env=env,
     )
     text = out.getvalue()
     assert code == 0, text

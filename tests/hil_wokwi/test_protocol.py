@@ -69,7 +69,7 @@ def reference_server(tmp_path: Path) -> Iterator[EmbeddedServer]:
 async def started(local: LocalWokwi, serial: Serial) -> WokwiSession:
     session = WokwiSession(DUMMY_TOKEN, url=local.url, on_serial=serial.feed)
     await session.connect()
-    upload = await session.upload(find_build(), DIAGRAM.read_text("utf-8"))
+    upload = await session.upload(find_build(local.app), DIAGRAM.read_text("utf-8"))
     await session.start(upload)
     return session
 

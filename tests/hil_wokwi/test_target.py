@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import struct
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,17 +18,19 @@ from hil.result import ScenarioResult, Status
 from hil.runner.run import run_scenario
 from hil.runner.server_setup import shared_pipeline
 from hil.scenario.loader import load_scenario
+from hil.targets.base import ChosenTarget
 from hil.targets.wokwi_target import WokwiTarget
+from hil.wokwi.options import WokwiOptions
 from protocol.image import build_app_image
 from tests.hil_wokwi.conftest import REPO, LocalWokwi
 
 pytestmark = pytest.mark.emu
 
 
-async def run(path: Path, artifacts: Path) -> ScenarioResult:
+async def run(path: Path, artifacts: Path, options: WokwiOptions) -> ScenarioResult:
     return await run_scenario(
         load_scenario(path),
-        target_cls=WokwiTarget,
+        target=ChosenTarget(WokwiTarget, options),
         artifact_dir=artifacts,
         pipeline=shared_pipeline(),
     )
@@ -36,7 +39,9 @@ async def run(path: Path, artifacts: Path) -> ScenarioResult:
 async def test_claim_happy_passes_on_the_simulated_board(
     local_wokwi: LocalWokwi, tmp_path: Path
 ) -> None:
-    result = await run(REPO / "scenarios" / "claim" / "happy.yaml", tmp_path / "art")
+    result = await run(
+        REPO / "scenarios" / "claim" / "happy.yaml", tmp_path / "art", local_wokwi.options
+    )
     assert result.status is Status.PASSED, result.detail
     assert {step.clock for step in result.steps} == {"wall"}
     device = tmp_path / "art" / "device"
@@ -72,7 +77,7 @@ steps:
 async def test_timeouts_in_simulated_time(local_wokwi: LocalWokwi, tmp_path: Path) -> None:
     path = tmp_path / "simulated.yaml"
     path.write_text(SIMULATED)
-    result = await run(path, tmp_path / "art")
+    result = await run(path, tmp_path / "art", local_wokwi.options)
     assert result.status is Status.FAILED  # the last step waits for an OTA that never comes
     assert [s.status for s in result.steps] == ["passed"] * 6 + ["failed"]
     assert {s.clock for s in result.steps} == {"simulated"}
@@ -91,7 +96,7 @@ def partition_table(entries: list[tuple[str, int, int, int, int]]) -> bytes:
 
 
 async def test_flasher_args_build_boots_the_first_app_slot(
-    local_wokwi: LocalWokwi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    local_wokwi: LocalWokwi, tmp_path: Path
 ) -> None:
     """An `idf.py build` folder: sections at their offsets, the app where the table says."""
     build = tmp_path / "idf-build"
@@ -119,8 +124,8 @@ async def test_flasher_args_build_boots_the_first_app_slot(
         "app": {"offset": "0x20000", "file": "teddy.bin"},
     }
     (build / "flasher_args.json").write_text(json.dumps(args))
-    monkeypatch.setenv("TEDDY_WOKWI_BUILD", str(build))
-    result = await run(REPO / "scenarios" / "claim" / "happy.yaml", tmp_path / "art")
+    options = replace(local_wokwi.options, build=build)
+    result = await run(REPO / "scenarios" / "claim" / "happy.yaml", tmp_path / "art", options)
     assert result.status is Status.PASSED, result.detail
     assert result.variables["fw_version"] == "1.2.3"
     sim = local_wokwi.server.simulations[-1]
@@ -132,7 +137,9 @@ async def test_flasher_args_build_boots_the_first_app_slot(
 async def test_audio_scenarios_are_skipped_with_the_reason(
     local_wokwi: LocalWokwi, tmp_path: Path
 ) -> None:
-    result = await run(REPO / "scenarios" / "streaming" / "one_turn.yaml", tmp_path / "art")
+    result = await run(
+        REPO / "scenarios" / "streaming" / "one_turn.yaml", tmp_path / "art", local_wokwi.options
+    )
     assert result.status is Status.SKIPPED
     assert "needs capability 'audio_in'" in result.reason
     assert "Wokwi simulates no I2S" in result.reason
@@ -142,7 +149,7 @@ async def test_scenarios_for_another_image_are_skipped_before_simulating(
     local_wokwi: LocalWokwi, tmp_path: Path
 ) -> None:
     path = REPO / "scenarios" / "ota" / "older_version_skipped.yaml"  # device 1.3.0
-    result = await run(path, tmp_path / "art")
+    result = await run(path, tmp_path / "art", local_wokwi.options)
     assert result.status is Status.SKIPPED
     assert result.reason.startswith(
         "the Wokwi build runs firmware 1.0.0, the scenario needs 1.3.0 (device.firmware_version)"

@@ -12,8 +12,10 @@ from hil.errors import HilError, ScenarioLoadError
 from hil.result import Status
 from hil.runner.run import missing_capability, run_scenario
 from hil.scenario.loader import load_scenario
+from hil.targets.base import ChosenTarget
 from hil.targets.emulator import EmulatorTarget
 from hil.targets.wokwi_target import WokwiTarget, sim_server_url
+from hil.wokwi.options import WokwiOptions
 from hil.wokwi.project import Flash, button_part, find_app, find_build, parse_diagram
 from protocol.image import build_app_image
 from tests.hil_wokwi.conftest import REPO
@@ -41,9 +43,8 @@ def test_find_app_follows_the_partition_table_then_0x10000_then_the_file() -> No
 
 
 @pytest.mark.unit
-def test_find_build_says_what_to_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("TEDDY_WOKWI_ELF", raising=False)
-    with pytest.raises(HilError, match=r"no ESP-IDF build at .*TEDDY_WOKWI_BUILD"):
+def test_find_build_says_what_to_build(tmp_path: Path) -> None:
+    with pytest.raises(HilError, match=r"no ESP-IDF build at .*--wokwi-build"):
         find_build(tmp_path / "nowhere")
     (tmp_path / "teddy.bin").write_bytes(APP)
     (tmp_path / "teddy.elf").write_bytes(b"\x7fELF")
@@ -70,21 +71,16 @@ def test_the_repo_diagram_wires_the_button_to_gpio0() -> None:
 
 
 @pytest.mark.unit
-def test_server_url_through_the_gateway_or_public(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("TEDDY_WOKWI_SERVER_URL", raising=False)
-    assert sim_server_url("http://127.0.0.1:8123") == "http://host.wokwi.internal:8123"
-    monkeypatch.setenv("TEDDY_WOKWI_SERVER_URL", "https://teddy.example.org/")
-    assert sim_server_url("http://127.0.0.1:8123") == "https://teddy.example.org"
+def test_server_url_through_the_gateway_or_public() -> None:
+    assert sim_server_url("http://127.0.0.1:8123", None) == "http://host.wokwi.internal:8123"
+    public = WokwiOptions(public_url="https://teddy.example.org/").public_url
+    assert sim_server_url("http://127.0.0.1:8123", public) == "https://teddy.example.org"
 
 
 @pytest.mark.unit
-def test_unavailable_without_a_token_and_notes_in_skip_reasons(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.delenv("WOKWI_CLI_TOKEN", raising=False)
-    assert "WOKWI_CLI_TOKEN" in (WokwiTarget.unavailable_reason() or "")
-    monkeypatch.setenv("WOKWI_CLI_TOKEN", "t")
-    assert WokwiTarget.unavailable_reason() is None
+def test_unavailable_without_a_token_and_notes_in_skip_reasons() -> None:
+    assert "WOKWI_CLI_TOKEN" in (WokwiTarget.unavailable_reason(WokwiOptions()) or "")
+    assert WokwiTarget.unavailable_reason(WokwiOptions(token="t")) is None
     needs = {"audio_out": "step 3 `expect_reply` at x.yaml:9"}
     offered = WokwiTarget.declared_capabilities
     reason = missing_capability(needs, offered, WokwiTarget.capability_notes)
@@ -120,7 +116,7 @@ async def test_targets_without_a_simulated_clock_use_wall_time(tmp_path: Path) -
     path.write_text(HEAD + "clock: simulated\nsteps:\n  - expect: ws.open\n")
     result = await run_scenario(
         load_scenario(path),
-        target_cls=EmulatorTarget,
+        target=ChosenTarget.of(EmulatorTarget),
         artifact_dir=tmp_path / "art",
         pipeline=scripted_pipeline(),
     )
