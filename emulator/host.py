@@ -19,6 +19,7 @@ import asyncio
 import logging
 import os
 import random
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +40,14 @@ from emulator.flash import PARTITIONS, Flash
 from protocol.eventline import format_event
 from protocol.image import build_app_image
 
-__all__ = ["CAPABILITIES", "DeviceSettings", "DeviceTiming", "EmulatorHost", "reset_reason"]
+__all__ = [
+    "CAPABILITIES",
+    "CoreCrash",
+    "DeviceSettings",
+    "DeviceTiming",
+    "EmulatorHost",
+    "reset_reason",
+]
 
 log = logging.getLogger("teddy.emulator")
 
@@ -73,6 +81,26 @@ class DeviceSettings:
     speaker: str = "wav"  # or "sounddevice"
 
 
+@dataclass(frozen=True)
+class CoreCrash:
+    """An exception raised inside the device core: a bug of the emulated firmware.
+
+    The host turns it into what a board does (a panic line, a reset with reason `panic`);
+    `on_crash` gets this record first, so a harness can fail the run with the traceback.
+    """
+
+    uptime_ms: int
+    cause: str  # the input being handled, or the power-on
+    error: str  # "ZeroDivisionError: division by zero"
+    traceback: str
+
+
+def _describe_input(event: Input) -> str:
+    """The input that crashed the core, short enough for a one-line reason."""
+    text = repr(event)
+    return text if len(text) <= 200 else text[:200] + "...)"
+
+
 def reset_reason(reason: str) -> str:
     """`power_on` (harness spelling) -> `poweron` (SPEC §8.2 `reset_reason`)."""
     value = reason.replace("_", "")
@@ -90,6 +118,7 @@ class EmulatorHost:
         *,
         on_line: Callable[[str], None],
         http_transport: httpx.AsyncBaseTransport | None = None,
+        on_crash: Callable[[CoreCrash], None] | None = None,
     ) -> None:
         try:
             as_pacing(settings.pacing)
@@ -99,6 +128,7 @@ class EmulatorHost:
             raise SettingsError(f"speaker must be wav or sounddevice, got {settings.speaker!r}")
         self.settings = settings
         self._on_line = on_line
+        self._on_crash = on_crash
         self._http_transport = http_transport
         self._device: Device | None = None
         self._runner: EffectRunner | None = None
@@ -225,7 +255,12 @@ class EmulatorHost:
             rng=random.Random(f"{s.seed}:{s.device_id}:{boot.boot_count}"),
             nonce_source=lambda: os.urandom(16),
         )
-        self._apply(generation, self._device.start(now_ms=self.uptime_ms()))
+        try:
+            effects = self._device.start(now_ms=self.uptime_ms())
+        except Exception as exc:  # a firmware bug at power-on: the same panic and reset
+            self._crashed(exc, cause="power-on (Device.start)")
+            return
+        self._apply(generation, effects)
         self._loop_task = asyncio.create_task(self._run())
 
     def _bootloader(self, flash: Flash, reason: str) -> BootInfo:
@@ -308,11 +343,23 @@ class EmulatorHost:
         try:
             effects = device.handle(event, now_ms=self.uptime_ms())
         except Exception as exc:  # a firmware bug: the board panics and resets
-            log.exception("device core failed on %r", event)
-            self._print(f"Guru Meditation Error: {type(exc).__name__} in the device core")
-            self._schedule_reboot("panic")
+            self._crashed(exc, cause=_describe_input(event))
             return
         self._apply(generation, effects)
+
+    def _crashed(self, exc: Exception, *, cause: str) -> None:
+        """An exception in the core: report it with its traceback, then panic like a board."""
+        log.error("device core failed on %s", cause, exc_info=exc)
+        crash = CoreCrash(
+            uptime_ms=self.uptime_ms(),
+            cause=cause,
+            error=f"{type(exc).__name__}: {exc}",
+            traceback="".join(traceback.format_exception(exc)),
+        )
+        if self._on_crash is not None:  # before the panic line, so the report has it
+            self._on_crash(crash)
+        self._print(f"Guru Meditation Error: {type(exc).__name__} in the device core")
+        self._schedule_reboot("panic")
 
     def _apply(self, generation: int, effects: list[Effect]) -> None:
         for effect in effects:

@@ -15,7 +15,6 @@ the runner reports (SPEC §8.1 calls it a defect of the target).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import threading
 import time
@@ -105,8 +104,10 @@ class Stream:
                 return None
             if self._changed is None:
                 self._changed = loop.create_future()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(self._changed), remaining)
+            # asyncio.wait, not wait_for: Python 3.11's wait_for swallows a cancellation
+            # that arrives as the future completes, and a watcher waiting without a
+            # deadline (hil.runner.watch) would then never end.
+            await asyncio.wait({self._changed}, timeout=remaining)
 
     def tail(self, count: int) -> list[Record]:
         return self.records[-count:]

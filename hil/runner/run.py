@@ -21,6 +21,7 @@ from hil.errors import HilError, MissingCapabilityError, StepFailedError
 from hil.result import ScenarioResult, Status, StepResult
 from hil.runner.server_setup import ServerHandle, server_capabilities, start_server, stop_server
 from hil.runner.server_side import EmbeddedServerSide
+from hil.runner.watch import PANIC_TAIL_S, DeviceWatch
 from hil.scenario import model as m
 from hil.scenario.values import format_seconds
 from hil.steps.context import StepContext
@@ -64,33 +65,40 @@ def _budget(ctx: StepContext, step: m.Step) -> float:
     return max(ctx.timeout(step), step.action.budget_s()) * ctx.wall_factor(step) + STEP_GRACE_S
 
 
-async def _step_unless_lost(ctx: StepContext, step: m.Step) -> None:
-    """The step within its budget; fails at once when the target loses its device."""
+async def _step_watched(ctx: StepContext, step: m.Step, watch: DeviceWatch) -> None:
+    """The step within its budget; fails at once on a lost device, a crash or a panic."""
     step_task = asyncio.ensure_future(run_step(ctx, step))
-    lost_task = asyncio.ensure_future(ctx.target.wait_lost())
+    watch_task = asyncio.ensure_future(watch.wait())
     try:
         done, _ = await asyncio.wait(
-            {step_task, lost_task}, timeout=_budget(ctx, step), return_when=asyncio.FIRST_COMPLETED
+            {step_task, watch_task}, timeout=_budget(ctx, step), return_when=asyncio.FIRST_COMPLETED
         )
+        if step_task in done and watch_task not in done and watch.seen() is not None:
+            # A panic printed during the step: its report waits for the backtrace.
+            await asyncio.wait({watch_task}, timeout=PANIC_TAIL_S + 1.0)
+        if watch_task.done():  # also when the step ended meanwhile: the failure wins
+            crash = watch_task.result()
+            raise StepFailedError(
+                f"{step.label()}: {crash.detail}", reason=f"{crash.reason} ({step.label()})"
+            )
         if step_task in done:
             step_task.result()
             return
-        if lost_task in done:
-            why = lost_task.result()
-            raise StepFailedError(f"{step.label()}: {why}", reason=f"{why} ({step.label()})")
         raise TimeoutError
     finally:
-        for task in (step_task, lost_task):
+        for task in (step_task, watch_task):
             task.cancel()
-        await asyncio.gather(step_task, lost_task, return_exceptions=True)
+        await asyncio.gather(step_task, watch_task, return_exceptions=True)
 
 
-async def _run_one_step(ctx: StepContext, step: m.Step, result: StepResult) -> None:
+async def _run_one_step(
+    ctx: StepContext, step: m.Step, result: StepResult, watch: DeviceWatch
+) -> None:
     began = time.monotonic()
     result.status = "failed"
     result.clock = ctx.clock(step)
     try:
-        await _step_unless_lost(ctx, step)
+        await _step_watched(ctx, step, watch)
     except StepFailedError:
         raise
     except TimeoutError:
@@ -227,8 +235,12 @@ class ScenarioRun:
         if missing:
             self.skip(missing)
             return
+        watch = DeviceWatch(target, console, panic_expected=self.scenario.panic == m.PANIC_EXPECTED)
         for step, step_result in zip(self.scenario.steps, self.result.steps, strict=True):
-            await _run_one_step(ctx, step, step_result)
+            await _run_one_step(ctx, step, step_result, watch)
+        crash = watch.seen()  # printed after the last step's match
+        if crash is not None:
+            raise StepFailedError(f"after the last step: {crash.detail}", reason=crash.reason)
         self.result.status = Status.PASSED
         self._check_event_lines(console)
 

@@ -76,6 +76,7 @@ def load_scenario(path: Path) -> m.Scenario:
         timeout=parse_duration(data.get("timeout", m.DEFAULT_TIMEOUT_S)),
         clock=str(data.get("clock", m.WALL)),
         strict_events=data.get("strict_events", True),
+        panic=str(data.get("panic", m.PANIC_FAIL)),
         server=_server(data.get("server") or {}),
         given=given,
         device=dict(data.get("device") or {}),

@@ -20,6 +20,9 @@ DEFAULT_TIMEOUT_S = 10.0
 WALL = "wall"  # timeouts count seconds of the harness's clock (the default)
 SIMULATED = "simulated"  # ... of the simulator's clock where the target has one (Wokwi)
 CLOCKS = (WALL, SIMULATED)
+PANIC_FAIL = "fail"  # a panic on the console fails the scenario at once (the default)
+PANIC_EXPECTED = "expected"  # the scenario provokes one on purpose; its steps check it
+PANICS = (PANIC_FAIL, PANIC_EXPECTED)
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,7 @@ class Scenario:
     timeout: float = DEFAULT_TIMEOUT_S
     clock: str = WALL  # what step timeouts count by default (CLOCKS)
     strict_events: bool = True
+    panic: str = PANIC_FAIL  # PANICS; a crash the target reports always fails
     server: ServerSpec = field(default_factory=ServerSpec)
     given: Given = field(default_factory=Given)
     device: Mapping[str, object] = field(default_factory=dict)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Final
 
 from hil.scenario.fragments import CAPABILITIES, CHIP, CLOCK, DURATION, NONNEG, STR, Schema, obj
+from hil.scenario.model import PANICS
 from hil.scenario.release import RELEASE
 from hil.scenario.values import VAR_NAME_PATTERN
 from hil.steps.registry import all_kinds
@@ -134,6 +135,10 @@ def scenario_schema() -> Schema:
                 "timeout": DURATION,
                 "clock": CLOCK,
                 "strict_events": {"type": "boolean"},
+                "panic": {
+                    "enum": list(PANICS),
+                    "x-hint": "expected: the scenario provokes a device panic on purpose",
+                },
                 "server": SERVER,
                 "given": GIVEN,
                 "device": DEVICE,

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Final
 
+from hil.targets.crash import CrashLog
 from hil.targets.options import NoOptions, OptionError, TargetOptions
 
 # Capability names: the closed vocabulary of what a target or the server can do (hil/README.md,
@@ -164,6 +165,9 @@ class Target(abc.ABC):
         self.options_type.of(setup.options)  # another target's options: a clear error
         self.setup = setup
         self.lines = LineBuffer()
+        # Crashes only the target can see (a traceback, a sanitizer report): the runner
+        # races every step against `crashes.wait()` (hil.targets.crash).
+        self.crashes = CrashLog()
 
     @classmethod
     def unavailable_reason(cls, options: TargetOptions) -> str | None:

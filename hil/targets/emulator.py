@@ -30,11 +30,12 @@ from hil.targets.base import (
     Target,
     TargetSetup,
 )
+from hil.targets.crash import Crash
 from hil.targets.options import TargetOptions
 from hil.targets.registry import register
 
 if TYPE_CHECKING:  # imported lazily at run time: hil must load even when emulator/ cannot
-    from emulator.host import DeviceSettings, EmulatorHost
+    from emulator.host import CoreCrash, DeviceSettings, EmulatorHost
 
 HOST_MODULE = "emulator.host"
 _HARNESS_OWNED = ("server_url", "flash_dir", "audio_dir")
@@ -89,9 +90,23 @@ class EmulatorTarget(Target):
         Path(self._settings.flash_dir).mkdir(parents=True, exist_ok=True)
         Path(self._settings.audio_dir).mkdir(parents=True, exist_ok=True)
         self._host: EmulatorHost = _host_module().EmulatorHost(
-            self._settings, on_line=self.lines.emit
+            self._settings, on_line=self.lines.emit, on_crash=self._on_crash
         )
         self._stopped = False
+
+    def _on_crash(self, crash: CoreCrash) -> None:
+        """A Python exception in the device core: always a failure, with its traceback."""
+        self.crashes.report(
+            Crash(
+                reason=f"the emulated device core raised {crash.error} on {crash.cause}",
+                detail=(
+                    f"the emulated device core raised an exception at uptime"
+                    f" {crash.uptime_ms} ms while handling {crash.cause}; the board panicked"
+                    f" and reset (a bug of the device model, not an expected panic):\n"
+                    f"{crash.traceback.rstrip()}"
+                ),
+            )
+        )
 
     @classmethod
     def unavailable_reason(cls, options: TargetOptions) -> str | None:

@@ -11,7 +11,7 @@ from hil.scenario.loader import load_scenario
 from hil.scenario.model import ReleaseSpec
 from hil.steps.kind import StepKind
 from hil.steps.server_side import FaultSpec, ServerSide
-from hil.targets.registry import get_target
+from hil.targets.registry import choose
 from server.speech.pipeline import SpeechPipeline
 from tests.hil import beep_kind
 from tests.hil.conftest import WriteFile
@@ -33,9 +33,8 @@ async def test_a_registered_kind_runs_through_the_runner(
         "  - console: 'set child_name n${beeps}'\n  - {beep: {times: 1}, timeout: 100ms}\n",
     )
     scenario = load_scenario(path)
-    scripted_target = get_target("scripted")
     result = await run_scenario(
-        scenario, target_cls=scripted_target, artifact_dir=path.parent / "a", pipeline=pipeline
+        scenario, target=choose("scripted"), artifact_dir=path.parent / "a", pipeline=pipeline
     )
     assert result.status is Status.PASSED, result.detail
     assert scripted.lines == ["text beep", "text beep", "set child_name n2", "text beep"]
