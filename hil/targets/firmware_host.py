@@ -40,6 +40,7 @@ from hil.targets.base import (
     Target,
     TargetSetup,
 )
+from hil.targets.crash import Crash
 from hil.targets.options import TargetOptions, option, path
 from hil.targets.registry import register
 
@@ -244,6 +245,31 @@ class FirmwareHostTarget(Target):
         while chunk := await proc.stdout.read(65536):
             splitter.feed(chunk)
         splitter.flush()
+        status = await proc.wait()
+        if proc is self._proc:  # not killed by a power cut, reset or stop: it died
+            self._proc = None
+            self.crashes.report(self._death(status))
+
+    def _death(self, status: int) -> Crash:
+        """Why the process ended on its own: its sanitizer report, else its exit status."""
+        report = self._stderr_tail()
+        first = next((ln for ln in report if any(m in ln for m in _SANITIZER_MARKERS)), None)
+        what = f"sanitizer report: {first.strip()}" if first else f"exited with status {status}"
+        detail = "\n".join(
+            [
+                f"teddy-fw-host {what} while the scenario ran"
+                f" (the board died; full stderr: {self._stderr_path}):",
+                *(f"    {line}" for line in report),
+            ]
+        )
+        return Crash(reason=f"teddy-fw-host {what}", detail=detail)
+
+    def _stderr_tail(self, lines: int = 60) -> list[str]:
+        try:
+            text = self._stderr_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return []
+        return text.splitlines()[-lines:]
 
     async def _kill(self) -> None:
         """SIGKILL: the board loses power at once, nothing more is written."""
@@ -304,7 +330,7 @@ class FirmwareHostTarget(Target):
         self._check_sanitizers()
 
     def _check_sanitizers(self) -> None:
-        """Fail the scenario on any ASan/UBSan/LSan report the binary printed (issue 4)."""
+        """Fail the scenario on any ASan/UBSan/LSan report printed (LeakSanitizer at exit)."""
         try:
             text = self._stderr_path.read_text(errors="replace")
         except FileNotFoundError:
