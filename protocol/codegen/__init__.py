@@ -16,7 +16,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from protocol.codegen import gen_py_events, gen_py_io, gen_python, gen_vectors
+from protocol.codegen import (
+    gen_c_events,
+    gen_c_model,
+    gen_c_tables,
+    gen_c_wire,
+    gen_py_events,
+    gen_py_io,
+    gen_python,
+    gen_vectors,
+)
 from protocol.codegen.output import (
     COMMAND,
     CONSTANTS_PATH,
@@ -42,6 +51,10 @@ def outputs(root: Path = REPO_ROOT) -> list[Output]:
         gen_py_io.generate(model, sources),
         gen_py_events.generate(model, sources),
         gen_vectors.generate(model),
+        gen_c_model.generate(model, sources),
+        gen_c_tables.generate(model, sources),
+        gen_c_wire.generate(sources),
+        *gen_c_events.generate(model, sources),
     ]
 
 

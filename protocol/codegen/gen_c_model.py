@@ -1,0 +1,409 @@
+"""Writes the teddy_model component's header (teddy_model.h) from the device model.
+
+Enums with their string tables (states, timers and their owning modules, reset and
+rollback reasons, slots, capture kinds, input and effect kinds, events, console commands
+and refusal reasons, `set` keys, settings), the event and input/effect field tables,
+NVS keys (as `ns, key` argument pairs), settings defaults as macros, the timing struct
+and its field table. The tables themselves are `gen_c_tables` (teddy_model.c).
+"""
+
+from __future__ import annotations
+
+from protocol.codegen.cfmt import define, enum, names_decl, wrap_comment
+from protocol.codegen.model import (
+    ARG_FORMS,
+    EVENT_TYPES,
+    IO_TYPES,
+    NVS_TYPES,
+    RULE_KINDS,
+    TIMING_KINDS,
+    VOCABULARIES,
+    Model,
+)
+from protocol.codegen.output import Output, Sources, c_banner, c_str, upper
+
+HEADER = "firmware/components/teddy_model/include/teddy_model.h"
+C_TIMING_TYPES = {
+    "ms": "uint32_t",
+    "count": "uint32_t",
+    "ratio": "double",
+    "ms_or_server": "uint32_t",
+}
+
+
+def timing_fields(m: Model) -> list[str]:
+    return [t.name for t in m.timing if not t.driver]
+
+
+def _vocab(m: Model) -> list[str]:
+    out = enum("teddy_state_t", "TEDDY_STATE_", [s.name for s in m.states], "SPEC §8.3 states")
+    out += [
+        names_decl("TEDDY_STATE_NAMES", "TEDDY_STATE_COUNT"),
+        '/** SPEC §8.3 name ("idle", ...); "unknown" out of range. */',
+        "const char *teddy_state_str(teddy_state_t state);",
+        "",
+    ]
+    out += enum(
+        "teddy_module_t",
+        "TEDDY_MODULE_",
+        list(m.timer_owners),
+        "core modules that own timers (device_auth.c, device_link.c, ...)",
+    )
+    out += enum("teddy_timer_t", "TEDDY_TIMER_", [t.name for t in m.timers], "the core's timers")
+    out += [
+        names_decl("TEDDY_TIMER_NAMES", "TEDDY_TIMER_COUNT"),
+        "extern const teddy_module_t TEDDY_TIMER_OWNERS[TEDDY_TIMER_COUNT];",
+        "bool teddy_timer_from_str(const char *name, teddy_timer_t *out);",
+        "",
+    ]
+    out += enum(
+        "teddy_reset_reason_t",
+        "TEDDY_RESET_",
+        [r.name for r in m.reset_reasons],
+        "SPEC §8.2 reset_reason",
+    )
+    out += [
+        names_decl("TEDDY_RESET_REASON_NAMES", "TEDDY_RESET_COUNT"),
+        "bool teddy_reset_reason_from_str(const char *name, teddy_reset_reason_t *out);",
+        "/** True for the reset reasons that are crashes (a SPEC §5.5 rollback reason). */",
+        "bool teddy_reset_reason_is_crash(const char *name);",
+        "",
+    ]
+    out += ["/* SPEC §5.5 rollback reasons besides the crash reset reasons. */"]
+    out += [define(f"TEDDY_ROLLBACK_{upper(r.name)}", c_str(r.name)) for r in m.rollback_reasons]
+    out += ["bool teddy_rollback_reason_valid(const char *name);", ""]
+    out += [
+        define("TEDDY_SLOT_COUNT", str(len(m.slots)), "OTA app slots: index 0 and 1"),
+        names_decl("TEDDY_SLOT_NAMES", "TEDDY_SLOT_COUNT"),
+        '/** "ota_0" / "ota_1"; "" out of range. */',
+        "const char *teddy_slot_name(int slot);",
+        "/** The slot index of a name, -1 when it is none. */",
+        "int teddy_slot_from_str(const char *name);",
+        "",
+    ]
+    out += enum(
+        "teddy_capture_kind_t",
+        "TEDDY_CAPTURE_",
+        [c.name for c in m.capture_kinds],
+        "audio sources of start_capture",
+        count="TEDDY_CAPTURE_KIND_COUNT",
+    )
+    out += [names_decl("TEDDY_CAPTURE_KIND_NAMES", "TEDDY_CAPTURE_KIND_COUNT"), ""]
+    out += wrap_comment(
+        "The emulated-firmware misbehaviour marker of test images (a JSON object "
+        "follows it); host ports only, never a real board."
+    )
+    out += [define("TEDDY_BEHAVIOUR_MARKER", c_str(m.behaviour_prefix))]
+    out += [
+        define(f"TEDDY_BEHAVIOUR_{upper(k.name)}", c_str(k.name), k.type) for k in m.behaviour_keys
+    ]
+    out += ["", "/* SPEC §8.2 ota.none reasons and the device's own error codes. */"]
+    out += [define(f"TEDDY_OTA_NONE_{upper(r)}", c_str(r)) for r in m.ota_none_reasons]
+    out += [define(f"TEDDY_ERROR_{upper(c.name)}", c_str(c.name)) for c in m.local_error_codes]
+    return [*out, ""]
+
+
+def _io(m: Model) -> list[str]:
+    out = enum(
+        "teddy_io_type_t",
+        "TEDDY_IO_",
+        list(IO_TYPES),
+        "field types of inputs and effects (canonical JSON: teddy_canon.h)",
+    )
+    out += [
+        "typedef struct {",
+        "    const char *name;",
+        "    teddy_io_type_t type;",
+        "    bool has_default; /* may be left out of canonical JSON that is read */",
+        "} teddy_io_field_t;",
+        "",
+        "typedef struct {",
+        "    const char *name; /* canonical `kind` */",
+        "    const teddy_io_field_t *fields; /* in canonical order */",
+        "    size_t n_fields;",
+        "} teddy_io_kind_t;",
+        "",
+    ]
+    out += enum(
+        "teddy_input_kind_t", "TEDDY_IN_", [k.name for k in m.inputs], "inputs: drivers -> core"
+    )
+    out += ["extern const teddy_io_kind_t TEDDY_INPUT_KINDS[TEDDY_IN_COUNT];", ""]
+    out += enum(
+        "teddy_effect_kind_t", "TEDDY_FX_", [k.name for k in m.effects], "effects: core -> drivers"
+    )
+    out += ["extern const teddy_io_kind_t TEDDY_EFFECT_KINDS[TEDDY_FX_COUNT];", ""]
+    return out
+
+
+def _events(m: Model) -> list[str]:
+    out = enum("teddy_event_type_t", "TEDDY_EV_", list(EVENT_TYPES), "event member types")
+    out += enum(
+        "teddy_vocab_t",
+        "TEDDY_VOCAB_",
+        ["none", *VOCABULARIES],
+        "closed lists an event member's value comes from",
+    )
+    out += [
+        "typedef struct {",
+        "    const char *name;",
+        "    teddy_event_type_t type;",
+        "    teddy_vocab_t values; /* TEDDY_VOCAB_NONE: any value of the type */",
+        "    bool required;",
+        "} teddy_event_field_t;",
+        "",
+        "typedef struct {",
+        "    const char *name;",
+        "    const teddy_event_field_t *fields; /* in SPEC §8.2 order */",
+        "    size_t n_fields;",
+        "} teddy_event_spec_t;",
+        "",
+    ]
+    out += enum(
+        "teddy_event_id_t",
+        "TEDDY_EVENT_",
+        [e.name for e in m.events],
+        "SPEC §8.2 events, in catalogue order",
+    )
+    out += [
+        "extern const teddy_event_spec_t TEDDY_EVENTS[TEDDY_EVENT_COUNT];",
+        "/** The catalogue entry of `name`, NULL when the event is unknown. */",
+        "const teddy_event_spec_t *teddy_event_spec(const char *name);",
+        "/** True when `value` is in the closed list (always for TEDDY_VOCAB_NONE). */",
+        "bool teddy_vocab_has(teddy_vocab_t vocab, const char *value);",
+        "",
+    ]
+    return out
+
+
+def _nvs(m: Model) -> list[str]:
+    out = enum("teddy_nvs_type_t", "TEDDY_NVS_", list(NVS_TYPES), "NVS value types")
+    out += [
+        "typedef struct {",
+        "    const char *ns, *key;",
+        "    teddy_nvs_type_t type;",
+        "} teddy_nvs_key_t;",
+        "",
+        "/* NVS namespaces (ESP-IDF: at most 15 characters). */",
+    ]
+    out += [define(f"TEDDY_NS_{upper(ns.name)}", c_str(ns.name), ns.doc[:60]) for ns in m.nvs]
+    out += [
+        "",
+        "/* NVS keys as the `ns, key` argument pair: dev_nvs_str(d, TEDDY_NVS_AUTH_...). */",
+    ]
+    for ns in m.nvs:
+        for k in ns.keys:
+            out.append(
+                define(
+                    f"TEDDY_NVS_{upper(ns.name)}_{upper(k.key)}",
+                    f"TEDDY_NS_{upper(ns.name)}, {c_str(k.key)}",
+                    k.type,
+                )
+            )
+    count = sum(len(ns.keys) for ns in m.nvs)
+    erase = [ns for ns in m.nvs if ns.factory_reset]
+    out += [
+        "",
+        define("TEDDY_NVS_KEY_COUNT", str(count)),
+        "extern const teddy_nvs_key_t TEDDY_NVS_KEYS[TEDDY_NVS_KEY_COUNT];",
+        "/** The model's entry for ns/key, NULL when it is not a key of the model. */",
+        "const teddy_nvs_key_t *teddy_nvs_key_find(const char *ns, const char *key);",
+        "/* SPEC §9.2 factory-reset erases these namespaces; the others survive it. */",
+        define("TEDDY_FACTORY_RESET_NS_COUNT", str(len(erase))),
+        names_decl("TEDDY_FACTORY_RESET_NS", "TEDDY_FACTORY_RESET_NS_COUNT"),
+        "",
+    ]
+    return out
+
+
+def _console(m: Model) -> list[str]:
+    out = enum(
+        "teddy_cmd_id_t",
+        "TEDDY_CMD_",
+        [c.name for c in m.commands],
+        "SPEC §9.2 console commands, in `help` order",
+    )
+    out += enum(
+        "teddy_cmd_args_t",
+        "TEDDY_ARGS_",
+        list(ARG_FORMS),
+        "how a command's arguments parse (SPEC §9.1)",
+        count="TEDDY_ARGS_FORM_COUNT",
+    )
+    out += [
+        "typedef struct {",
+        "    const char *name;",
+        "    teddy_cmd_args_t args;",
+        "    const char *const *choices; /* NULL-terminated; NULL unless TEDDY_ARGS_CHOICE */",
+        "} teddy_cmd_spec_t;",
+        "",
+        "extern const teddy_cmd_spec_t TEDDY_CMDS[TEDDY_CMD_COUNT];",
+        "/** The reply members `cmd.ok` adds for a command (SPEC §9.3), n in *count. */",
+        "const teddy_event_field_t *teddy_cmd_reply(teddy_cmd_id_t id, size_t *count);",
+        define(
+            "TEDDY_CONSOLE_VALID_LIST",
+            c_str("valid commands: " + ", ".join(c.name for c in m.commands)),
+        ),
+        "",
+    ]
+    reasons = [r.name for r in m.command_error_reasons]
+    out += enum(
+        "teddy_cmd_err_t",
+        "TEDDY_CMD_ERR_",
+        ["none", *reasons],
+        "SPEC §9.3 cmd.error reasons (NONE: accepted)",
+        count="TEDDY_CMD_ERR_COUNT",
+    )
+    out += [names_decl("TEDDY_CMD_ERR_NAMES", "TEDDY_CMD_ERR_COUNT"), ""]
+    out += enum(
+        "teddy_set_key_t",
+        "TEDDY_SET_",
+        [k.key for k in m.set_keys],
+        "SPEC §9.2 `set`/`get` keys",
+        count="TEDDY_SET_KEY_COUNT",
+    )
+    out += enum(
+        "teddy_rule_t",
+        "TEDDY_RULE_",
+        list(RULE_KINDS),
+        "`set` value rules",
+        count="TEDDY_RULE_KIND_COUNT",
+    )
+    out += [
+        "typedef struct {",
+        "    const char *key;",
+        "    bool is_int;",
+        "    teddy_rule_t rule;",
+        "    bool has_min, has_max;",
+        "    int64_t min, max;",
+        "    size_t max_len; /* TEDDY_RULE_ID: at most this many characters */",
+        "    const char *ns, *nvs_key; /* where `set` stores it */",
+        "    teddy_nvs_type_t nvs_type;",
+        "} teddy_set_key_spec_t;",
+        "",
+        "extern const teddy_set_key_spec_t TEDDY_SET_KEYS[TEDDY_SET_KEY_COUNT];",
+        "/** The key's index, TEDDY_SET_KEY_COUNT when it is none. */",
+        "teddy_set_key_t teddy_set_key_from_str(const char *key);",
+        define("TEDDY_SET_KEYS_LIST", c_str(", ".join(k.key for k in m.set_keys))),
+        "",
+    ]
+    return out
+
+
+def _settings(m: Model) -> list[str]:
+    out = ["/* Device settings: defaults of the emulated boards (teddy-fw-host, emulator). */"]
+    for s in m.settings:
+        if s.type == "int":
+            value = str(s.default)
+        else:
+            value = "NULL" if s.default is None else c_str(str(s.default))
+        out.append(define(f"TEDDY_DEFAULT_{upper(s.name)}", value))
+    out += [
+        "",
+        "#define TEDDY_HOST_EMULATOR 1u /* teddy-emulator */",
+        "#define TEDDY_HOST_FW_HOST 2u  /* teddy-fw-host */",
+        "",
+    ]
+    out += enum(
+        "teddy_option_type_t",
+        "TEDDY_OPT_",
+        ["str", "int", "optional_str"],
+        "value types of settings and options",
+        count="TEDDY_OPT_TYPE_COUNT",
+    )
+    out += [
+        "typedef struct {",
+        "    const char *name;",
+        "    const char *flag; /* --device-id */",
+        "    teddy_option_type_t type;",
+        "    const char *default_text; /* NULL: none */",
+        "    const char *cli_default; /* the command line's default, NULL: none */",
+        "    const char *help;",
+        "    unsigned hosts; /* TEDDY_HOST_* bits */",
+        "    bool build, required, repeat;",
+        "    bool has_min, has_max;",
+        "    int64_t min, max;",
+        "    int min_len, max_len; /* -1: no limit */",
+        "    const char *const *choices; /* NULL-terminated, or NULL */",
+        "    const char *metavar;",
+        "} teddy_option_spec_t;",
+        "",
+    ]
+    out += enum(
+        "teddy_setting_t",
+        "TEDDY_SETTING_",
+        [s.name for s in m.settings],
+        "device settings (the `settings:` table)",
+    )
+    out += ["extern const teddy_option_spec_t TEDDY_SETTINGS[TEDDY_SETTING_COUNT];", ""]
+    out += enum(
+        "teddy_host_option_t",
+        "TEDDY_HOST_OPT_",
+        [o.name for o in m.host_options],
+        "other command-line options of the emulated boards",
+    )
+    out += ["extern const teddy_option_spec_t TEDDY_HOST_OPTIONS[TEDDY_HOST_OPT_COUNT];", ""]
+    return out
+
+
+def _timing(m: Model) -> list[str]:
+    out = [
+        "/** Every delay the core waits for, in ms of uptime (the model's `timing:`; the",
+        " * driver fields such as wifi_join_ms are the port's options). */",
+        "typedef struct {",
+    ]
+    for t in m.timing:
+        if not t.driver:
+            note = " /* 0: the server's value */" if t.kind == "ms_or_server" else ""
+            out.append(f"    {C_TIMING_TYPES[t.kind]} {t.name};{note}")
+    out += ["} teddy_timing_t;", ""]
+    out += enum(
+        "teddy_timing_kind_t",
+        "TEDDY_TIMING_",
+        list(TIMING_KINDS),
+        "timing field kinds",
+        count="TEDDY_TIMING_KIND_COUNT",
+    )
+    out += [
+        "typedef struct {",
+        "    const char *name;",
+        "    teddy_timing_kind_t kind;",
+        "    bool driver;   /* a port option: not in teddy_timing_t */",
+        "    size_t offset; /* in teddy_timing_t (0 for driver fields) */",
+        "    double fast, real; /* defaults (ms_or_server: 0 = the server's) */",
+        "    const char *spec;",
+        "} teddy_timing_field_t;",
+        "",
+        define("TEDDY_TIMING_FIELD_COUNT", str(len(m.timing))),
+        "extern const teddy_timing_field_t TEDDY_TIMING_FIELDS[TEDDY_TIMING_FIELD_COUNT];",
+        "/** The field named `name`, NULL when there is none. */",
+        "const teddy_timing_field_t *teddy_timing_field(const char *name);",
+        "",
+    ]
+    return out
+
+
+def generate(m: Model, sources: Sources) -> Output:
+    title = "teddy_model.h - the device model of protocol/device_model.yaml for the C core."
+    head = c_banner(sources, title).splitlines()
+    body = [
+        *head,
+        "#pragma once",
+        "",
+        "#include <stdbool.h>",
+        "#include <stddef.h>",
+        "#include <stdint.h>",
+        "",
+        "#ifdef __cplusplus",
+        'extern "C" {',
+        "#endif",
+        "",
+        define("TEDDY_MODEL_SHA256", c_str(sources.model_sha256)),
+        "",
+    ]
+    body += _vocab(m) + _io(m) + _events(m) + _nvs(m) + _console(m) + _settings(m) + _timing(m)
+    body += ["/* Device-side constants both cores share. */"]
+    for c in m.constants:
+        value = str(c.value) if c.type == "int" else c_str(str(c.value))
+        body += [*wrap_comment(c.doc), define(f"TEDDY_{upper(c.name)}", value)]
+    body += ["", "#ifdef __cplusplus", "}", "#endif"]
+    return Output(HEADER, "\n".join(body) + "\n")
