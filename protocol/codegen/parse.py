@@ -261,7 +261,7 @@ def _check_typed(value: object, typ: str, where: str) -> None:
         "optional_str": value is None or isinstance(value, str),
     }[typ]
     if not ok:
-        raise ModelError(f"{where}: default {value!r} is not a {typ}")
+        raise ModelError(f"{where}: default {value!r} is not of type {typ}")
 
 
 def _settings(items: list[Any], where: str, types: tuple[str, ...]) -> tuple[Setting, ...]:

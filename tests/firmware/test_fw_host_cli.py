@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from hil.targets.firmware_host import FirmwareHostTarget, binary_path
+from protocol.device_model import HOST_OPTIONS, SETTINGS
 
 UNAVAILABLE = FirmwareHostTarget.unavailable_reason()
 pytestmark = [
@@ -46,6 +47,25 @@ def test_help_and_bad_flags() -> None:
         timeout=10,
     )
     assert done.returncode == 2
+
+
+def test_flags_are_the_device_model_tables() -> None:
+    """`--help` lists exactly the model's teddy-fw-host options, with their defaults."""
+    done = subprocess.run([str(binary_path()), "--help"], capture_output=True, timeout=10)
+    text = done.stdout.decode()
+    listed = set(re.findall(r"^  (--[a-z-]+) ", text, re.MULTILINE))
+    wanted = [s for s in (*HOST_OPTIONS, *SETTINGS) if "fw_host" in s.hosts]
+    assert listed == {s.flag for s in wanted}
+    assert "(default Teddy-ESP32-0001)" in text and "(default realtime)" in text
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"), [("--volume", "101"), ("--device-id", "short"), ("--pacing", "slow")]
+)
+def test_values_outside_the_model_limits_are_refused(flag: str, value: str) -> None:
+    args = [str(binary_path()), "--server", DEAD_SERVER, "--flash", "x", flag, value]
+    done = subprocess.run(args, capture_output=True, timeout=10)
+    assert done.returncode == 2 and f"{flag} {value}".encode() in done.stderr
 
 
 def test_stdio_console_boots_and_answers(tmp_path: Path) -> None:
