@@ -22,6 +22,7 @@ from emulator.console import Console, make_console
 from emulator.core.timing import DeviceTiming
 from emulator.host import DeviceSettings, EmulatorHost
 from emulator.signals import stop_event_on_signals
+from protocol.device import setting_problem
 from protocol.device_model import HOST_OPTIONS, SETTINGS, TIMING, SettingSpec
 
 # The device model's options this program takes (the others are teddy-fw-host's).
@@ -31,7 +32,7 @@ _PATHS = ("flash", "audio")
 
 
 def _checked(spec: SettingSpec) -> Callable[[str], object]:
-    """An argparse `type` that enforces the model's type and limits for `spec`."""
+    """An argparse `type` that enforces the model's type, limits, choices and pattern."""
 
     def convert(text: str) -> object:
         value: object = text
@@ -40,15 +41,9 @@ def _checked(spec: SettingSpec) -> Callable[[str], object]:
                 value = int(text)
             except ValueError:
                 raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-            low, high = spec.min, spec.max
-            if (low is not None and int(text) < low) or (high is not None and int(text) > high):
-                raise argparse.ArgumentTypeError(f"{text} is outside {low}..{high}")
-        elif (spec.min_len is not None and len(text) < spec.min_len) or (
-            spec.max_len is not None and len(text) > spec.max_len
-        ):
-            raise argparse.ArgumentTypeError(
-                f"{text!r} must be {spec.min_len}..{spec.max_len} characters"
-            )
+        problem = setting_problem(spec, value)
+        if problem is not None:
+            raise argparse.ArgumentTypeError(problem)
         return Path(text) if spec.name in _PATHS else value
 
     convert.__name__ = spec.type  # argparse names it in "invalid <type> value"
@@ -60,13 +55,14 @@ def _add(parser: argparse.ArgumentParser, spec: SettingSpec) -> None:
     default = spec.cli_default if spec.cli_default is not None else spec.default
     kwargs: dict[str, object] = {"help": spec.help, "dest": spec.name}
     if spec.repeat:
-        kwargs.update(action="append", default=[], metavar=spec.metavar)
+        kwargs.update(action="append", default=[])
     elif spec.required:
         kwargs.update(required=True)
     else:
         kwargs.update(default=default)
-    if spec.choices:
-        kwargs.update(choices=spec.choices)
+    metavar = spec.metavar or ("|".join(spec.choices) if 0 < len(spec.choices) < 4 else None)
+    if metavar is not None:
+        kwargs.update(metavar=metavar)
     kwargs.update(type=_checked(spec))
     if not spec.repeat and not spec.required and default is not None:
         kwargs["help"] = f"{spec.help} (default: {default})"

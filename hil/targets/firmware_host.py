@@ -40,6 +40,7 @@ from hil.targets.base import (
 )
 from hil.targets.registry import register
 from protocol.device import reset_reason as reset_reason  # the one rule, re-exported
+from protocol.device import setting_problem, setting_spec
 from protocol.device_model import SETTINGS, TIMING
 
 ENV_BINARY: Final = "TEDDY_FW_HOST"
@@ -94,6 +95,10 @@ def device_flags(device: Mapping[str, object]) -> tuple[list[str], dict[str, obj
         raise HilError(
             f"device: unknown setting(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}"
         )
+    for name, value in values.items():
+        problem = None if name == "timing" else setting_problem(setting_spec(name), value)
+        if problem is not None:
+            raise HilError(f"device.{problem}")
     if values.get("speaker", "wav") != "wav":
         raise HilError("device.speaker: the firmware-host target only writes WAV files")
     settings = {**_DEFAULTS, **{k: v for k, v in values.items() if k != "timing"}}

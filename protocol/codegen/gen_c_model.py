@@ -322,7 +322,7 @@ def _settings(m: Model) -> list[str]:
         "    bool build, required, repeat;",
         "    bool has_min, has_max;",
         "    int64_t min, max;",
-        "    int min_len, max_len; /* -1: no limit */",
+        "    const char *pattern; /* POSIX ERE the whole value matches, or NULL */",
         "    const char *const *choices; /* NULL-terminated, or NULL */",
         "    const char *metavar;",
         "} teddy_option_spec_t;",

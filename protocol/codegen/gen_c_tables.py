@@ -138,7 +138,7 @@ def _option(s: Setting, m: Model, var: str) -> tuple[list[str], str]:
         f"     {c_str(s.help)},\n"
         f"     {hosts}, {_b(s.build)}, {_b(s.required)}, {_b(s.repeat)}, "
         f"{_b(s.min is not None)}, {_b(s.max is not None)}, {s.min or 0}LL, {s.max or 0}LL, "
-        f"{-1 if s.min_len is None else s.min_len}, {-1 if s.max_len is None else s.max_len}, "
+        f"{c_str(s.pattern) if s.pattern else 'NULL'}, "
         f"{choices}, {c_str(s.metavar) if s.metavar else 'NULL'}}},"
     )
     return pre, row

@@ -163,8 +163,7 @@ class Setting:
     choices_from: str | None = None
     min: int | None = None
     max: int | None = None
-    min_len: int | None = None
-    max_len: int | None = None
+    pattern: str | None = None  # the whole value matches it (POSIX extended syntax)
     required: bool = False
     repeat: bool = False
     metavar: str | None = None

@@ -7,6 +7,7 @@ the one entry point. Every error names the section and entry, e.g.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -279,8 +280,7 @@ def _settings(items: list[Any], where: str, types: tuple[str, ...]) -> tuple[Set
             "choices_from",
             "min",
             "max",
-            "min_len",
-            "max_len",
+            "pattern",
             "help",
             "required",
             "repeat",
@@ -302,8 +302,7 @@ def _settings(items: list[Any], where: str, types: tuple[str, ...]) -> tuple[Set
             choices_from=r.opt_text("choices_from"),
             min=r.number("min"),
             max=r.number("max"),
-            min_len=r.number("min_len"),
-            max_len=r.number("max_len"),
+            pattern=r.opt_text("pattern"),
             required=r.flag("required"),
             repeat=r.flag("repeat"),
             metavar=r.opt_text("metavar"),
@@ -316,9 +315,24 @@ def _settings(items: list[Any], where: str, types: tuple[str, ...]) -> tuple[Set
             _one_of(str(setting.default), setting.choices, at, "default")
         if setting.choices_from is not None:
             _one_of(setting.choices_from, ("chip_ids", *VOCABULARIES), at, "choices_from")
+        if setting.pattern is not None:
+            _check_pattern(setting, at)
         settings.append(setting)
     check_unique([s.name for s in settings], where)
     return tuple(settings)
+
+
+def _check_pattern(setting: Setting, at: str) -> None:
+    """Both cores match the pattern (Python re, C POSIX regcomp): keep to their subset."""
+    pattern = setting.pattern or ""
+    if "\\" in pattern or "(?" in pattern:
+        raise ModelError(f"{at}: pattern {pattern!r}: no escapes or (?...) groups (POSIX ERE)")
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        raise ModelError(f"{at}: pattern {pattern!r} does not compile ({exc})") from None
+    if isinstance(setting.default, str) and not compiled.fullmatch(setting.default):
+        raise ModelError(f"{at}: default {setting.default!r} does not match {pattern!r}")
 
 
 def _timing(items: list[Any]) -> tuple[TimingField, ...]:

@@ -123,3 +123,28 @@ def test_scale_volume() -> None:
         2, "little", signed=True
     )
     assert scale_volume(pcm, 0) == bytes(4)
+
+
+@pytest.mark.parametrize(
+    ("device", "problem"),
+    [
+        ({"volume": 101}, "device.volume must be 0..100"),
+        ({"device_id": "short"}, "device.device_id must match"),
+        ({"pacing": "slow"}, "device.pacing must be one of fast, realtime"),
+        ({"child_age": "nine"}, "device.child_age must be an integer"),
+    ],
+)
+def test_scenario_device_values_are_checked_against_the_model(
+    tmp_path: Path, device: dict[str, object], problem: str
+) -> None:
+    """Both harness targets refuse a bad `device:` value with the model's rule."""
+    from hil.errors import HilError
+    from hil.targets.base import TargetSetup
+    from hil.targets.emulator import device_settings
+    from hil.targets.firmware_host import device_flags
+
+    setup = TargetSetup("http://127.0.0.1:1", tmp_path / "d", tmp_path / "a", device)
+    with pytest.raises(HilError, match=problem):
+        device_settings(setup)
+    with pytest.raises(HilError, match=problem):
+        device_flags(device)

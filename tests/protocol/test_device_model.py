@@ -121,3 +121,31 @@ def test_reset_reason(given: str, want: str) -> None:
 def test_reset_reason_unknown_and_crashes() -> None:
     assert reset_reason("cosmic_ray") == "unknown"
     assert is_crash("brownout") and not is_crash("sw")
+
+
+def test_device_settings_schema_is_the_model_tables() -> None:
+    """What hil.scenario.schema should take for `device:` (settings + timing)."""
+    import jsonschema
+
+    from protocol.device import device_settings_schema
+
+    schema = device_settings_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert set(schema["properties"]) == {*(s.name for s in dm.SETTINGS), "timing"}
+    assert set(schema["properties"]["timing"]["properties"]) == {t.name for t in dm.TIMING}
+    check = jsonschema.Draft202012Validator(schema)
+    good = {
+        "device_id": "Teddy-ESP32-0077",
+        "child_age": 2,
+        "oob_secret": None,
+        "timing": {"heartbeat_interval_ms": None, "claim_jitter": 0.1},
+    }
+    assert not list(check.iter_errors(good))
+    for bad in (
+        {"volume": 101},
+        {"device_id": "short"},
+        {"pacing": "slow"},
+        {"timing": {"coffee_ms": 1}},
+        {"colour": "brown"},
+    ):
+        assert list(check.iter_errors(bad)), bad

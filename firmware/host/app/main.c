@@ -15,6 +15,7 @@
  * next start boots from the same flash directory (--reset-reason says why).
  */
 #include <getopt.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +77,8 @@ static void usage(FILE *out)
     }
 }
 
-/* NULL when `text` is a valid value of `spec` (type, limits, choices), else why not. */
+/* NULL when `text` is a valid value of `spec` (type, limits, pattern, choices), else why
+ * not (a pattern: the value must match it). */
 static const char *invalid(const teddy_option_spec_t *spec, const char *text, long long *num)
 {
     if (spec->type == TEDDY_OPT_INT) {
@@ -91,9 +93,18 @@ static const char *invalid(const teddy_option_spec_t *spec, const char *text, lo
         *num = v;
         return NULL;
     }
-    long len = (long)strlen(text);
-    if ((spec->min_len >= 0 && len < spec->min_len) || (spec->max_len >= 0 && len > spec->max_len)) {
-        return "wrong length";
+    if (spec->pattern != NULL) { /* POSIX ERE, the whole value (as Python's re.fullmatch) */
+        char whole[160];
+        regex_t re;
+        snprintf(whole, sizeof(whole), "^(%s)$", spec->pattern);
+        if (regcomp(&re, whole, REG_EXTENDED | REG_NOSUB) != 0) {
+            return "the model's pattern does not compile";
+        }
+        bool match = regexec(&re, text, 0, NULL, 0) == 0;
+        regfree(&re);
+        if (!match) {
+            return spec->pattern;
+        }
     }
     if (spec->choices != NULL) {
         for (const char *const *c = spec->choices; *c != NULL; c++) {
@@ -156,7 +167,8 @@ static int take(config_t *c, const teddy_option_spec_t *spec, int value, const c
     long long n = 0;
     const char *why = invalid(spec, text, &n);
     if (why != NULL) {
-        fprintf(stderr, "teddy-fw-host: %s %s: %s\n", spec->flag, text, why);
+        fprintf(stderr, "teddy-fw-host: %s %s: %s%s\n", spec->flag, text,
+                why == spec->pattern ? "must match " : "", why);
         return 2;
     }
     if (value >= OPTION_BASE) {
