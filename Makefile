@@ -14,7 +14,7 @@ FW_ASAN  := build/host-asan
 FW_HOST_BIN := $(FW_ASAN)/app/teddy-fw-host
 
 .PHONY: help setup apt venv test lint unit pytest bench demo serve clean firmware \
-        firmware-asan ctest fw-scenarios fuzz
+        firmware-asan ctest fw-scenarios fuzz model
 
 help:
 	@echo "make demo   - set up, run the scenario suite on the emulator against an embedded server"
@@ -22,6 +22,7 @@ help:
 	@echo "make bench  - print the server benchmarks (claim, first reply frame, idle memory)"
 	@echo "make serve  - run teddy-server on 127.0.0.1:8000 with data in ./teddy-data"
 	@echo "make firmware - build teddy-fw-host (the firmware's portable core on Linux) into $(FW_BUILD)"
+	@echo "make model  - regenerate the device vocabulary (Python and C) from protocol/device_model.yaml"
 	@echo "make fuzz   - run the libFuzzer harnesses (message and manifest parsers) for 60 s each"
 
 setup: apt $(STAMP)
@@ -41,7 +42,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+# The device model (protocol/device_model.yaml) -> the generated Python and C files.
+model: setup
+	$(BIN)/python -m protocol.codegen
+
 lint: setup
+	$(BIN)/python -m protocol.codegen --check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

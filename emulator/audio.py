@@ -121,6 +121,33 @@ def write_wav(path: Path, pcm: bytes) -> None:
     os.replace(tmp, path)
 
 
+def append_wav(path: Path, pcm: bytes, *, create: bool) -> None:
+    """Add PCM to the end of a 16 kHz mono WAV (`create`: start it afresh, maybe empty).
+
+    The header's RIFF and data sizes are rewritten after every append, so the file is a
+    valid WAV whenever a call returns (a power cut keeps what was sent so far).
+    """
+    if create or not path.is_file():
+        write_wav(path, pcm)
+        return
+    with path.open("r+b") as handle:
+        handle.seek(0, os.SEEK_END)
+        handle.write(pcm)
+        size = handle.tell()
+        handle.seek(4)
+        handle.write((size - 8).to_bytes(4, "little"))
+        handle.seek(40)  # wave.open writes the canonical 44-byte header
+        handle.write((size - 44).to_bytes(4, "little"))
+
+
+def scale_volume(pcm: bytes, volume: int) -> bytes:
+    """PCM s16le at `volume` percent (0..100), as a DAC volume would play it."""
+    if volume >= 100:
+        return pcm
+    samples = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype="<i2").astype(np.int32)
+    return (samples * max(0, volume) // 100).astype("<i2").tobytes()
+
+
 def resolve_clip(name: str, audio_dir: Path) -> PcmLoader:
     """`talk <clip>`: a path, a file in `audio_dir` (with or without .wav), or a library clip."""
     for candidate in (Path(name), audio_dir / name, audio_dir / f"{name}.wav"):

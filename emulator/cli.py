@@ -13,59 +13,101 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from emulator.console import Console, make_console
 from emulator.core.timing import DeviceTiming
 from emulator.host import DeviceSettings, EmulatorHost
 from emulator.signals import stop_event_on_signals
+from protocol.device import setting_problem
+from protocol.device_model import HOST_OPTIONS, SETTINGS, TIMING, SettingSpec
+
+# The device model's options this program takes (the others are teddy-fw-host's).
+_OPTIONS = tuple(o for o in HOST_OPTIONS if "emulator" in o.hosts)
+_SETTINGS = tuple(s for s in SETTINGS if "emulator" in s.hosts)
+_PATHS = ("flash", "audio")
+
+
+def _checked(spec: SettingSpec) -> Callable[[str], object]:
+    """An argparse `type` that enforces the model's type, limits, choices and pattern."""
+
+    def convert(text: str) -> object:
+        value: object = text
+        if spec.type == "int":
+            try:
+                value = int(text)
+            except ValueError:
+                raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        problem = setting_problem(spec, value)
+        if problem is not None:
+            raise argparse.ArgumentTypeError(problem)
+        return Path(text) if spec.name in _PATHS else value
+
+    convert.__name__ = spec.type  # argparse names it in "invalid <type> value"
+    return convert
+
+
+def _add(parser: argparse.ArgumentParser, spec: SettingSpec) -> None:
+    """One flag with the model's help, type, choices and (command-line) default."""
+    default = spec.cli_default if spec.cli_default is not None else spec.default
+    kwargs: dict[str, object] = {"help": spec.help, "dest": spec.name}
+    if spec.repeat:
+        kwargs.update(action="append", default=[])
+    elif spec.required:
+        kwargs.update(required=True)
+    else:
+        kwargs.update(default=default)
+    metavar = spec.metavar or ("|".join(spec.choices) if 0 < len(spec.choices) < 4 else None)
+    if metavar is not None:
+        kwargs.update(metavar=metavar)
+    kwargs.update(type=_checked(spec))
+    if not spec.repeat and not spec.required and default is not None:
+        kwargs["help"] = f"{spec.help} (default: {default})"
+    parser.add_argument(spec.flag, **kwargs)  # type: ignore[arg-type]
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="teddy-emulator", description="An emulated AI Teddy Bear board (SPEC §8, §9)."
     )
-    p.add_argument("--server", required=True, help="base URL, e.g. http://127.0.0.1:8000")
-    p.add_argument("--flash", required=True, type=Path, help="flash directory (created)")
-    p.add_argument("--audio", type=Path, help="audio directory (default: <flash>/audio)")
-    p.add_argument("--console", default="stdio", help="stdio | pty | tcp:PORT (0 = any)")
-    p.add_argument("--device-id", default="Teddy-ESP32-0001")
-    p.add_argument("--child-id", default="child-001")
-    p.add_argument("--child-name", default="Mia")
-    p.add_argument("--child-age", type=int, default=7)
-    p.add_argument("--oob-secret", help="64 hex chars (default: the seed derivation)")
-    p.add_argument("--firmware-version", default="1.0.0", help="factory image version")
-    p.add_argument("--chip", default="esp32")
-    p.add_argument("--secure-version", type=int, default=0)
-    p.add_argument("--pacing", choices=("fast", "realtime"), default="realtime")
-    p.add_argument(
-        "--timing", choices=("fast", "real"), default="real", help="retry/backoff timing"
-    )
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--microphone", default="phrase:hello teddy", help="`button` source")
+    for spec in (*_OPTIONS, *_SETTINGS):
+        _add(p, spec)
     return p
 
 
-def settings_from(args: argparse.Namespace) -> DeviceSettings:
+def _timing(args: argparse.Namespace) -> DeviceTiming:
+    """The --timing profile, then each --timing-set NAME=VALUE (the model's fields)."""
     timing = DeviceTiming() if args.timing == "fast" else DeviceTiming.realistic()
+    kinds = {t.name: t.kind for t in TIMING}
+    changes: dict[str, int | float] = {}
+    for item in args.timing_set:
+        name, sep, raw = item.partition("=")
+        if not sep or name not in kinds:
+            valid = ", ".join(kinds)
+            raise ValueError(
+                f"--timing-set wants NAME=VALUE with NAME one of {valid}; got {item!r}"
+            )
+        try:
+            value = float(raw) if kinds[name] == "ratio" else int(raw)
+        except ValueError:
+            raise ValueError(f"--timing-set {name}: not a number: {raw!r}") from None
+        if value < 0:
+            raise ValueError(f"--timing-set {name}: must not be negative")
+        changes[name] = value
+    return dataclasses.replace(timing, **changes)  # type: ignore[arg-type]
+
+
+def settings_from(args: argparse.Namespace) -> DeviceSettings:
+    values = {spec.name: getattr(args, spec.name) for spec in _SETTINGS}
     return DeviceSettings(
         server_url=args.server,
         flash_dir=args.flash,
         audio_dir=args.audio or args.flash / "audio",
-        device_id=args.device_id,
-        child_id=args.child_id,
-        child_name=args.child_name,
-        child_age=args.child_age,
-        oob_secret=args.oob_secret,
-        firmware_version=args.firmware_version,
-        chip=args.chip,
-        secure_version=args.secure_version,
-        pacing=args.pacing,
-        timing=timing,
-        seed=args.seed,
-        microphone=args.microphone,
+        timing=_timing(args),
+        **values,
     )
 
 
@@ -105,13 +147,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         console = make_console(args.console)
+        settings = settings_from(args)
     except SystemExit as exc:  # argparse already printed the usage error
         return int(exc.code or 0) if isinstance(exc.code, int) else 2
     except ValueError as exc:
         print(f"teddy-emulator: {exc}", file=sys.stderr)
         return 2
     try:
-        return asyncio.run(run(settings_from(args), console))
+        return asyncio.run(run(settings, console))
     except KeyboardInterrupt:
         return 130
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from emulator.audio import as_pacing, write_wav
+from emulator.audio import append_wav, as_pacing
 from emulator.core.boot import Behaviour
 from emulator.core.effects import (
     CancelTimer,
@@ -31,8 +31,9 @@ from emulator.core.effects import (
     PlayEnd,
     Print,
     Reboot,
-    SaveWav,
+    SaveAudio,
     SetTimer,
+    SetVolume,
     SlotErase,
     SlotRead,
     SlotWrite,
@@ -49,11 +50,10 @@ from emulator.core.inputs import Input, SlotData, TimerFired, TimeSynced, WifiUp
 from emulator.flash import Flash
 from emulator.media import CaptureRunner, Speaker
 from emulator.net import HttpAdapter, WsAdapter
+from protocol.device_model import EMULATED_WIFI_IP, ResetReason, Timer
 
 if TYPE_CHECKING:  # emulator.host imports this module
     from emulator.host import DeviceSettings
-
-WIFI_IP = "10.0.2.15"  # the station address the emulated board reports (SPEC §8.2 wifi.up)
 
 
 class EffectRunner:
@@ -68,7 +68,7 @@ class EffectRunner:
         post: Callable[[Input], None],
         uptime_ms: Callable[[], int],
         print_line: Callable[[str], None],
-        reboot: Callable[[str], None],
+        reboot: Callable[[ResetReason], None],
         http_transport: httpx.AsyncBaseTransport | None,
     ) -> None:
         self.settings = settings
@@ -93,7 +93,8 @@ class EffectRunner:
         self.speaker = Speaker(
             post=post, pacing=pacing, audio_dir=settings.audio_dir, device=settings.speaker
         )
-        self._timers: dict[str, asyncio.Task[None]] = {}
+        self._timers: dict[Timer, asyncio.Task[None]] = {}
+        self._recordings: set[str] = set()  # save_audio names created this boot
         self._tasks: set[asyncio.Task[None]] = set()
         self.closing: asyncio.Task[None] | None = None
 
@@ -128,8 +129,10 @@ class EffectRunner:
             self.capture.stop(effect.capture_id)
         elif isinstance(effect, Play | PlayEnd):
             self.speaker.enqueue(effect)
-        elif isinstance(effect, SaveWav):
-            write_wav(self.settings.audio_dir / effect.name, effect.pcm)
+        elif isinstance(effect, SaveAudio):
+            self._save_audio(effect)
+        elif isinstance(effect, SetVolume):
+            self.speaker.set_volume(effect.volume)
         elif isinstance(effect, Reboot):
             self._reboot(effect.reason)
         else:
@@ -150,7 +153,8 @@ class EffectRunner:
         elif isinstance(effect, SlotWrite):
             self.flash.write_slot(effect.slot, effect.offset, effect.data)
         elif isinstance(effect, SlotRead):
-            self._post(SlotData(effect.slot, self.flash.read_slot(effect.slot, effect.length)))
+            data = self.flash.read_slot(effect.slot, effect.offset, effect.length)
+            self._post(SlotData(effect.slot, effect.offset, data))
         elif isinstance(effect, OtaSetBoot):
             self.flash.set_boot(effect.slot)
         elif isinstance(effect, OtaMarkValid):
@@ -159,6 +163,12 @@ class EffectRunner:
             self.flash.mark_invalid(effect.slot, effect.reason)
         elif isinstance(effect, OtaAckRollback):
             self.flash.ack_rollback()
+
+    def _save_audio(self, effect: SaveAudio) -> None:
+        """Append to the recording (the first save of a name this boot starts it afresh)."""
+        create = effect.name not in self._recordings
+        self._recordings.add(effect.name)
+        append_wav(self.settings.audio_dir / effect.name, effect.pcm, create=create)
 
     def _timer(self, effect: SetTimer | CancelTimer) -> None:
         old = self._timers.pop(effect.name, None)
@@ -170,7 +180,7 @@ class EffectRunner:
                 self._fire(effect.name, effect.at_ms, delay_s)
             )
 
-    async def _fire(self, name: str, at_ms: int, delay_s: float) -> None:
+    async def _fire(self, name: Timer, at_ms: int, delay_s: float) -> None:
         await asyncio.sleep(delay_s)
         if self._timers.get(name) is asyncio.current_task():
             del self._timers[name]
@@ -178,7 +188,7 @@ class EffectRunner:
 
     async def _join_wifi(self) -> None:
         await asyncio.sleep(self.settings.timing.wifi_join_ms / 1000)
-        self._post(WifiUp(WIFI_IP))
+        self._post(WifiUp(EMULATED_WIFI_IP))
 
     async def _drop_links(self, conn_ids: list[int]) -> None:
         await self.ws.flush(0.5)  # `wifi down` sends its 1000 close first (SPEC §9.2)

@@ -19,6 +19,7 @@ from typing import Final
 from emulator.core.boot import SLOTS, BootDecision, Rollback, SlotInfo
 from emulator.core.effects import NvsValue
 from emulator.errors import FlashError
+from protocol.device_model import Slot
 from protocol.errors import ImageError
 from protocol.image import read_app_image
 
@@ -94,7 +95,8 @@ class Flash:
             raise FlashError(f"no app slot {slot!r}; slots: {', '.join(SLOTS)}")
         return self.root / f"{slot}.bin"
 
-    def read_slot(self, slot: str, length: int | None = None) -> bytes:
+    def read_slot(self, slot: str, offset: int = 0, length: int | None = None) -> bytes:
+        """`length` bytes at `offset` (all of it by default); short where the slot ends."""
         path = self._slot_path(slot)
         try:
             data = path.read_bytes()
@@ -102,7 +104,7 @@ class Flash:
             return b""
         except OSError as exc:
             raise FlashError(f"{path}: read failed ({exc})") from exc
-        return data if length is None else data[:length]
+        return data[offset:] if length is None else data[offset : offset + length]
 
     def erase_slot(self, slot: str) -> None:
         path = self._slot_path(slot)
@@ -135,10 +137,10 @@ class Flash:
     def _save_otadata(self, data: dict[str, dict[str, object]]) -> None:
         _write_json(self.root / "otadata.json", data)
 
-    def slot_infos(self) -> dict[str, SlotInfo]:
+    def slot_infos(self) -> dict[Slot, SlotInfo]:
         """What the bootloader sees: otadata entries plus a check of each image."""
         otadata = self.load_otadata()
-        infos: dict[str, SlotInfo] = {}
+        infos: dict[Slot, SlotInfo] = {}
         for slot in SLOTS:
             entry = otadata.get(slot, {})
             version: str | None = None

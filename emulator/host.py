@@ -29,7 +29,6 @@ import httpx
 
 from emulator.audio import as_pacing
 from emulator.core.boot import Behaviour, BootInfo, BuildConfig, select_boot
-from emulator.core.context import NS_MFG, NS_SYS
 from emulator.core.device import Device
 from emulator.core.effects import Effect
 from emulator.core.inputs import ConsoleLine, Input
@@ -37,48 +36,47 @@ from emulator.core.timing import DeviceTiming
 from emulator.effects_runner import EffectRunner
 from emulator.errors import FlashError, HostStateError, SettingsError
 from emulator.flash import PARTITIONS, Flash
+from protocol import device_model as dm
+from protocol.device import reset_reason
+from protocol.device_model import DEVICE_DEFAULTS, ResetReason
 from protocol.eventline import format_event
 from protocol.image import build_app_image
 
-__all__ = [
-    "CAPABILITIES",
-    "CoreCrash",
-    "DeviceSettings",
-    "DeviceTiming",
-    "EmulatorHost",
-    "reset_reason",
-]
+__all__ = ["CAPABILITIES", "CoreCrash", "DeviceSettings", "DeviceTiming", "EmulatorHost"]
 
 log = logging.getLogger("teddy.emulator")
 
 CAPABILITIES: Final = frozenset(
     {"audio_in", "audio_out", "ota", "power_cut", "network_faults", "button", "reset"}
 )
-RESET_REASONS: Final = frozenset(
-    {"poweron", "ext", "sw", "panic", "int_wdt", "task_wdt", "wdt", "deepsleep", "brownout"}
-)
 
 
 @dataclass(frozen=True)
 class DeviceSettings:
-    """How the emulated board is built and wired (compiled-in defaults, SPEC §9.2)."""
+    """How the emulated board is built and wired (compiled-in defaults, SPEC §9.2).
+
+    Besides the harness's paths and `timing`, one field per `settings:` entry of the
+    device model, with its default (protocol.device_model.SETTINGS has the help texts,
+    limits and choices; tests/emulator check the two agree).
+    """
 
     server_url: str
     flash_dir: Path
     audio_dir: Path
-    device_id: str = "Teddy-ESP32-0001"
-    child_id: str = "child-001"
-    child_name: str = "Mia"
-    child_age: int = 7
-    oob_secret: str | None = None  # None -> seed derivation (SPEC §2.1)
-    firmware_version: str = "1.0.0"  # of the factory image written to a blank flash
-    chip: str = "esp32"
-    secure_version: int = 0
-    pacing: str = "fast"  # "fast" (no waiting) or "realtime" (128 ms per chunk)
+    device_id: str = DEVICE_DEFAULTS.device_id
+    child_id: str = DEVICE_DEFAULTS.child_id
+    child_name: str = DEVICE_DEFAULTS.child_name
+    child_age: int = DEVICE_DEFAULTS.child_age
+    volume: int = DEVICE_DEFAULTS.volume
+    oob_secret: str | None = DEVICE_DEFAULTS.oob_secret  # None -> seed derivation (SPEC §2.1)
+    chip: str = DEVICE_DEFAULTS.chip
+    firmware_version: str = DEVICE_DEFAULTS.firmware_version  # the factory image's
+    secure_version: int = DEVICE_DEFAULTS.secure_version
+    pacing: str = DEVICE_DEFAULTS.pacing  # "fast" (no waiting) or "realtime"
     timing: DeviceTiming = field(default_factory=DeviceTiming)
-    seed: int = 0  # jitter and ids; claim nonces come from the OS CSPRNG (SPEC §2.3)
-    microphone: str = "phrase:hello teddy"  # `button press` source, see emulator.media
-    speaker: str = "wav"  # or "sounddevice"
+    seed: int = DEVICE_DEFAULTS.seed  # jitter and ids; nonces use the OS CSPRNG (SPEC §2.3)
+    microphone: str = DEVICE_DEFAULTS.microphone  # `button press` source, emulator.media
+    speaker: str = DEVICE_DEFAULTS.speaker  # or "sounddevice"
 
 
 @dataclass(frozen=True)
@@ -99,12 +97,6 @@ def _describe_input(event: Input) -> str:
     """The input that crashed the core, short enough for a one-line reason."""
     text = repr(event)
     return text if len(text) <= 200 else text[:200] + "...)"
-
-
-def reset_reason(reason: str) -> str:
-    """`power_on` (harness spelling) -> `poweron` (SPEC §8.2 `reset_reason`)."""
-    value = reason.replace("_", "")
-    return value if value in RESET_REASONS else reason if reason in RESET_REASONS else "unknown"
 
 
 class EmulatorHost:
@@ -217,7 +209,7 @@ class EmulatorHost:
         self._queue = None
         self._device = None
 
-    def _power_on(self, reason: str) -> None:
+    def _power_on(self, reason: ResetReason) -> None:
         loop = asyncio.get_running_loop()
         self._boot_t = loop.time()
         self._generation += 1
@@ -249,6 +241,7 @@ class EmulatorHost:
                 child_id=s.child_id,
                 child_name=s.child_name,
                 child_age=s.child_age,
+                volume=s.volume,
             ),
             nvs=nvs,
             timing=s.timing,
@@ -263,7 +256,7 @@ class EmulatorHost:
         self._apply(generation, effects)
         self._loop_task = asyncio.create_task(self._run())
 
-    def _bootloader(self, flash: Flash, reason: str) -> BootInfo:
+    def _bootloader(self, flash: Flash, reason: ResetReason) -> BootInfo:
         """ROM + second-stage bootloader: factory image, slot choice, rollback (SPEC §5.5)."""
         s = self.settings
         if flash.is_blank():
@@ -280,13 +273,18 @@ class EmulatorHost:
         running = infos[decision.slot]
         image = flash.read_slot(decision.slot)
         nvs = flash.load_nvs()
-        count = nvs.get(NS_SYS, {}).get("boot_count", 0)
+        boot_key, device_key, oob_key = (
+            dm.NVS_SYS_BOOT_COUNT,
+            dm.NVS_MFG_DEVICE_ID,
+            dm.NVS_MFG_OOB_SECRET,
+        )
+        count = nvs.get(boot_key.namespace, {}).get(boot_key.key, 0)
         boot_count = (count if isinstance(count, int) else 0) + 1
-        flash.nvs_set(NS_SYS, "boot_count", boot_count)
-        if NS_MFG not in nvs:  # first boot: "manufacturing" burns the identity in
-            flash.nvs_set(NS_MFG, "device_id", s.device_id)
+        flash.nvs_set(boot_key.namespace, boot_key.key, boot_count)
+        if device_key.namespace not in nvs:  # first boot: "manufacturing" burns the identity in
+            flash.nvs_set(device_key.namespace, device_key.key, s.device_id)
             if s.oob_secret:
-                flash.nvs_set(NS_MFG, "oob_secret", s.oob_secret.upper())
+                flash.nvs_set(oob_key.namespace, oob_key.key, s.oob_secret.upper())
         assert running.version is not None
         return BootInfo(
             fw_version=running.version,
@@ -301,7 +299,7 @@ class EmulatorHost:
             slot_size=PARTITIONS[decision.slot][1],
         )
 
-    def _schedule_reboot(self, reason: str) -> None:
+    def _schedule_reboot(self, reason: ResetReason) -> None:
         """A software reset requested by the firmware (`reboot`, OTA, self-test, panic)."""
 
         async def reboot() -> None:

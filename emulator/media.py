@@ -2,9 +2,10 @@
 
 Owns carrying out `StartCapture`/`StopCapture` (open a source from `emulator.audio`,
 report `CaptureStarted` or `CaptureFailed{reason}`, then the chunks at the source's pace)
-and `Play`/`PlayEnd` (play reply frames on the speaker clock, write `rx-<id>.wav`, report
-`PlaybackDone`). Sinks: a WAV file per reply, an optional in-memory sink, and the real
-speaker through sounddevice.
+and `Play`/`PlayEnd`/`SetVolume` (play reply frames on the speaker clock, write
+`rx-<id>.wav`, report `PlaybackDone`). Sinks: a WAV file per reply (what the server sent,
+unscaled, like teddy-fw-host), an optional in-memory sink, and the real speaker through
+sounddevice, played at the device's volume as a board's DAC would.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from emulator.audio import (
     SoundDeviceSink,
     SoundDeviceSource,
     resolve_clip,
+    scale_volume,
     silence,
     synthesize,
     write_wav,
@@ -76,11 +78,11 @@ class CaptureRunner:
             source.stop()
 
     def _source(self, effect: StartCapture) -> AudioSource:
-        if effect.kind == "live":
+        if effect.source == "live":
             return microphone_source(
                 self._microphone, audio_dir=self._audio_dir, pacing=self._pacing
             )
-        if effect.kind == "phrase":
+        if effect.source == "phrase":
             text = effect.value
             return PcmSource(lambda: synthesize(text), pacing=self._pacing)
         return PcmSource(resolve_clip(effect.value, self._audio_dir), pacing=self._pacing)
@@ -134,10 +136,15 @@ class Speaker:
         self._buffers: dict[str, bytearray] = {}
         self._pacers: dict[str, Pacer] = {}
         self._out = SoundDeviceSink() if device == "sounddevice" else None
+        self.volume = 100
         self._task = asyncio.create_task(self._run())
 
     def enqueue(self, effect: Play | PlayEnd) -> None:
         self._queue.put_nowait(effect)
+
+    def set_volume(self, volume: int) -> None:
+        """SPEC §9.2 `set volume` (and the stored volume at boot): 0..100."""
+        self.volume = max(0, min(100, volume))
 
     async def _run(self) -> None:
         while True:
@@ -147,7 +154,7 @@ class Speaker:
                 self._buffers.setdefault(session, bytearray()).extend(item.pcm)
                 pacer = self._pacers.setdefault(session, Pacer(self._pacing))
                 if self._out is not None:
-                    await self._out.play(item.pcm)
+                    await self._out.play(scale_volume(item.pcm, self.volume))
                 else:
                     await pacer.advance(len(item.pcm))
                 continue

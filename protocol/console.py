@@ -1,6 +1,8 @@
 """Serial console command grammar shared by every target.
 
-Owns SPEC §9. One command per line; the first word names the command. `talk`
+Owns SPEC §9.1 (the grammar); the command table, argument forms, choices and `set` keys
+with their value rules are the device model's (`protocol.device_model.COMMAND_SPECS`,
+`SET_KEY_SPECS`). One command per line; the first word names the command. `talk`
 takes a clip name or a double-quoted phrase (shlex-style quoting, `\\"` and `\\\\`
 escapes), `text` takes the rest of the line verbatim, `set` takes a key and a
 value that may be quoted. Targets answer with `cmd.ok` / `cmd.error{reason}`
@@ -14,33 +16,29 @@ import shlex
 from dataclasses import dataclass
 from typing import Final
 
+from protocol.device_model import COMMAND_NAMES, COMMAND_SPECS, SET_KEY_SPECS, SET_KEYS
 from protocol.errors import CommandError
 
-COMMANDS: Final = (
-    "talk",
-    "text",
-    "button",
-    "ota",
-    "reboot",
-    "set",
-    "get",
-    "status",
-    "wifi",
-    "claim",
-    "factory-reset",
-    "help",
-)
-NO_ARG_COMMANDS: Final = frozenset({"reboot", "status", "claim", "factory-reset", "help"})
+__all__ = [
+    "CHOICE_COMMANDS",
+    "CLIP_PATTERN",
+    "COMMANDS",
+    "NO_ARG_COMMANDS",
+    "SET_KEYS",
+    "Command",
+    "format_command",
+    "parse_command",
+]
+
+COMMANDS: Final = COMMAND_NAMES
+NO_ARG_COMMANDS: Final = frozenset(n for n, c in COMMAND_SPECS.items() if c.args == "none")
 # Commands whose single argument is one word out of a fixed set.
 CHOICE_COMMANDS: Final[dict[str, tuple[str, ...]]] = {
-    "button": ("press", "release"),
-    "ota": ("check",),
-    "wifi": ("up", "down"),
+    name: spec.choices for name, spec in COMMAND_SPECS.items() if spec.args == "choice"
 }
-SET_KEYS: Final = ("child_age", "child_id", "child_name", "server", "volume")
 CLIP_PATTERN: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]*")
 _INT_PATTERN: Final = re.compile(r"-?[0-9]+")
-_ID_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_ID_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]+")
 _QUOTES: Final = ("'", '"')
 
 
@@ -86,19 +84,24 @@ def _parse_talk(rest: str) -> Command:
     return Command("talk", (rest,))
 
 
+def value_ok(key: str, value: str) -> bool:
+    """True when `value` passes the model's rule for `set` key `key` (SPEC §9.2)."""
+    spec = SET_KEY_SPECS[key]  # type: ignore[index]  # callers pass a SET_KEYS name
+    if spec.rule == "integer":
+        # child_age has no min/max on purpose: scenarios set 2 or 14 to test the
+        # server's COPPA refusal (SPEC §6.1).
+        if not _INT_PATTERN.fullmatch(value):
+            return False
+        number = int(value)
+        return (spec.min is None or number >= spec.min) and (spec.max is None or number <= spec.max)
+    if spec.rule == "id":
+        limit = spec.max_len if spec.max_len is not None else len(value)
+        return bool(_ID_PATTERN.fullmatch(value)) and len(value) <= limit
+    return bool(value.strip())  # nonblank
+
+
 def _check_set_value(key: str, value: str) -> None:
-    ok = True
-    if key in ("child_age", "volume"):
-        # child_age is not range-checked here on purpose: scenarios set 2 or 14 to
-        # test the server's COPPA refusal (SPEC §6.1).
-        ok = bool(_INT_PATTERN.fullmatch(value))
-        if ok and key == "volume":
-            ok = 0 <= int(value) <= 100
-    elif key == "child_id":
-        ok = bool(_ID_PATTERN.fullmatch(value))
-    elif key in ("child_name", "server"):
-        ok = bool(value.strip())
-    if not ok:
+    if not value_ok(key, value):
         raise CommandError("bad_value", f"set {key}: bad value {value!r}")
 
 
@@ -146,24 +149,25 @@ def parse_command(line: str) -> Command:
     rest = text[len(name) :].strip()
     if name not in COMMANDS:
         raise CommandError("unknown_command", f"unknown command {name!r}; " + _valid_list())
-    if name in NO_ARG_COMMANDS:
+    form = COMMAND_SPECS[name].args  # narrowed by `name in COMMANDS`
+    if form == "none":
         if rest:
             raise CommandError("extra_argument", f"{name} takes no arguments")
         return Command(name)
-    if name in CHOICE_COMMANDS:
+    if form == "choice":
         return _parse_choice(name, rest)
-    if name == "talk":
+    if form == "talk":
         return _parse_talk(rest)
-    if name == "text":
+    if form == "rest":
         if not rest:
-            raise CommandError("missing_argument", "usage: text <message...>")
-        return Command("text", (rest,))
+            raise CommandError("missing_argument", f"usage: {name} <message...>")
+        return Command(name, (rest,))
     words = _split(rest, name)
-    if name == "get":
-        return Command("get", (_parse_key(words, "get", 1),))
-    key = _parse_key(words, "set", 2)
+    if form == "get":
+        return Command(name, (_parse_key(words, name, 1),))
+    key = _parse_key(words, name, 2)
     _check_set_value(key, words[1])
-    return Command("set", (key, words[1]))
+    return Command(name, (key, words[1]))
 
 
 def _quote(value: str) -> str:

@@ -2,7 +2,8 @@
 
 Owns the single exception root of the package (`ProtocolError`) and the closed
 vocabularies that cross the wire: WebSocket error codes (SPEC §6.3), firmware
-image verification reasons (SPEC §5.4) and field-error reasons (SPEC §1.2).
+image verification reasons (SPEC §5.4) and field-error reasons (SPEC §1.2). Console
+refusal reasons (SPEC §9.3) live in the device model (`protocol.device_model`).
 Callers map these to HTTP statuses, WebSocket `error` messages or event lines;
 nothing here knows about transports.
 """
@@ -11,7 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
+
+if TYPE_CHECKING:
+    # SPEC §9.3 refusal reasons are the device model's; imported for typing only, so the
+    # generator (protocol.codegen, which raises ModelError) never needs its own output.
+    from protocol.device_model import CommandErrorReason
 
 # SPEC §6.3: every `error` message sent to a device carries one of these codes.
 WsErrorCode = Literal[
@@ -131,19 +137,6 @@ class EventLineError(ProtocolError):
     """A line starting with `@teddy ` is not a valid event line (SPEC §8)."""
 
 
-# SPEC §9: reasons a console command is refused; reported in `cmd.error{reason}`.
-CommandErrorReason = Literal[
-    "empty",
-    "unknown_command",
-    "missing_argument",
-    "extra_argument",
-    "bad_argument",
-    "unknown_key",
-    "bad_value",
-    "bad_quoting",
-]
-
-
 class CommandError(ProtocolError):
     """A console line is not a valid command (SPEC §9); the message names valid commands."""
 
@@ -155,3 +148,11 @@ class CommandError(ProtocolError):
 
 class ProvisioningError(ProtocolError):
     """A provisioning document (devices, children, config) is invalid; names the field."""
+
+
+class ModelError(ProtocolError):
+    """protocol/device_model.yaml is inconsistent (protocol.codegen); names the entry."""
+
+
+class DeviceCodecError(ProtocolError):
+    """A device input/effect in canonical JSON is malformed (protocol.device_codec)."""

@@ -1,13 +1,16 @@
 """Machine-readable device event lines printed beside free-text logs.
 
-Owns SPEC §8: `@teddy <uptime_ms> <event> <json-object>`. Every target (emulator,
-firmware on host, real board, Wokwi) prints the same lines, so one scenario can
-assert on all of them. The JSON is compact with keys in insertion order and raw
+Owns SPEC §8.1: `@teddy <uptime_ms> <event> <json-object>`, formatting, parsing and
+checking a line against the SPEC §8.2 catalogue of the device model
+(`protocol.device_model.EVENT_FIELDS`: names, member types, closed values). Every target
+(emulator, firmware on host, real board, Wokwi) prints the same lines, so one scenario
+can assert on all of them. The JSON is compact with keys in insertion order and raw
 UTF-8 (as cJSON_PrintUnformatted writes it); consumers split lines on "\\n" only.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,6 +18,13 @@ from typing import Final
 
 from protocol._fields import compact_dumps, strict_loads
 from protocol.constants import EVENT_PREFIX
+from protocol.device_model import (
+    COMMAND_SPECS,
+    EVENT_FIELDS,
+    VOCABULARIES,
+    EventFieldSpec,
+    EventType,
+)
 from protocol.errors import EventLineError
 
 EVENT_LINE_RE: Final = re.compile(
@@ -22,34 +32,16 @@ EVENT_LINE_RE: Final = re.compile(
 )
 EVENT_NAME_RE: Final = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*", re.ASCII)
 
-# SPEC §8 catalogue: event name -> fields it must carry (more are allowed).
+# SPEC §8.2 catalogue: event name -> members it must carry, in order (more are allowed).
 EVENT_CATALOGUE: Final[dict[str, tuple[str, ...]]] = {
-    "boot": ("fw_version", "slot", "reset_reason", "device_id"),
-    "wifi.up": ("ip",),
-    "wifi.down": (),
-    "config.ok": ("etag", "cached"),
-    "config.fail": ("status", "error"),
-    "time.synced": ("epoch",),
-    "claim.ok": ("device_session_id", "child_id", "age"),
-    "claim.fail": ("status", "code", "attempt", "retry_in_ms"),
-    "token.refreshed": (),
-    "ws.open": ("url",),
-    "ws.close": ("code", "reason"),
-    "audio.tx.start": ("audio_session_id",),
-    "audio.tx.end": ("audio_session_id", "bytes", "chunks"),
-    "audio.rx.start": ("audio_session_id",),
-    "audio.rx.end": ("audio_session_id", "bytes", "frames", "text"),
-    "text.rx": ("text", "transcript"),
-    "ota.available": ("version", "size"),
-    "ota.none": ("reason",),
-    "ota.progress": ("bytes", "total"),
-    "ota.verify.fail": ("reason",),
-    "ota.applied": ("version", "slot"),
-    "ota.rollback": ("from", "to", "reason"),
-    "state": ("from", "to"),
-    "error": ("code", "message"),
-    "cmd.ok": ("cmd",),
-    "cmd.error": ("cmd", "reason"),
+    name: tuple(f.name for f in fields if f.required) for name, fields in EVENT_FIELDS.items()
+}
+_TYPE_NAMES: Final[dict[EventType, str]] = {
+    "str": "a string",
+    "int": "an integer",
+    "bool": "a boolean",
+    "str_list": "an array of strings",
+    "setting_value": "an integer or a string",
 }
 
 
@@ -112,12 +104,64 @@ def missing_fields(event: Event) -> list[str]:
     return [key for key in EVENT_CATALOGUE.get(event.name, ()) if key not in event.data]
 
 
+def _has_type(value: object, kind: EventType) -> bool:
+    if kind == "str":
+        return isinstance(value, str)
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "str_list":
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+    return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def _field_problem(spec: EventFieldSpec, value: object) -> str | None:
+    if not _has_type(value, spec.type):
+        return f"{spec.name} must be {_TYPE_NAMES[spec.type]}, got {value!r}"
+    if spec.values is not None and value not in VOCABULARIES[spec.values]:
+        allowed = ", ".join(VOCABULARIES[spec.values])
+        return f"{spec.name} must be one of {allowed} ({spec.values}), got {value!r}"
+    return None
+
+
+def _specs(event: Event) -> tuple[EventFieldSpec, ...]:
+    """The catalogue's members, plus (type-checked when present) a `cmd.ok`'s reply members."""
+    specs = EVENT_FIELDS[event.name]  # type: ignore[index]  # the caller checked the name
+    command = event.data.get("cmd")
+    if event.name == "cmd.ok" and command in COMMAND_SPECS:
+        reply = COMMAND_SPECS[command].reply
+        specs += tuple(dataclasses.replace(spec, required=False) for spec in reply)
+    return specs
+
+
+def problems(event: Event) -> list[str]:
+    """Everything wrong with `event` against the device model (empty when it is valid)."""
+    if event.name not in EVENT_FIELDS:
+        known = ", ".join(sorted(EVENT_FIELDS))
+        return [f"unknown event {event.name!r}; known: {known}"]
+    specs = _specs(event)
+    missing = [s.name for s in specs if s.required and s.name not in event.data]
+    found = [f"lacks {', '.join(missing)}"] if missing else []
+    for spec in specs:
+        if spec.name in event.data:
+            problem = _field_problem(spec, event.data[spec.name])
+            if problem is not None:
+                found.append(problem)
+    return found
+
+
 def validate_event(event: Event) -> None:
-    """Raise EventLineError unless the event is in the SPEC §8 catalogue with its fields."""
-    if event.name not in EVENT_CATALOGUE:
-        raise EventLineError(
-            f"unknown event {event.name!r}; known: {', '.join(sorted(EVENT_CATALOGUE))}"
-        )
-    missing = missing_fields(event)
-    if missing:
-        raise EventLineError(f"event {event.name} lacks {', '.join(missing)}")
+    """Raise EventLineError unless the event matches the SPEC §8.2 catalogue.
+
+    Checked: the name is known, every required member is there, and every member the
+    catalogue lists (present ones) has its type and, for closed lists such as `state`'s
+    `from`/`to`, one of the allowed values. The SPEC §9.3 reply members of a `cmd.ok`
+    (`set` `value`, `status` `wifi`, ...) are type-checked when present. Further members
+    are allowed.
+    """
+    found = problems(event)
+    if found and found[0].startswith("unknown event"):
+        raise EventLineError(found[0])
+    if found:
+        raise EventLineError(f"event {event.name}: {'; '.join(found)}")

@@ -7,19 +7,39 @@ rollback report the app prints after such a boot. Pure functions over plain data
 host reads the flash, calls `select_boot`, writes the result back.
 
 Behaviour markers: an image whose payload holds `TEDDY-BEHAVIOUR:{json}` makes the
-emulated firmware misbehave the way a scenario asks (see emulator/README.md).
+emulated firmware misbehave the way a scenario asks (see emulator/README.md). The slot
+names, the marker and its keys, and which reset reasons are crashes are the device
+model's (`protocol.device_model`).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Final
 
-SLOTS: Final = ("ota_0", "ota_1")
-BEHAVIOUR_MARKER: Final = b"TEDDY-BEHAVIOUR:"
-# Reset reasons that are themselves the cause of a rollback (SPEC §5.5 examples).
-_CRASH_REASONS: Final = frozenset({"panic", "task_wdt", "int_wdt", "wdt", "brownout"})
+from protocol.device import is_crash
+from protocol.device_model import (
+    BEHAVIOUR_MARKER,
+    BEHAVIOUR_PANIC_AFTER_MS,
+    BEHAVIOUR_SELFTEST,
+    DEVICE_DEFAULTS,
+    SLOTS,
+    ResetReason,
+    Slot,
+)
+
+__all__ = [
+    "BEHAVIOUR_MARKER",
+    "SLOTS",
+    "Behaviour",
+    "BootDecision",
+    "BootInfo",
+    "BuildConfig",
+    "Rollback",
+    "SlotInfo",
+    "other_slot",
+    "select_boot",
+]
 
 
 @dataclass(frozen=True)
@@ -42,9 +62,9 @@ class Behaviour:
             return cls()
         if not isinstance(obj, dict):
             return cls()
-        panic = obj.get("panic_after_ms")
+        panic = obj.get(BEHAVIOUR_PANIC_AFTER_MS)
         return cls(
-            network_broken=obj.get("selftest") == "fail",
+            network_broken=obj.get(BEHAVIOUR_SELFTEST) == "fail",
             panic_after_ms=panic
             if isinstance(panic, int) and not isinstance(panic, bool)
             else None,
@@ -55,7 +75,7 @@ class Behaviour:
 class SlotInfo:
     """What the bootloader knows about one slot."""
 
-    name: str
+    name: Slot
     state: str = "empty"  # empty | new | pending_verify | valid | invalid | aborted
     seq: int = 0  # higher = written later; the bootloader prefers it
     version: str | None = None  # None: no readable app image in the slot
@@ -74,13 +94,13 @@ class Rollback:
 
 @dataclass(frozen=True)
 class BootDecision:
-    slot: str
+    slot: Slot
     pending_verify: bool
-    state_updates: dict[str, tuple[str, str]] = field(default_factory=dict)  # slot -> state
+    state_updates: dict[Slot, tuple[str, str]] = field(default_factory=dict)  # slot -> state
     rollback: Rollback | None = None
 
 
-def select_boot(slots: dict[str, SlotInfo], *, reset_reason: str) -> BootDecision:
+def select_boot(slots: dict[Slot, SlotInfo], *, reset_reason: str) -> BootDecision:
     """Choose the slot to run (SPEC §5.5), like the ESP-IDF bootloader with rollback.
 
     The newest bootable slot wins. A `new` image boots as `pending_verify`; one that is
@@ -96,9 +116,9 @@ def select_boot(slots: dict[str, SlotInfo], *, reset_reason: str) -> BootDecisio
     others = [s for s in bootable[1:] if s.state not in ("invalid", "aborted", "new")]
     if first.state in ("pending_verify", "invalid", "aborted") and others:
         target = others[0]
-        updates: dict[str, tuple[str, str]] = {}
+        updates: dict[Slot, tuple[str, str]] = {}
         if first.state == "pending_verify":
-            reason = reset_reason if reset_reason in _CRASH_REASONS else "not_confirmed"
+            reason = reset_reason if is_crash(reset_reason) else "not_confirmed"
             updates[first.name] = ("aborted", reason)
         else:
             reason = first.invalid_reason or "not_confirmed"
@@ -113,7 +133,7 @@ def select_boot(slots: dict[str, SlotInfo], *, reset_reason: str) -> BootDecisio
     return BootDecision(first.name, first.state == "pending_verify")
 
 
-def other_slot(slot: str) -> str:
+def other_slot(slot: Slot) -> Slot:
     return SLOTS[1] if slot == SLOTS[0] else SLOTS[0]
 
 
@@ -122,8 +142,8 @@ class BootInfo:
     """Facts the running app learns at boot (from the bootloader, efuses and its image)."""
 
     fw_version: str
-    slot: str
-    reset_reason: str
+    slot: Slot
+    reset_reason: ResetReason
     boot_count: int
     image_secure_version: int = 0
     efuse_secure_version: int = 0  # the anti-rollback counter (SPEC §5.4 row 7)
@@ -135,13 +155,16 @@ class BootInfo:
 
 @dataclass(frozen=True)
 class BuildConfig:
-    """Compiled-in defaults of the firmware (overridden by NVS settings, SPEC §9.2)."""
+    """Compiled-in defaults of the firmware (overridden by NVS settings, SPEC §9.2).
+
+    The `build: true` settings of the device model (teddy_build_t in C).
+    """
 
     server_url: str
     device_id: str
-    chip: str = "esp32"
-    oob_secret: str | None = None  # None: the seed derivation of SPEC §2.1
-    child_id: str = "child-001"
-    child_name: str = "Mia"
-    child_age: int = 7
-    volume: int = 70
+    chip: str = DEVICE_DEFAULTS.chip
+    oob_secret: str | None = DEVICE_DEFAULTS.oob_secret  # None: the SPEC §2.1 derivation
+    child_id: str = DEVICE_DEFAULTS.child_id
+    child_name: str = DEVICE_DEFAULTS.child_name
+    child_age: int = DEVICE_DEFAULTS.child_age
+    volume: int = DEVICE_DEFAULTS.volume

@@ -1,7 +1,8 @@
 """Utterances up, replies down: the device's half of SPEC §6.5 and §7.
 
 Owns the uplink (a capture becomes `audio_start`, 4096-byte `audio_chunk`s as the source
-delivers them, the remainder with `is_final:true`, then `audio_end`; at most 30 s) and the
+delivers them, the remainder with `is_final:true`, then `audio_end`; at most 30 s; sent
+PCM is appended to `tx-<id>.wav` as it goes, so a long utterance never sits in RAM) and the
 downlink (`text_response` -> `text.rx`; `audio_response` frames reassembled in `seq` order
 and played; a gap prints `error{audio_seq_gap}` and stops that reply; a `seq` 0 with a new
 id cuts the previous reply short). It also derives the chat sub-state of SPEC §8.3
@@ -13,11 +14,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from emulator.core.context import NS_AUTH, Ctx, State
-from emulator.core.effects import CaptureKind, Play, PlayEnd, SaveWav, StartCapture, StopCapture
+from emulator.core.context import Ctx, State
+from emulator.core.effects import CaptureKind, Play, PlayEnd, SaveAudio, StartCapture, StopCapture
 from emulator.core.link import Link
+from protocol import device_model as dm
 from protocol.audio import AudioResponseAssembler
 from protocol.constants import MAX_UTTERANCE_BYTES, UPLINK_CHUNK_BYTES
+from protocol.device_events import (
+    AudioRxEndEvent,
+    AudioRxStartEvent,
+    AudioTxEndEvent,
+    AudioTxStartEvent,
+    CmdErrorEvent,
+    CmdOkEvent,
+    ErrorEvent,
+    TextRxEvent,
+)
+from protocol.device_model import CommandErrorReason, CommandName
 from protocol.errors import MessageError
 from protocol.messages import (
     AudioChunk,
@@ -46,12 +59,16 @@ _REPLY_ERRORS = frozenset(
 @dataclass
 class _Capture:
     capture_id: int
-    command: str  # the console command that started it (`talk` / `button`)
+    command: CommandName  # the console command that started it (`talk` / `button`)
     audio_session_id: str = ""
     started: bool = False
-    buffer: bytearray = field(default_factory=bytearray)
-    pcm: bytearray = field(default_factory=bytearray)
+    buffer: bytearray = field(default_factory=bytearray)  # one uplink chunk being filled
+    pcm_total: int = 0  # bytes taken from the source (at most 30 s, SPEC §6.5)
     chunks: int = 0
+
+    @property
+    def wav_name(self) -> str:
+        return f"tx-{self.audio_session_id}.wav"
 
 
 class Chat:
@@ -81,7 +98,7 @@ class Chat:
 
     # --- uplink -------------------------------------------------------------------------
 
-    def start_capture(self, *, command: str, kind: CaptureKind, value: str = "") -> None:
+    def start_capture(self, *, command: CommandName, kind: CaptureKind, value: str = "") -> None:
         """Open a source; `cmd.ok`/`cmd.error` follow when the host reports back."""
         capture_id = self.ctx.new_id()
         self.capture = _Capture(capture_id, command)
@@ -104,16 +121,15 @@ class Chat:
             self.capture = None
             self.ctx.do(StopCapture(capture_id))
             self.ctx.emit(
-                "cmd.error",
-                {"cmd": capture.command, "reason": "bad_argument", "message": "not connected"},
+                CmdErrorEvent(cmd=capture.command, reason="bad_argument", message="not connected")
             )
             return
-        self.ctx.emit("cmd.ok", {"cmd": capture.command})
+        self.ctx.emit(CmdOkEvent(cmd=capture.command))
         self._utterances += 1
         capture.audio_session_id = f"u-{self.ctx.boot.boot_count}-{self._utterances:04d}"
         capture.started = True
         self.link.send(AudioStart(capture.audio_session_id))
-        self.ctx.emit("audio.tx.start", {"audio_session_id": capture.audio_session_id})
+        self.ctx.emit(AudioTxStartEvent(audio_session_id=capture.audio_session_id))
         self._settle()
 
     def on_capture_failed(self, capture_id: int, reason: str, message: str) -> None:
@@ -121,23 +137,29 @@ class Chat:
         if capture is None:
             return
         self.capture = None
-        self.ctx.emit("cmd.error", {"cmd": capture.command, "reason": reason, "message": message})
+        refusal: CommandErrorReason = "bad_value"  # a driver's reason is one of SPEC §9.3's
+        for known in dm.COMMAND_ERROR_REASONS:
+            if known == reason:
+                refusal = known
+        self.ctx.emit(CmdErrorEvent(cmd=capture.command, reason=refusal, message=message))
         self._settle()
 
     def on_capture_chunk(self, capture_id: int, pcm: bytes) -> None:
         capture = self._current(capture_id)
         if capture is None or not capture.started:
             return
-        room = MAX_UTTERANCE_BYTES - len(capture.pcm)
+        room = MAX_UTTERANCE_BYTES - capture.pcm_total
         # SPEC §6.5 rule 4: a device stops sending at 30 s.
         pcm = pcm[: max(0, room)]
-        capture.pcm += pcm
+        capture.pcm_total += len(pcm)
         capture.buffer += pcm
-        size = self.ctx.nvs_int(NS_AUTH, "chunk_bytes") or UPLINK_CHUNK_BYTES
-        while len(capture.buffer) >= size and len(capture.pcm) < MAX_UTTERANCE_BYTES:
+        if pcm:
+            self.ctx.do(SaveAudio(capture.wav_name, pcm))  # appended: never 30 s in RAM
+        size = self.ctx.nvs_get(dm.NVS_AUTH_CHUNK_BYTES) or UPLINK_CHUNK_BYTES
+        while len(capture.buffer) >= size and capture.pcm_total < MAX_UTTERANCE_BYTES:
             self._send_chunk(capture, bytes(capture.buffer[:size]), final=False)
             del capture.buffer[:size]
-        if len(capture.pcm) >= MAX_UTTERANCE_BYTES:
+        if capture.pcm_total >= MAX_UTTERANCE_BYTES:
             self.ctx.do(StopCapture(capture_id))
             self.on_capture_ended(capture_id)
 
@@ -154,15 +176,14 @@ class Chat:
         # SPEC §7.2: the partial chunk (or an empty one) with is_final, then audio_end.
         self._send_chunk(capture, bytes(capture.buffer), final=True)
         self.link.send(AudioEnd(capture.audio_session_id))
+        self.ctx.do(SaveAudio(capture.wav_name, b""))  # an empty utterance still leaves its WAV
         self.ctx.emit(
-            "audio.tx.end",
-            {
-                "audio_session_id": capture.audio_session_id,
-                "bytes": len(capture.pcm),
-                "chunks": capture.chunks,
-            },
+            AudioTxEndEvent(
+                audio_session_id=capture.audio_session_id,
+                bytes=capture.pcm_total,
+                chunks=capture.chunks,
+            )
         )
-        self.ctx.do(SaveWav(f"tx-{capture.audio_session_id}.wav", bytes(capture.pcm)))
         self.pending += 1
         self._settle()
 
@@ -178,11 +199,11 @@ class Chat:
     def on_message(self, message: ServerMessage) -> None:
         if isinstance(message, TextResponse):
             transcript = message.transcript or ""
-            self.ctx.emit("text.rx", {"text": message.text, "transcript": transcript})
+            self.ctx.emit(TextRxEvent(text=message.text, transcript=transcript))
         elif isinstance(message, AudioResponse):
             self._on_audio(message)
         elif isinstance(message, ErrorMessage):
-            self.ctx.emit("error", {"code": message.error_code, "message": message.error_message})
+            self.ctx.emit(ErrorEvent(code=message.error_code, message=message.error_message))
             if message.error_code in _REPLY_ERRORS and self.pending > 0:
                 self.pending -= 1
         self._settle()
@@ -194,7 +215,7 @@ class Chat:
                 self._end_reply(cut=True)  # SPEC §7.3: a new seq 0 cuts the old reply
             self._reply = AudioResponseAssembler()
             self._dead_reply = None
-            self.ctx.emit("audio.rx.start", {"audio_session_id": session})
+            self.ctx.emit(AudioRxStartEvent(audio_session_id=session))
         elif self._reply is None or session != self._reply.audio_session_id:
             if session != self._dead_reply:
                 self._seq_gap(session, f"frame seq {frame.seq} of {session} without seq 0")
@@ -215,7 +236,7 @@ class Chat:
 
     def _seq_gap(self, session: str, message: str) -> None:
         self._dead_reply = session
-        self.ctx.emit("error", {"code": "audio_seq_gap", "message": message})
+        self.ctx.emit(ErrorEvent(code="audio_seq_gap", message=message))
 
     def _end_reply(self, *, cut: bool) -> None:
         reply = self._reply
@@ -223,13 +244,12 @@ class Chat:
         session = reply.audio_session_id
         pcm = reply.pcm
         self.ctx.emit(
-            "audio.rx.end",
-            {
-                "audio_session_id": session,
-                "bytes": len(pcm),
-                "frames": reply.frame_count,
-                "text": reply.text or "",
-            },
+            AudioRxEndEvent(
+                audio_session_id=session,
+                bytes=len(pcm),
+                frames=reply.frame_count,
+                text=reply.text or "",
+            )
         )
         self.ctx.do(PlayEnd(session, cut=cut))
         self.playing.add(session)
@@ -248,8 +268,9 @@ class Chat:
                 self.ctx.log(f"utterance {self.capture.audio_session_id} aborted: link lost")
             else:  # the command is still waiting for its one reply (SPEC §9.3)
                 self.ctx.emit(
-                    "cmd.error",
-                    {"cmd": self.capture.command, "reason": "bad_argument", "message": "link lost"},
+                    CmdErrorEvent(
+                        cmd=self.capture.command, reason="bad_argument", message="link lost"
+                    )
                 )
             self.capture = None
         if self._reply is not None and self._reply.audio_session_id is not None:

@@ -13,12 +13,15 @@ import json
 from collections.abc import Callable
 
 from emulator.core.config import error_code
-from emulator.core.context import NS_AUTH, NS_MFG, Ctx
+from emulator.core.context import Ctx
 from emulator.core.inputs import HttpEvent, HttpFailed, HttpResponse
 from emulator.core.timing import backoff_ms
+from protocol import device_model as dm
 from protocol.claim import ClaimRequest, ClaimResponse, RefreshRequest, RefreshResponse
 from protocol.constants import CLAIM_PATH, REFRESH_PATH
 from protocol.crypto import claim_hmac, derive_oob_secret, nonce_from_bytes
+from protocol.device_events import ClaimFailEvent, ClaimOkEvent, TokenRefreshedEvent
+from protocol.device_model import Timer
 from protocol.errors import ProtocolError
 
 _JSON = (("Content-Type", "application/json"),)
@@ -55,14 +58,14 @@ class Auth:
 
     @property
     def access_token(self) -> str | None:
-        return self.ctx.nvs_str(NS_AUTH, "access_token")
+        return self.ctx.nvs_get(dm.NVS_AUTH_ACCESS_TOKEN)
 
     @property
     def websocket_url(self) -> str | None:
-        return self.ctx.nvs_str(NS_AUTH, "websocket_url")
+        return self.ctx.nvs_get(dm.NVS_AUTH_WEBSOCKET_URL)
 
     def has_tokens(self) -> bool:
-        return bool(self.access_token and self.ctx.nvs_str(NS_AUTH, "refresh_token"))
+        return bool(self.access_token and self.ctx.nvs_get(dm.NVS_AUTH_REFRESH_TOKEN))
 
     def needs_refresh(self) -> bool:
         deadline = self.access_deadline_ms
@@ -77,7 +80,7 @@ class Auth:
         """Claim, refresh or go straight on, whatever the stored tokens allow."""
         if self.busy:
             return
-        if not self.has_tokens() or self.ctx.nvs_str(NS_AUTH, "child_id") != self.ctx.child_id:
+        if not self.has_tokens() or self.ctx.nvs_get(dm.NVS_AUTH_CHILD_ID) != self.ctx.child_id:
             self.claim()
         elif self.needs_refresh():
             self.refresh()
@@ -85,7 +88,7 @@ class Auth:
             self._on_ready()
 
     def drop_tokens(self) -> None:
-        self.ctx.nvs_erase(NS_AUTH)
+        self.ctx.nvs_erase("auth")
         self.access_deadline_ms = None
         self.ctx.disarm("token_refresh")
 
@@ -104,7 +107,7 @@ class Auth:
         device_id, child_id = self.ctx.device_id, self.ctx.child_id
         nonce = nonce_from_bytes(self.ctx.nonce_source())
         oob = (
-            self.ctx.nvs_str(NS_MFG, "oob_secret")
+            self.ctx.nvs_get(dm.NVS_MFG_OOB_SECRET)
             or self.ctx.build.oob_secret
             or derive_oob_secret(device_id)
         )
@@ -128,7 +131,7 @@ class Auth:
 
     def refresh(self, *, background: bool = False) -> None:
         """POST the refresh token (SPEC §3.2); never two at once."""
-        token = self.ctx.nvs_str(NS_AUTH, "refresh_token")
+        token = self.ctx.nvs_get(dm.NVS_AUTH_REFRESH_TOKEN)
         if self.busy or not token:
             if not token and not background:
                 self.claim()
@@ -144,7 +147,7 @@ class Auth:
             on_event=self._on_refresh,
         )
 
-    def on_timer(self, name: str) -> None:
+    def on_timer(self, name: Timer) -> None:
         if name == "claim_retry":
             self.claim()
         elif name == "auth_retry":
@@ -208,8 +211,7 @@ class Auth:
     def _claim_failed(self, status: int, code: str, retry_in_ms: int) -> None:
         self.attempt += 1
         self.ctx.emit(
-            "claim.fail",
-            {"status": status, "code": code, "attempt": self.attempt, "retry_in_ms": retry_in_ms},
+            ClaimFailEvent(status=status, code=code, attempt=self.attempt, retry_in_ms=retry_in_ms)
         )
         if retry_in_ms > 0:
             self.ctx.arm("claim_retry", retry_in_ms)
@@ -223,22 +225,19 @@ class Auth:
         self._omit_timestamp = False
         cfg = claimed.device_config
         # SPEC §3.2: the refresh token is durable before the access token is used.
-        self.ctx.nvs_set(NS_AUTH, "refresh_token", claimed.refresh_token)
-        self.ctx.nvs_set(NS_AUTH, "access_token", claimed.access_token)
-        self.ctx.nvs_set(NS_AUTH, "session_id", claimed.device_session_id)
-        self.ctx.nvs_set(NS_AUTH, "websocket_url", cfg.websocket_url)
-        self.ctx.nvs_set(NS_AUTH, "child_id", self.ctx.child_id)
-        self.ctx.nvs_set(NS_AUTH, "heartbeat_interval", cfg.heartbeat_interval)
-        self.ctx.nvs_set(NS_AUTH, "chunk_bytes", cfg.audio.chunk_bytes)
+        self.ctx.nvs_set(dm.NVS_AUTH_REFRESH_TOKEN, claimed.refresh_token)
+        self.ctx.nvs_set(dm.NVS_AUTH_ACCESS_TOKEN, claimed.access_token)
+        self.ctx.nvs_set(dm.NVS_AUTH_SESSION_ID, claimed.device_session_id)
+        self.ctx.nvs_set(dm.NVS_AUTH_WEBSOCKET_URL, cfg.websocket_url)
+        self.ctx.nvs_set(dm.NVS_AUTH_CHILD_ID, self.ctx.child_id)
+        self.ctx.nvs_set(dm.NVS_AUTH_HB_INTERVAL, cfg.heartbeat_interval)
+        self.ctx.nvs_set(dm.NVS_AUTH_CHUNK_BYTES, cfg.audio.chunk_bytes)
         self._set_deadline(claimed.expires_in)
         profile = claimed.child_profile
         self.ctx.emit(
-            "claim.ok",
-            {
-                "device_session_id": claimed.device_session_id,
-                "child_id": profile.id,
-                "age": profile.age,
-            },
+            ClaimOkEvent(
+                device_session_id=claimed.device_session_id, child_id=profile.id, age=profile.age
+            )
         )
         self._on_claimed(cfg.websocket_url)
         self._on_ready()
@@ -264,10 +263,10 @@ class Auth:
                 self._refresh_failed("bad_response", background, retry=True)
                 return
             self._refresh_failures = 0
-            self.ctx.nvs_set(NS_AUTH, "refresh_token", pair.refresh_token)
-            self.ctx.nvs_set(NS_AUTH, "access_token", pair.access_token)
+            self.ctx.nvs_set(dm.NVS_AUTH_REFRESH_TOKEN, pair.refresh_token)
+            self.ctx.nvs_set(dm.NVS_AUTH_ACCESS_TOKEN, pair.access_token)
             self._set_deadline(pair.expires_in)
-            self.ctx.emit("token.refreshed")
+            self.ctx.emit(TokenRefreshedEvent())
             if not background:
                 self._on_ready()
             return

@@ -9,25 +9,40 @@ carry an extra `message` member saying why (allowed by SPEC §8.1).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final, cast
 
-from emulator.core.context import NS_AUTH, NS_CFG, NS_OTA, NS_OTA_DL, NS_SETTINGS
-from emulator.core.effects import Reboot, WifiConnect
+from emulator.core.effects import Reboot, SetVolume, WifiConnect
 from protocol.console import COMMANDS, Command, parse_command
+from protocol.device_events import (
+    CmdErrorEvent,
+    CmdOkEvent,
+    CmdOkGetEvent,
+    CmdOkHelpEvent,
+    CmdOkSetEvent,
+    CmdOkStatusEvent,
+)
+from protocol.device_model import (
+    FACTORY_RESET_NAMESPACES,
+    SET_KEY_SPECS,
+    CommandErrorReason,
+    CommandName,
+    NvsKey,
+    SetKey,
+)
 from protocol.errors import CommandError
 
 if TYPE_CHECKING:
     from emulator.core.device import Device
 
-_INT_KEYS = frozenset({"child_age", "volume"})
-# SPEC §9.2 factory-reset: settings and tokens go; `mfg` (device_id, OOB) and `sys` stay.
-_RESET_NAMESPACES = (NS_SETTINGS, NS_AUTH, NS_CFG, NS_OTA, NS_OTA_DL)
+# NVS integer ranges: `set child_age` accepts any integer (SPEC §9.2) and stores it
+# clamped to its key's type, as the C core does.
+_RANGES: Final = {"u32": (0, 2**32 - 1), "i32": (-(2**31), 2**31 - 1)}
 
 
 class Refused(Exception):  # noqa: N818 - a console refusal, reported as cmd.error
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: CommandErrorReason, message: str) -> None:
         super().__init__(message)
-        self.reason = reason
+        self.reason: CommandErrorReason = reason
         self.message = message
 
 
@@ -52,11 +67,11 @@ class Commands:
         except Refused as exc:
             self._error(command.name, exc.reason, exc.message)
 
-    def _ok(self, cmd: str, **fields: object) -> None:
-        self.ctx.emit("cmd.ok", {"cmd": cmd, **fields})
+    def _ok(self, cmd: CommandName) -> None:
+        self.ctx.emit(CmdOkEvent(cmd=cmd))
 
-    def _error(self, cmd: str, reason: str, message: str) -> None:
-        self.ctx.emit("cmd.error", {"cmd": cmd, "reason": reason, "message": message})
+    def _error(self, cmd: str, reason: CommandErrorReason, message: str) -> None:
+        self.ctx.emit(CmdErrorEvent(cmd=cmd, reason=reason, message=message))
 
     def _need_chat(self) -> None:
         if not self.dev.link.is_open:
@@ -112,7 +127,7 @@ class Commands:
     def _factory_reset(self, command: Command) -> None:
         del command
         self._ok("factory-reset")
-        for namespace in _RESET_NAMESPACES:
+        for namespace in FACTORY_RESET_NAMESPACES:  # SPEC §9.2: mfg and sys survive
             self.ctx.nvs_erase(namespace)
         self.dev.going_down("reboot")
         self.ctx.do(Reboot("sw"))
@@ -140,28 +155,29 @@ class Commands:
 
     def _help(self, command: Command) -> None:
         del command
-        self._ok("help", commands=list(COMMANDS))
+        self.ctx.emit(CmdOkHelpEvent(commands=COMMANDS))
 
     def _status(self, command: Command) -> None:
         del command
         ctx = self.ctx
-        self._ok(
-            "status",
-            state=ctx.state,
-            fw_version=ctx.boot.fw_version,
-            slot=ctx.boot.slot,
-            device_id=ctx.device_id,
-            child_id=ctx.child_id,
-            child_name=ctx.child_name,
-            child_age=ctx.child_age,
-            wifi=ctx.wifi_up,
-            ws=self.dev.link.is_open,
+        self.ctx.emit(
+            CmdOkStatusEvent(
+                state=ctx.state,
+                fw_version=ctx.boot.fw_version,
+                slot=ctx.boot.slot,
+                device_id=ctx.device_id,
+                child_id=ctx.child_id,
+                child_name=ctx.child_name,
+                child_age=ctx.child_age,
+                wifi=ctx.wifi_up,
+                ws=self.dev.link.is_open,
+            )
         )
 
     # --- settings (SPEC §9.2) -----------------------------------------------------------
 
-    def _value(self, key: str) -> object:
-        values: dict[str, object] = {
+    def _value(self, key: SetKey) -> int | str:
+        values: dict[SetKey, int | str] = {
             "child_age": self.ctx.child_age,
             "child_id": self.ctx.child_id,
             "child_name": self.ctx.child_name,
@@ -171,15 +187,29 @@ class Commands:
         return values[key]
 
     def _get(self, command: Command) -> None:
-        key = command.args[0]
-        self._ok("get", key=key, value=self._value(key))
+        key = _set_key(command.args[0])
+        self.ctx.emit(CmdOkGetEvent(key=key, value=self._value(key)))
 
     def _set(self, command: Command) -> None:
-        key, raw = command.args
-        value: int | str = int(raw) if key in _INT_KEYS else raw
-        self.ctx.nvs_set(NS_SETTINGS, key, value)
-        self._ok("set", key=key, value=value)
+        key, raw = _set_key(command.args[0]), command.args[1]
+        spec = SET_KEY_SPECS[key]
+        if spec.nvs.type == "str":
+            self.ctx.nvs_set(cast(NvsKey[str], spec.nvs), raw)
+        else:
+            low, high = _RANGES[spec.nvs.type]
+            self.ctx.nvs_set(cast(NvsKey[int], spec.nvs), min(high, max(low, int(raw))))
+        self.ctx.emit(CmdOkSetEvent(key=key, value=self._value(key)))
+        if key == "volume":
+            self.ctx.do(SetVolume(self.ctx.volume))  # applied at once (SPEC §9.2)
         if key == "child_id":
             self.dev.auth.drop_tokens()  # they name the old child (SPEC §9.2)
         if key in ("child_age", "child_id", "child_name"):
             self.dev.link.release_hold()
+
+
+def _set_key(name: str) -> SetKey:
+    """The parser only accepts SET_KEYS names (protocol.console)."""
+    for key in SET_KEY_SPECS:
+        if key == name:
+            return key
+    raise AssertionError(f"parse_command let an unknown key through: {name!r}")

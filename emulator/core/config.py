@@ -13,9 +13,11 @@ import json
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from emulator.core.context import NS_CFG, Ctx
+from emulator.core.context import Ctx
 from emulator.core.inputs import HttpEvent, HttpFailed, HttpResponse
+from protocol import device_model as dm
 from protocol.constants import CHAT_PATH, CONFIG_PATH, HEARTBEAT_INTERVAL_S
+from protocol.device_events import ConfigFailEvent, ConfigOkEvent, ErrorEvent
 
 
 def error_code(response: HttpResponse) -> str:
@@ -46,8 +48,8 @@ class ConfigSync:
         self.ctx.http_cancel(self._req)
         self._continue = continue_boot
         headers: tuple[tuple[str, str], ...] = ()
-        etag = self.ctx.nvs_str(NS_CFG, "etag")
-        if etag and self.ctx.nvs_str(NS_CFG, "body"):
+        etag = self.ctx.nvs_get(dm.NVS_CFG_ETAG)
+        if etag and self.ctx.nvs_get(dm.NVS_CFG_BODY):
             headers = (("If-None-Match", etag),)
         self._req = self.ctx.http(
             "GET", self.ctx.server_url + CONFIG_PATH, headers=headers, on_event=self._on_event
@@ -63,14 +65,14 @@ class ConfigSync:
         self.ctx.http_done(event.req_id)
         self._req = None
         if isinstance(event, HttpFailed):
-            self.ctx.emit("config.fail", {"status": 0, "error": event.reason})
+            self.ctx.emit(ConfigFailEvent(status=0, error=event.reason))
         elif event.status == 304:
-            etag = event.headers.get("etag") or self.ctx.nvs_str(NS_CFG, "etag") or ""
-            self.ctx.emit("config.ok", {"etag": etag, "cached": True})
+            etag = event.headers.get("etag") or self.ctx.nvs_get(dm.NVS_CFG_ETAG) or ""
+            self.ctx.emit(ConfigOkEvent(etag=etag, cached=True))
         elif event.status == 200:
             self._store(event)
         else:
-            self.ctx.emit("config.fail", {"status": event.status, "error": error_code(event)})
+            self.ctx.emit(ConfigFailEvent(status=event.status, error=error_code(event)))
         self.ctx.arm("config_refresh", self.ctx.timing.config_max_age_ms)
         if self._continue:
             self._continue = False
@@ -82,19 +84,19 @@ class ConfigSync:
         except (ValueError, UnicodeDecodeError):
             body = None
         if not isinstance(body, dict):
-            self.ctx.emit("config.fail", {"status": 200, "error": "bad_body"})
+            self.ctx.emit(ConfigFailEvent(status=200, error="bad_body"))
             return
         etag = response.headers.get("etag", "")
         # Body first: a power cut between the two writes leaves a body without its
         # ETag, which only costs a full 200 next time (never a stale 304 match).
-        self.ctx.nvs_set(NS_CFG, "body", json.dumps(body, separators=(",", ":")))
-        self.ctx.nvs_set(NS_CFG, "etag", etag)
-        self.ctx.emit("config.ok", {"etag": etag, "cached": False})
+        self.ctx.nvs_set(dm.NVS_CFG_BODY, json.dumps(body, separators=(",", ":")))
+        self.ctx.nvs_set(dm.NVS_CFG_ETAG, etag)
+        self.ctx.emit(ConfigOkEvent(etag=etag, cached=False))
 
     # --- the cached document (SPEC §4.1 "device use") -------------------------------
 
     def body(self) -> dict[str, object]:
-        raw = self.ctx.nvs_str(NS_CFG, "body")
+        raw = self.ctx.nvs_get(dm.NVS_CFG_BODY)
         if not raw:
             return {}
         try:
@@ -122,10 +124,5 @@ class ConfigSync:
         ws_path = self.body().get("ws_path", CHAT_PATH)
         actual = urlsplit(websocket_url).path
         if isinstance(ws_path, str) and ws_path != actual:
-            self.ctx.emit(
-                "error",
-                {
-                    "code": "config_mismatch",
-                    "message": f"config ws_path {ws_path} != websocket_url path {actual}",
-                },
-            )
+            message = f"config ws_path {ws_path} != websocket_url path {actual}"
+            self.ctx.emit(ErrorEvent(code="config_mismatch", message=message))

@@ -1,17 +1,19 @@
 """Shared state of one boot of the device core: clock, output, NVS view, timers, ids.
 
-Owns the plumbing every core module uses: formatting SPEC §8 event lines with the
-current uptime, the SPEC §8.3 `state` transitions, the in-RAM copy of NVS (every change
-is also emitted as an `NvsSet` effect so the host makes it durable, in order), timers,
-HTTP callbacks and the settings lookup (NVS value, else the build default, SPEC §9.2).
-Nothing here reads a clock or touches I/O: `now_ms` is set by `Device.handle`.
+Owns the plumbing every core module uses: printing SPEC §8 event lines (the typed
+classes of `protocol.device_events`) with the current uptime, the SPEC §8.3 `state`
+transitions, the in-RAM copy of NVS (typed keys of `protocol.device_model`; every change
+is also emitted as an `NvsSet` effect so the host makes it durable, in order), timers
+(the model's `Timer` names), HTTP callbacks and the settings lookup (NVS value, else the
+build default, SPEC §9.2). Nothing here reads a clock or touches I/O: `now_ms` is set by
+`Device.handle`.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from typing import Final, Literal, get_args
+from typing import Final, TypeVar
 
 from emulator.core.boot import BootInfo, BuildConfig
 from emulator.core.effects import (
@@ -27,34 +29,18 @@ from emulator.core.effects import (
 )
 from emulator.core.inputs import HttpEvent
 from emulator.core.timing import DeviceTiming
+from protocol import device_model as dm
+from protocol.device_events import DeviceEvent, StateEvent
+from protocol.device_model import STATES, NvsKey, NvsNamespace, State, Timer
 from protocol.eventline import format_event
 
-State = Literal[
-    "boot",
-    "wifi",
-    "time_sync",
-    "config",
-    "claiming",
-    "connecting",
-    "idle",
-    "listening",
-    "thinking",
-    "speaking",
-    "updating",
-    "offline",
-]
-STATES: Final[tuple[State, ...]] = get_args(State)  # SPEC §8.3, in that order
+__all__ = ["STATES", "Ctx", "HttpCallback", "NvsData", "State"]
+
 NvsData = dict[str, dict[str, NvsValue]]
 HttpCallback = Callable[[HttpEvent], None]
-
-# NVS namespaces (SPEC §2.1 `mfg`; the rest are this firmware's own layout).
-NS_MFG: Final = "mfg"  # device_id, oob_secret: survive factory-reset
-NS_SYS: Final = "sys"  # boot_count
-NS_SETTINGS: Final = "settings"  # SPEC §9.2 set/get keys
-NS_AUTH: Final = "auth"  # tokens and the claim's device_config
-NS_CFG: Final = "cfg"  # config body + ETag (SPEC §4.3)
-NS_OTA: Final = "ota"  # manifest cache, last rolled-back version
-NS_OTA_DL: Final = "ota_dl"  # download progress (SPEC §5.2 resume)
+_V = TypeVar("_V", str, int)
+# ESP-IDF NVS integer ranges: a value outside its key's type is a core bug.
+_NVS_RANGES: Final = {"u32": (0, 2**32 - 1), "i32": (-(2**31), 2**31 - 1)}
 
 
 class Ctx:
@@ -77,22 +63,23 @@ class Ctx:
         self.rng = rng
         self.nonce_source = nonce_source
         self.now_ms = 0
-        self.state: State = "boot"
+        self.state: State = STATES[0]
         self.out: list[Effect] = []
         self.wifi_up = False
         # `wifi down` was typed: a join still in flight must not bring the link up (SPEC §9.2).
         self.wifi_off = False
         self.time_synced_epoch: int | None = None
         self.time_synced_at_ms = 0
-        self._timers: dict[str, int] = {}
+        self._timers: dict[Timer, int] = {}
         self._http: dict[int, HttpCallback] = {}
         self._next_id = 0
 
     # --- output ---------------------------------------------------------------------
 
-    def emit(self, name: str, data: dict[str, object] | None = None) -> None:
+    def emit(self, event: DeviceEvent) -> None:
         """Print an SPEC §8 event line stamped with the current uptime."""
-        self.out.append(Print(format_event(uptime_ms=self.now_ms, name=name, data=data or {})))
+        line = format_event(uptime_ms=self.now_ms, name=event.NAME, data=event.data())
+        self.out.append(Print(line))
 
     def log(self, message: str) -> None:
         """Free text in the ESP-IDF log format (never starts with `@teddy `)."""
@@ -104,7 +91,7 @@ class Ctx:
     def set_state(self, to: State) -> None:
         """SPEC §8.3: print `state{from,to}` on every change, never for a no-op."""
         if to != self.state:
-            self.emit("state", {"from": self.state, "to": to})
+            self.emit(StateEvent(from_=self.state, to=to))
             self.state = to
 
     def take(self) -> list[Effect]:
@@ -123,16 +110,16 @@ class Ctx:
         self._next_id += 1
         return self._next_id
 
-    def arm(self, name: str, delay_ms: int) -> None:
+    def arm(self, name: Timer, delay_ms: int) -> None:
         at_ms = self.now_ms + max(0, delay_ms)
         self._timers[name] = at_ms
         self.do(SetTimer(name, at_ms))
 
-    def disarm(self, name: str) -> None:
+    def disarm(self, name: Timer) -> None:
         if self._timers.pop(name, None) is not None:
             self.do(CancelTimer(name))
 
-    def fire(self, name: str, at_ms: int) -> bool:
+    def fire(self, name: Timer, at_ms: int) -> bool:
         """True when this firing is current (not cancelled or re-armed meanwhile)."""
         if self._timers.get(name) != at_ms:
             return False
@@ -169,50 +156,52 @@ class Ctx:
 
     # --- NVS and settings -----------------------------------------------------------
 
-    def nvs_get(self, namespace: str, key: str) -> NvsValue | None:
-        return self.nvs.get(namespace, {}).get(key)
+    def nvs_get(self, key: NvsKey[_V]) -> _V | None:
+        """The stored value of `key`, None when absent (or of another type)."""
+        value = self.nvs.get(key.namespace, {}).get(key.key)
+        if key.type == "str":
+            return value if isinstance(value, str) else None  # type: ignore[return-value]
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return value if ok else None  # type: ignore[return-value]
 
-    def nvs_str(self, namespace: str, key: str) -> str | None:
-        value = self.nvs_get(namespace, key)
-        return value if isinstance(value, str) else None
+    def nvs_set(self, key: NvsKey[_V], value: _V) -> None:
+        """Store `value` (of the key's NVS type) in RAM and emit NvsSet to persist it."""
+        if key.type == "str" and not isinstance(value, str):
+            raise TypeError(f"NVS {key.namespace}/{key.key} holds a str, got {value!r}")
+        if key.type != "str":
+            low, high = _NVS_RANGES[key.type]
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise TypeError(f"NVS {key.namespace}/{key.key} holds a {key.type}, got {value!r}")
+        self.nvs.setdefault(key.namespace, {})[key.key] = value
+        self.do(NvsSet(key.namespace, key.key, value))
 
-    def nvs_int(self, namespace: str, key: str) -> int | None:
-        value = self.nvs_get(namespace, key)
-        return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-    def nvs_set(self, namespace: str, key: str, value: NvsValue) -> None:
-        self.nvs.setdefault(namespace, {})[key] = value
-        self.do(NvsSet(namespace, key, value))
-
-    def nvs_erase(self, namespace: str, key: str | None = None) -> None:
-        if key is None:
-            self.nvs.pop(namespace, None)
-        else:
-            self.nvs.get(namespace, {}).pop(key, None)
-        self.do(NvsErase(namespace, key))
+    def nvs_erase(self, namespace: NvsNamespace) -> None:
+        """Erase a whole namespace."""
+        self.nvs.pop(namespace, None)
+        self.do(NvsErase(namespace))
 
     @property
     def device_id(self) -> str:
-        return self.nvs_str(NS_MFG, "device_id") or self.build.device_id
+        return self.nvs_get(dm.NVS_MFG_DEVICE_ID) or self.build.device_id
 
     @property
     def server_url(self) -> str:
-        return (self.nvs_str(NS_SETTINGS, "server") or self.build.server_url).rstrip("/")
+        return (self.nvs_get(dm.NVS_SETTINGS_SERVER) or self.build.server_url).rstrip("/")
 
     @property
     def child_id(self) -> str:
-        return self.nvs_str(NS_SETTINGS, "child_id") or self.build.child_id
+        return self.nvs_get(dm.NVS_SETTINGS_CHILD_ID) or self.build.child_id
 
     @property
     def child_name(self) -> str:
-        return self.nvs_str(NS_SETTINGS, "child_name") or self.build.child_name
+        return self.nvs_get(dm.NVS_SETTINGS_CHILD_NAME) or self.build.child_name
 
     @property
     def child_age(self) -> int:
-        age = self.nvs_int(NS_SETTINGS, "child_age")
+        age = self.nvs_get(dm.NVS_SETTINGS_CHILD_AGE)
         return self.build.child_age if age is None else age
 
     @property
     def volume(self) -> int:
-        volume = self.nvs_int(NS_SETTINGS, "volume")
+        volume = self.nvs_get(dm.NVS_SETTINGS_VOLUME)
         return self.build.volume if volume is None else volume

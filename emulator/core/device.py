@@ -29,6 +29,7 @@ from emulator.core.effects import (
     Effect,
     OtaAckRollback,
     Reboot,
+    SetVolume,
     SyncTime,
     WifiConnect,
     WifiDisconnect,
@@ -60,10 +61,17 @@ from emulator.core.inputs import (
 from emulator.core.link import Link
 from emulator.core.ota import Ota
 from emulator.core.timing import DeviceTiming
+from protocol.device_events import (
+    BootEvent,
+    OtaRollbackEvent,
+    TimeSyncedEvent,
+    WifiDownEvent,
+    WifiUpEvent,
+)
+from protocol.device_model import TIMER_OWNERS, State, Timer
 
-_AUTH_TIMERS = frozenset({"claim_retry", "auth_retry", "token_refresh"})
-_LINK_TIMERS = frozenset({"ws_retry", "heartbeat"})
-_OTA_TIMERS = frozenset({"selftest", "ota_periodic", "ota_retry"})
+# Retries that make no sense without a link (SPEC §9.2 `wifi down`).
+_NETWORK_TIMERS: tuple[Timer, ...] = ("ws_retry", "claim_retry", "auth_retry", "config_refresh")
 
 
 class Device:
@@ -102,7 +110,7 @@ class Device:
         self.commands = Commands(self)
 
     @property
-    def state(self) -> str:
+    def state(self) -> State:
         return self.ctx.state
 
     # --- entry points -------------------------------------------------------------------
@@ -112,24 +120,22 @@ class Device:
         ctx, boot = self.ctx, self.ctx.boot
         ctx.now_ms = now_ms
         ctx.emit(
-            "boot",
-            {
-                "fw_version": boot.fw_version,
-                "slot": boot.slot,
-                "reset_reason": boot.reset_reason,
-                "device_id": ctx.device_id,
-            },
+            BootEvent(
+                fw_version=boot.fw_version,
+                slot=boot.slot,
+                reset_reason=boot.reset_reason,
+                device_id=ctx.device_id,
+            )
         )
         if boot.rollback is not None:
             rb = boot.rollback
-            ctx.emit(
-                "ota.rollback", {"from": rb.from_version, "to": rb.to_version, "reason": rb.reason}
-            )
+            ctx.emit(OtaRollbackEvent(from_=rb.from_version, to=rb.to_version, reason=rb.reason))
             self.ota.on_rollback_reported(rb.from_version)
             ctx.do(OtaAckRollback())
         self.ota.on_boot()
         if boot.behaviour.panic_after_ms is not None:
             ctx.arm("panic", boot.behaviour.panic_after_ms)
+        ctx.do(SetVolume(ctx.volume))  # the DAC starts at the stored volume (SPEC §9.2)
         ctx.set_state("wifi")
         ctx.do(WifiConnect())
         return ctx.take()
@@ -154,7 +160,7 @@ class Device:
                 self.wifi_lost(by_user=False)
         elif isinstance(event, TimeSynced):
             ctx.time_synced_epoch, ctx.time_synced_at_ms = event.epoch, ctx.now_ms
-            ctx.emit("time.synced", {"epoch": event.epoch})
+            ctx.emit(TimeSyncedEvent(epoch=event.epoch))
             self.auth.authenticate()
         elif isinstance(
             event, HttpResponse | HttpFailed | HttpStreamStart | HttpStreamData | HttpStreamEnd
@@ -196,17 +202,19 @@ class Device:
         elif isinstance(event, SlotData):
             download = self.ota.download
             if download is not None and download.reading and download.slot == event.slot:
-                download.on_slot_data(event.data)
+                download.on_slot_data(event.offset, event.data)
 
-    def _on_timer(self, name: str) -> None:
-        if name in _AUTH_TIMERS:
+    def _on_timer(self, name: Timer) -> None:
+        owner = TIMER_OWNERS[name]  # which module a timer belongs to is the model's
+        if owner == "claim":
             self.auth.on_timer(name)
-        elif name in _LINK_TIMERS:
+        elif owner == "link":
             self.link.on_timer(name)
-        elif name in _OTA_TIMERS:
+        elif owner == "ota":
             self.ota.on_timer(name)
-        elif name == "config_refresh" and self.ctx.wifi_up and not self.config.busy:
-            self.config.fetch(continue_boot=False)
+        elif owner == "config":
+            if self.ctx.wifi_up and not self.config.busy:
+                self.config.fetch(continue_boot=False)
         elif name == "panic":
             self.ctx.log("Guru Meditation Error: Core 0 panic'ed (behaviour marker)")
             self.ctx.do(Reboot("panic"))
@@ -217,7 +225,7 @@ class Device:
         if self.ctx.wifi_up or self.ctx.wifi_off:  # wifi_off: `wifi down` during the join
             return
         self.ctx.wifi_up = True
-        self.ctx.emit("wifi.up", {"ip": ip})
+        self.ctx.emit(WifiUpEvent(ip=ip))
         self.ctx.set_state("config")
         self.config.fetch(continue_boot=True)
 
@@ -240,13 +248,13 @@ class Device:
             self.link.close(1000, "normal")
         elif self.link.conn_id is not None:
             self.link.on_closed(1006, "wifi_lost")
-        for name in ("ws_retry", "claim_retry", "auth_retry", "config_refresh"):
+        for name in _NETWORK_TIMERS:
             ctx.disarm(name)
         self.config.cancel()
         self.auth.cancel()
         ctx.wifi_up = False
         ctx.do(WifiDisconnect())
-        ctx.emit("wifi.down")
+        ctx.emit(WifiDownEvent())
         ctx.set_state("offline")
 
     def going_down(self, reason: str) -> None:

@@ -7,7 +7,8 @@ resume with `Range: bytes=<received>-` and `If-Range: <ETag of the first respons
 206 is accepted only when its `Content-Range` starts at the received count and ends at
 `size - 1`; a 200 restarts from byte 0; 5 failed attempts give up with `size_mismatch`.
 `ota.progress` is printed at the start (0, or the resume offset), at every further 10 %
-and at the end (SPEC §8.2).
+and at the end (SPEC §8.2). A resumed download re-reads the partial slot in reads of
+`SLOT_READ_CHUNK_BYTES` (as the C core does: a board cannot hold the slot in RAM).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import re
 from collections.abc import Callable
 from typing import Final
 
-from emulator.core.context import NS_OTA_DL, Ctx
+from emulator.core.context import Ctx
 from emulator.core.effects import SlotErase, SlotRead, SlotWrite
 from emulator.core.inputs import (
     HttpEvent,
@@ -26,7 +27,10 @@ from emulator.core.inputs import (
     HttpStreamEnd,
     HttpStreamStart,
 )
-from protocol.errors import ImageError
+from protocol import device_model as dm
+from protocol.device_events import OtaProgressEvent
+from protocol.device_model import SLOT_READ_CHUNK_BYTES, Slot
+from protocol.errors import ImageError, ImageErrorReason
 from protocol.manifest import FirmwareManifest, ImageInfo, ImageVerifier
 
 _CONTENT_RANGE: Final = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
@@ -40,8 +44,8 @@ class Download:
         ctx: Ctx,
         *,
         manifest: FirmwareManifest,
-        slot: str,
-        on_verified: Callable[[ImageInfo, str], None],
+        slot: Slot,
+        on_verified: Callable[[ImageInfo, Slot], None],
         on_failed: Callable[[str], None],
     ) -> None:
         self.ctx = ctx
@@ -51,7 +55,8 @@ class Download:
         self._on_failed = on_failed
         self.received = 0
         self.attempts = 0  # failed attempts (SPEC §5.2: give up after 5)
-        self.reading = False  # waiting for SlotData of a resumed download
+        self.reading = False  # re-reading the partial slot of a resumed download
+        self._read_target = 0  # bytes of the slot to re-read
         self._image = bytearray()
         self._verifier = self._new_verifier()
         self._req: int | None = None
@@ -70,21 +75,29 @@ class Download:
 
     def begin(self) -> None:
         """Resume a download of the same image (same sha256, slot, size) or start afresh."""
-        saved = self.ctx.nvs.get(NS_OTA_DL, {})
-        done = saved.get("bytes")
+        ctx, m = self.ctx, self.manifest
+        done = ctx.nvs_get(dm.NVS_OTA_DL_BYTES)
         if (
-            saved.get("sha256") == self.manifest.sha256
-            and saved.get("slot") == self.slot
-            and saved.get("size") == self.manifest.size
-            and isinstance(done, int)
-            and 0 < done < self.manifest.size
+            ctx.nvs_get(dm.NVS_OTA_DL_SHA256) == m.sha256
+            and ctx.nvs_get(dm.NVS_OTA_DL_SLOT) == self.slot
+            and ctx.nvs_get(dm.NVS_OTA_DL_SIZE) == m.size
+            and done is not None
+            and 0 < done < m.size
         ):
             self.reading = True
-            self._etag = str(saved.get("etag", ""))
-            self.ctx.do(SlotRead(self.slot, done))
+            self._etag = ctx.nvs_get(dm.NVS_OTA_DL_ETAG) or ""
+            self._read_target = done
+            self.received = 0
+            self._read_next()
             return
         self._fresh()
         self._request()
+
+    def _read_length(self) -> int:
+        return min(SLOT_READ_CHUNK_BYTES, self._read_target - self.received)
+
+    def _read_next(self) -> None:
+        self.ctx.do(SlotRead(self.slot, self.received, self._read_length()))
 
     def _fresh(self) -> None:
         self.received = 0
@@ -92,21 +105,22 @@ class Download:
         self._verifier = self._new_verifier()
         self._etag = ""
         self.ctx.do(SlotErase(self.slot))
-        self.ctx.nvs_erase(NS_OTA_DL)
-        self.ctx.nvs_set(NS_OTA_DL, "sha256", self.manifest.sha256)
-        self.ctx.nvs_set(NS_OTA_DL, "slot", self.slot)
-        self.ctx.nvs_set(NS_OTA_DL, "size", self.manifest.size)
-        self.ctx.nvs_set(NS_OTA_DL, "version", self.manifest.version)
-        self.ctx.nvs_set(NS_OTA_DL, "bytes", 0)
+        self.ctx.nvs_erase("ota_dl")
+        self.ctx.nvs_set(dm.NVS_OTA_DL_SHA256, self.manifest.sha256)
+        self.ctx.nvs_set(dm.NVS_OTA_DL_SLOT, self.slot)
+        self.ctx.nvs_set(dm.NVS_OTA_DL_SIZE, self.manifest.size)
+        self.ctx.nvs_set(dm.NVS_OTA_DL_VERSION, self.manifest.version)
+        self.ctx.nvs_set(dm.NVS_OTA_DL_BYTES, 0)
         self._next_tenth = 0
         self._progress()
 
-    def on_slot_data(self, data: bytes) -> None:
-        """The partial slot of an interrupted download: re-hash it, then ask for the rest."""
-        self.reading = False
-        expected = self.ctx.nvs.get(NS_OTA_DL, {}).get("bytes")
-        if len(data) != expected:
-            self.ctx.log(f"partial slot holds {len(data)} bytes, NVS says {expected}: restart")
+    def on_slot_data(self, offset: int, data: bytes) -> None:
+        """A piece of the partial slot of an interrupted download: re-hash it, then go on."""
+        if not self.reading or offset != self.received:
+            return  # not the piece asked for
+        if len(data) < self._read_length():
+            self.reading = False
+            self.ctx.log(f"partial slot ends at byte {offset + len(data)}, NVS says more: restart")
             self._fresh()
             self._request()
             return
@@ -115,8 +129,12 @@ class Download:
         except ImageError as exc:
             self._abort(exc.reason)
             return
-        self.received = len(data)
-        self._image = bytearray(data)
+        self.received += len(data)
+        self._image += data
+        if self.received < self._read_target:
+            self._read_next()
+            return
+        self.reading = False
         self.ctx.log(f"resuming download of {self.manifest.version} at byte {self.received}")
         self._next_tenth = self.received * 10 // self.manifest.size
         self._progress()
@@ -179,7 +197,7 @@ class Download:
         etag = event.headers.get("etag", "")
         if etag and not self._etag:
             self._etag = etag
-            self.ctx.nvs_set(NS_OTA_DL, "etag", etag)
+            self.ctx.nvs_set(dm.NVS_OTA_DL_ETAG, etag)
 
     def _on_data(self, data: bytes) -> None:
         if self._req is None or not data:
@@ -193,13 +211,13 @@ class Download:
         self.ctx.do(SlotWrite(self.slot, self.received, data))
         self.received += len(data)
         self._image += data
-        self.ctx.nvs_set(NS_OTA_DL, "bytes", self.received)
+        self.ctx.nvs_set(dm.NVS_OTA_DL_BYTES, self.received)
         self._progress()
 
     def _progress(self) -> None:
         tenth = self.received * 10 // self.manifest.size
         if tenth >= self._next_tenth:
-            self.ctx.emit("ota.progress", {"bytes": self.received, "total": self.manifest.size})
+            self.ctx.emit(OtaProgressEvent(bytes=self.received, total=self.manifest.size))
             self._next_tenth = tenth + 1
 
     def _finish(self) -> None:
@@ -208,7 +226,7 @@ class Download:
         except ImageError as exc:
             self._abort(exc.reason)
             return
-        self.ctx.nvs_erase(NS_OTA_DL)
+        self.ctx.nvs_erase("ota_dl")
         self._on_verified(info, self.slot)
 
     def _attempt_failed(self, why: str) -> None:
@@ -221,9 +239,9 @@ class Download:
             return
         self.ctx.arm("ota_retry", self.ctx.timing.ota_retry_ms)
 
-    def _abort(self, reason: str) -> None:
+    def _abort(self, reason: ImageErrorReason) -> None:
         self.ctx.http_cancel(self._req)
         self._req = None
         self.ctx.disarm("ota_retry")
-        self.ctx.nvs_erase(NS_OTA_DL)
+        self.ctx.nvs_erase("ota_dl")
         self._on_failed(reason)

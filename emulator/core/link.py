@@ -15,9 +15,13 @@ from collections.abc import Callable
 from urllib.parse import quote, urlencode
 
 from emulator.core.claim import Auth
-from emulator.core.context import NS_AUTH, Ctx
+from emulator.core.context import Ctx
 from emulator.core.effects import WsClose, WsConnect, WsSend
 from emulator.core.timing import backoff_ms
+from protocol import device_model as dm
+from protocol.constants import HEARTBEAT_INTERVAL_S, CloseCode
+from protocol.device_events import ErrorEvent, WsCloseEvent, WsOpenEvent
+from protocol.device_model import Timer
 from protocol.errors import MessageError
 from protocol.messages import (
     DeviceMessage,
@@ -111,7 +115,7 @@ class Link:
         if self.conn_id is None:
             return
         self.ctx.do(WsClose(self.conn_id, code, reason))
-        self.ctx.emit("ws.close", {"code": code, "reason": reason})
+        self.ctx.emit(WsCloseEvent(code=code, reason=reason))
         self._detach()
         self.ctx.disarm("ws_retry")
 
@@ -130,7 +134,7 @@ class Link:
         try:
             message = parse_server_message(text)
         except MessageError as exc:
-            self.ctx.emit("error", {"code": exc.code, "message": f"server frame: {exc.message}"})
+            self.ctx.emit(ErrorEvent(code=exc.code, message=f"server frame: {exc.message}"))
             return
         if isinstance(message, SystemMessage) and message.data_type == "connection_established":
             if not self.is_open:
@@ -140,20 +144,20 @@ class Link:
 
     def on_binary(self, size: int) -> None:
         message = f"server sent a binary frame of {size} bytes"
-        self.ctx.emit("error", {"code": "binary_not_supported", "message": message})
+        self.ctx.emit(ErrorEvent(code="binary_not_supported", message=message))
 
     def _established(self) -> None:
         self.is_open = True
         self.refusals = 0
         self._opened_at_ms = self.ctx.now_ms
-        self.ctx.emit("ws.open", {"url": self.url})
+        self.ctx.emit(WsOpenEvent(url=self.url))
         self._arm_heartbeat()
         self._on_open()
 
     def on_refused(self, status: int, body: bytes) -> None:
         """SPEC §6.1 device reaction to a refused handshake (HTTP 403 + reason)."""
         reason = refusal_reason(status, body)
-        self.ctx.emit("ws.close", {"code": 1008, "reason": reason})
+        self.ctx.emit(WsCloseEvent(code=int(CloseCode.POLICY), reason=reason))
         self._detach()
         self.refusals += 1
         self.ctx.set_state("offline")
@@ -173,15 +177,15 @@ class Link:
         """SPEC §6.2: one reaction per close code."""
         lasted = 0 if self._opened_at_ms is None else self.ctx.now_ms - self._opened_at_ms
         was_open = self.is_open
-        self.ctx.emit("ws.close", {"code": code, "reason": reason})
+        self.ctx.emit(WsCloseEvent(code=code, reason=reason))
         self._detach()
         if was_open and lasted >= self.ctx.timing.reconnect_reset_ms:
             self.attempt = 0
         self.ctx.set_state("offline")
-        if code == 4001:
+        if code == CloseCode.SESSION_REPLACED:
             # Two devices sharing an id would evict each other forever: hold off.
             self._schedule_retry(self.ctx.timing.session_replaced_holdoff_ms)
-        elif code == 4008:
+        elif code == CloseCode.IDLE_TIMEOUT:
             self._schedule_retry(0)
         else:
             self._schedule_retry(self._backoff())
@@ -203,7 +207,7 @@ class Link:
 
     # --- timers -------------------------------------------------------------------------
 
-    def on_timer(self, name: str) -> None:
+    def on_timer(self, name: Timer) -> None:
         if name == "ws_retry":
             if self.auth.needs_refresh() or not self.auth.has_tokens():
                 self.auth.authenticate()
@@ -221,6 +225,6 @@ class Link:
     def _arm_heartbeat(self) -> None:
         interval = self.ctx.timing.heartbeat_interval_ms
         if interval is None:
-            seconds = self.ctx.nvs_int(NS_AUTH, "heartbeat_interval") or 30
+            seconds = self.ctx.nvs_get(dm.NVS_AUTH_HB_INTERVAL) or HEARTBEAT_INTERVAL_S
             interval = seconds * 1000
         self.ctx.arm("heartbeat", interval)

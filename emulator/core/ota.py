@@ -19,11 +19,19 @@ from collections.abc import Callable
 from urllib.parse import urlencode
 
 from emulator.core.boot import other_slot
-from emulator.core.context import NS_OTA, Ctx
+from emulator.core.context import Ctx
 from emulator.core.download import Download
 from emulator.core.effects import OtaMarkInvalid, OtaMarkValid, OtaSetBoot, Reboot
 from emulator.core.inputs import HttpEvent, HttpFailed, HttpResponse
+from protocol import device_model as dm
 from protocol.constants import FIRMWARE_PATH
+from protocol.device_events import (
+    OtaAppliedEvent,
+    OtaAvailableEvent,
+    OtaNoneEvent,
+    OtaVerifyFailEvent,
+)
+from protocol.device_model import OtaNoneReason, Slot, Timer
 from protocol.errors import ProtocolError
 from protocol.manifest import FirmwareManifest, ImageInfo, decide_update
 from protocol.semver import parse_version
@@ -78,7 +86,7 @@ class Ota:
             self.check(auto=True)
             self.ctx.arm("ota_periodic", self.ctx.timing.ota_check_interval_ms)
 
-    def on_timer(self, name: str) -> None:
+    def on_timer(self, name: Timer) -> None:
         if name == "selftest" and not self.confirmed:
             self.ctx.log("self-test failed: no ws.open within the limit; rolling back")
             self.ctx.do(OtaMarkInvalid(self.ctx.boot.slot, "self_test_failed"))
@@ -106,8 +114,8 @@ class Ota:
             }
         )
         headers: tuple[tuple[str, str], ...] = ()
-        etag = self.ctx.nvs_str(NS_OTA, "mf_etag")
-        if etag and self.ctx.nvs_str(NS_OTA, "mf_body"):
+        etag = self.ctx.nvs_get(dm.NVS_OTA_MF_ETAG)
+        if etag and self.ctx.nvs_get(dm.NVS_OTA_MF_BODY):
             headers = (("If-None-Match", etag),)
         url = f"{self.ctx.server_url}{FIRMWARE_PATH}?{query}"
         self._req = self.ctx.http("GET", url, headers=headers, on_event=self._on_manifest)
@@ -126,15 +134,15 @@ class Ota:
             return
         raw = event.body if event.status == 200 else None
         if raw is None:
-            raw = (self.ctx.nvs_str(NS_OTA, "mf_body") or "").encode()
+            raw = (self.ctx.nvs_get(dm.NVS_OTA_MF_BODY) or "").encode()
         try:
             manifest = FirmwareManifest.from_json(json.loads(raw.decode("utf-8")))
         except (ValueError, UnicodeDecodeError, ProtocolError):
             self._none("bad_manifest")
             return
         if event.status == 200:
-            self.ctx.nvs_set(NS_OTA, "mf_body", raw.decode("utf-8"))
-            self.ctx.nvs_set(NS_OTA, "mf_etag", event.headers.get("etag", ""))
+            self.ctx.nvs_set(dm.NVS_OTA_MF_BODY, raw.decode("utf-8"))
+            self.ctx.nvs_set(dm.NVS_OTA_MF_ETAG, event.headers.get("etag", ""))
         self._decide(manifest)
 
     def _decide(self, manifest: FirmwareManifest) -> None:
@@ -146,22 +154,23 @@ class Ota:
             secure_version=boot.efuse_secure_version,
         )
         if decision.action == "skip":
+            assert decision.reason != "newer_version"  # only an update is newer
             self._none(decision.reason)
             return
-        bad = self.ctx.nvs_str(NS_OTA, "bad_version")
+        bad = self.ctx.nvs_get(dm.NVS_OTA_BAD_VERSION)
         if bad and parse_version(bad) == parse_version(manifest.version):
             # Like esp_https_ota's "same as the invalid version": no install loop.
             self._none("rolled_back")
             return
-        self.ctx.emit("ota.available", {"version": manifest.version, "size": manifest.size})
+        self.ctx.emit(OtaAvailableEvent(version=manifest.version, size=manifest.size))
         if manifest.mandatory or self._is_idle():
             self._start(manifest)
         else:
             self.ctx.log(f"update {manifest.version} waits until the device is idle")
             self._waiting = manifest
 
-    def _none(self, reason: str) -> None:
-        self.ctx.emit("ota.none", {"reason": reason})
+    def _none(self, reason: OtaNoneReason) -> None:
+        self.ctx.emit(OtaNoneEvent(reason=reason))
 
     def on_idle(self) -> None:
         """The chat went idle: a waiting non-mandatory update may start (SPEC §5.4)."""
@@ -175,7 +184,7 @@ class Ota:
         slot = other_slot(self.ctx.boot.slot)
         if manifest.size > self.ctx.boot.slot_size:
             # esp_ota_begin refuses an image larger than the partition before any write.
-            self.ctx.emit("ota.verify.fail", {"reason": "size_mismatch"})
+            self.ctx.emit(OtaVerifyFailEvent(reason="size_mismatch"))
             return
         self.ctx.set_state("updating")
         self.download = Download(
@@ -188,16 +197,16 @@ class Ota:
         self.download.begin()
 
     def _failed(self, reason: str) -> None:
-        self.ctx.emit("ota.verify.fail", {"reason": reason})
+        self.ctx.emit(OtaVerifyFailEvent(reason=reason))
         self.download = None
         self._settle()
 
-    def _apply(self, info: ImageInfo, slot: str) -> None:
+    def _apply(self, info: ImageInfo, slot: Slot) -> None:
         self.download = None
         self.ctx.do(OtaSetBoot(slot))
-        self.ctx.emit("ota.applied", {"version": info.version, "slot": slot})
+        self.ctx.emit(OtaAppliedEvent(version=info.version, slot=slot))
         self._before_reboot("ota")
         self.ctx.do(Reboot("sw"))
 
     def on_rollback_reported(self, from_version: str) -> None:
-        self.ctx.nvs_set(NS_OTA, "bad_version", from_version)
+        self.ctx.nvs_set(dm.NVS_OTA_BAD_VERSION, from_version)

@@ -16,15 +16,13 @@ import json
 import random
 import time
 from pathlib import Path
-from typing import Final
 
 from hil.scenario.model import BreakSpec, ReleaseSpec
+from protocol.device_model import BEHAVIOUR_MARKER
 from protocol.image import ESP_IMAGE_MAGIC, build_app_image, flip_byte, with_chip_id
 from server.releases import ReleaseOverrides, publish_release
 from server.state import ServerState
 from server.store import Release
-
-BEHAVIOUR_MARKER: Final = b"TEDDY-BEHAVIOUR:"
 
 
 def payload_for(spec: ReleaseSpec) -> bytes:

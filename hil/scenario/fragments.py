@@ -15,7 +15,7 @@ from hil.scenario.model import CLOCKS
 from hil.scenario.values import DURATION_PATTERN, VAR_NAME_PATTERN
 from hil.steps.server_side import SERVER_EVENT_NAMES
 from hil.targets.base import ALL_CAPABILITIES
-from protocol.eventline import EVENT_CATALOGUE
+from protocol.device_model import EVENT_NAMES
 from protocol.image import CHIP_LAYOUTS
 
 Schema = dict[str, Any]
@@ -29,7 +29,7 @@ DURATION: Final[Schema] = {
 STR: Final[Schema] = {"type": "string"}
 NONNEG: Final[Schema] = {"type": "integer", "minimum": 0}
 CHIP: Final[Schema] = {"enum": sorted(CHIP_LAYOUTS)}
-DEVICE_EVENT: Final[Schema] = {"enum": sorted(EVENT_CATALOGUE)}
+DEVICE_EVENT: Final[Schema] = {"enum": sorted(EVENT_NAMES)}
 SERVER_EVENT: Final[Schema] = {"enum": list(SERVER_EVENT_NAMES)}
 MATCH: Final[Schema] = {
     "type": "object",

@@ -13,6 +13,7 @@ from hil.scenario.fragments import CHIP, NONNEG, STR, Schema, obj
 from hil.scenario.model import BreakSpec, ReleaseSpec
 from hil.steps.build import At, InvalidStepError
 from protocol.constants import CHIP_IDS
+from protocol.device_model import BEHAVIOUR_PANIC_AFTER_MS, BEHAVIOUR_SELFTEST
 
 MAX_PAYLOAD_BYTES: Final = 4 * 1024 * 1024
 
@@ -23,7 +24,12 @@ RELEASE: Final[Schema] = obj(
         "secure_version": NONNEG,
         "mandatory": {"type": "boolean"},
         "notes": STR,
-        "behaviour": {"type": "object"},
+        "behaviour": obj(
+            {  # the image behaviour marker (protocol.device_model, emulator/README.md)
+                BEHAVIOUR_SELFTEST: {"enum": ["fail"]},
+                BEHAVIOUR_PANIC_AFTER_MS: NONNEG,
+            }
+        ),
         "payload_bytes": {"type": "integer", "minimum": 0, "maximum": MAX_PAYLOAD_BYTES},
         "break": obj(
             {

@@ -13,28 +13,17 @@ from __future__ import annotations
 
 from typing import Final
 
-from hil.scenario.fragments import CAPABILITIES, CHIP, CLOCK, DURATION, NONNEG, STR, Schema, obj
+from hil.scenario.fragments import CAPABILITIES, CLOCK, DURATION, NONNEG, STR, Schema, obj
 from hil.scenario.model import PANICS
 from hil.scenario.release import RELEASE
 from hil.scenario.values import VAR_NAME_PATTERN
 from hil.steps.registry import all_kinds
 from protocol.config_doc import CONFIG_KEYS
+from protocol.device import device_settings_schema
+from protocol.device_model import SETTINGS
 
-DEVICE_KEYS: Final = (
-    "device_id",
-    "child_id",
-    "child_name",
-    "child_age",
-    "oob_secret",
-    "firmware_version",
-    "chip",
-    "secure_version",
-    "pacing",
-    "timing",
-    "seed",
-    "microphone",
-    "speaker",
-)
+# The `device:` mapping is the device model's settings plus `timing` (protocol.device_model).
+DEVICE_KEYS: Final = (*(setting.name for setting in SETTINGS), "timing")
 STEP_COMMON_KEYS: Final = ("timeout", "requires", "name", "clock")
 
 SERVER: Final[Schema] = obj(
@@ -77,23 +66,7 @@ GIVEN: Final[Schema] = obj(
     }
 )
 
-DEVICE: Final[Schema] = obj(
-    {
-        "device_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"},
-        "child_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
-        "child_name": STR,
-        "child_age": {"type": "integer"},
-        "oob_secret": {"type": ["string", "null"], "pattern": "^[0-9A-Fa-f]{64}$"},
-        "firmware_version": STR,
-        "chip": CHIP,
-        "secure_version": NONNEG,
-        "pacing": {"enum": ["fast", "realtime"]},
-        "timing": {"type": "object"},
-        "seed": {"type": "integer"},
-        "microphone": STR,
-        "speaker": STR,
-    }
-)
+DEVICE: Final[Schema] = device_settings_schema()
 
 
 def step_schema() -> Schema:

@@ -33,6 +33,8 @@ from hil.targets.base import (
 from hil.targets.crash import Crash
 from hil.targets.options import TargetOptions
 from hil.targets.registry import register
+from protocol.device import setting_problem, setting_spec
+from protocol.device_model import SETTINGS
 
 if TYPE_CHECKING:  # imported lazily at run time: hil must load even when emulator/ cannot
     from emulator.host import CoreCrash, DeviceSettings, EmulatorHost
@@ -59,11 +61,22 @@ def _build_dataclass(cls: Any, values: Mapping[str, object], *, where: str) -> A
     return cls(**values)
 
 
+def _check_values(values: Mapping[str, object]) -> None:
+    """Each value against the device model's `settings:` (type, range, choices, pattern)."""
+    names = {spec.name for spec in SETTINGS}
+    for name, value in values.items():
+        if name in names:
+            problem = setting_problem(setting_spec(name), value)
+            if problem is not None:
+                raise HilError(f"device.{problem}")
+
+
 def device_settings(setup: TargetSetup) -> DeviceSettings:
-    """`emulator.host.DeviceSettings` for `setup`; HilError names unknown settings."""
+    """`emulator.host.DeviceSettings` for `setup`; HilError names unknown or bad settings."""
     host = _host_module()
     settings_cls = host.DeviceSettings
     values = {k: v for k, v in setup.device.items() if k not in _HARNESS_OWNED}
+    _check_values(values)
     timing = values.get("timing")
     if isinstance(timing, Mapping):
         timing_cls = type(settings_cls.__dataclass_fields__["timing"].default_factory())

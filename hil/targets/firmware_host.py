@@ -43,6 +43,9 @@ from hil.targets.base import (
 from hil.targets.crash import Crash
 from hil.targets.options import TargetOptions, option, path
 from hil.targets.registry import register
+from protocol.device import reset_reason as reset_reason  # the one rule, re-exported
+from protocol.device import setting_problem, setting_spec
+from protocol.device_model import SETTINGS, TIMING
 
 ENV_BINARY: Final = "TEDDY_FW_HOST"
 REPO_ROOT: Final = Path(__file__).resolve().parents[2]
@@ -55,60 +58,11 @@ _STOP_TIMEOUT_S: Final = 3.0
 # Lines that start a sanitizer report on stderr (AddressSanitizer, LeakSanitizer, UBSan).
 _SANITIZER_MARKERS: Final = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
-# Harness spelling -> SPEC §8.2 reset_reason (emulator.host.reset_reason).
-_RESET_REASONS: Final = frozenset(
-    {"poweron", "ext", "sw", "panic", "int_wdt", "task_wdt", "wdt", "deepsleep", "brownout"}
-)
-
-# `device:` settings -> CLI flags; same names and defaults as emulator.host.DeviceSettings.
-_FLAGS: Final[dict[str, str]] = {
-    "device_id": "--device-id",
-    "child_id": "--child-id",
-    "child_name": "--child-name",
-    "child_age": "--child-age",
-    "oob_secret": "--oob-secret",
-    "firmware_version": "--firmware-version",
-    "chip": "--chip",
-    "secure_version": "--secure-version",
-    "pacing": "--pacing",
-    "seed": "--seed",
-    "microphone": "--microphone",
-}
-_DEFAULTS: Final[dict[str, object]] = {
-    "device_id": "Teddy-ESP32-0001",
-    "child_id": "child-001",
-    "child_name": "Mia",
-    "child_age": 7,
-    "oob_secret": None,
-    "firmware_version": "1.0.0",
-    "chip": "esp32",
-    "secure_version": 0,
-    "pacing": "fast",
-    "seed": 0,
-    "microphone": "phrase:hello teddy",
-    "speaker": "wav",
-}
-_TIMING_FIELDS: Final = frozenset(
-    {
-        "claim_backoff_base_ms",
-        "claim_backoff_max_ms",
-        "claim_jitter",
-        "reconnect_base_ms",
-        "reconnect_max_ms",
-        "reconnect_jitter",
-        "reconnect_reset_ms",
-        "session_replaced_holdoff_ms",
-        "heartbeat_interval_ms",
-        "self_test_limit_ms",
-        "ota_check_interval_ms",
-        "ota_retry_ms",
-        "ota_max_attempts",
-        "config_max_age_ms",
-        "token_refresh_margin_ms",
-        "wifi_join_ms",
-        "http_timeout_ms",
-    }
-)
+# `device:` settings -> CLI flags and defaults: the device model's `settings:` table
+# (protocol.device_model.SETTINGS), the same one emulator.host.DeviceSettings follows.
+_FLAGS: Final[dict[str, str]] = {s.name: s.flag for s in SETTINGS if "fw_host" in s.hosts}
+_DEFAULTS: Final[dict[str, object]] = {s.name: s.default for s in SETTINGS}
+_TIMING_FIELDS: Final = frozenset(t.name for t in TIMING)
 _HARNESS_OWNED: Final = ("server_url", "flash_dir", "audio_dir")
 
 
@@ -129,14 +83,6 @@ class FirmwareHostOptions(TargetOptions):
             default_text="build/host/app/teddy-fw-host in the repo",
         ),
     )
-
-
-def reset_reason(reason: str) -> str:
-    """`power_on` (harness spelling) -> `poweron` (SPEC §8.2)."""
-    value = reason.replace("_", "")
-    if value in _RESET_REASONS:
-        return value
-    return reason if reason in _RESET_REASONS else "unknown"
 
 
 def _timing_flags(timing: object) -> list[str]:
@@ -166,6 +112,10 @@ def device_flags(device: Mapping[str, object]) -> tuple[list[str], dict[str, obj
         raise HilError(
             f"device: unknown setting(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}"
         )
+    for name, value in values.items():
+        problem = None if name == "timing" else setting_problem(setting_spec(name), value)
+        if problem is not None:
+            raise HilError(f"device.{problem}")
     if values.get("speaker", "wav") != "wav":
         raise HilError("device.speaker: the firmware-host target only writes WAV files")
     settings = {**_DEFAULTS, **{k: v for k, v in values.items() if k != "timing"}}

@@ -107,6 +107,10 @@ class Driver:
     def line(self, text: str) -> list[Effect]:
         return self.feed(ConsoleLine(text))
 
+    def state(self) -> str:
+        """The core's SPEC §8.3 state (a call, so mypy does not pin it after an assert)."""
+        return self.device.state
+
     def last(self, kind: type[E]) -> E:
         for effect in reversed(self.effects):
             if isinstance(effect, kind):

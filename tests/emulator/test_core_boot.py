@@ -8,12 +8,13 @@ import pytest
 
 from emulator.core.boot import Behaviour, Rollback, SlotInfo, select_boot
 from emulator.core.timing import DeviceTiming, backoff_ms
+from protocol.device_model import Slot
 from protocol.image import build_app_image
 
 pytestmark = pytest.mark.unit
 
 
-def slots(first: SlotInfo, second: SlotInfo) -> dict[str, SlotInfo]:
+def slots(first: SlotInfo, second: SlotInfo) -> dict[Slot, SlotInfo]:
     return {first.name: first, second.name: second}
 
 

@@ -168,7 +168,7 @@ def test_refused_handshake_reactions() -> None:
     connect = d.last(WsConnect)
     d.feed(WsRefused(connect.conn_id, 403, error_body("age_out_of_range")))
     count = len(d.all(WsConnect))
-    d.feed(TimerFired("nothing", 0), after_ms=5000)
+    d.feed(TimerFired("ws_retry", 0), after_ms=5000)  # time passes; no retry is armed
     assert len(d.all(WsConnect)) == count  # held until a setting changes
     d.line("set child_age 8")
     assert len(d.all(WsConnect)) == count + 1
@@ -220,9 +220,9 @@ def test_reply_reassembly_gap_and_cut() -> None:
     connect = d.to_idle()
     d.line("text hi")
     assert json.loads(d.last(WsSend).text) == {"type": "text_message", "text": "hi"}
-    assert d.device.state == "thinking"
+    assert d.state() == "thinking"
     d.feed(WsText(connect.conn_id, _frame("r1", 0, final=False, text="Hi!")))
-    assert d.device.state == "speaking"
+    assert d.state() == "speaking"
     d.feed(WsText(connect.conn_id, _frame("r1", 2, final=True)))
     assert d.named("error")[-1]["code"] == "audio_seq_gap"
     d.feed(WsText(connect.conn_id, _frame("r2", 0, final=False, text="A")))
@@ -289,13 +289,13 @@ def test_heartbeat_and_background_token_refresh() -> None:
 def test_wifi_down_during_the_join_keeps_the_link_down_until_wifi_up() -> None:
     """SPEC §9.2: `wifi down` leaves Wi-Fi, also while the join is still in flight."""
     d = Driver()
-    assert d.device.state == "wifi"  # booted, WifiConnect issued, not joined yet
+    assert d.state() == "wifi"  # booted, WifiConnect issued, not joined yet
     d.line("wifi down")
-    assert d.named("wifi.down") and d.device.state == "offline"
+    assert d.named("wifi.down") and d.state() == "offline"
     d.feed(WifiUp("10.0.2.15"))  # the join that was in flight completes
-    assert not d.named("wifi.up") and d.device.state == "offline"
+    assert not d.named("wifi.up") and d.state() == "offline"
     assert not d.all(HttpRequest)  # no config fetch, no claim
     effects = d.line("wifi up")
     assert isinstance(effects[-1], WifiConnect)
     d.feed(WifiUp("10.0.2.15"))
-    assert d.named("wifi.up") and d.device.state == "config"
+    assert d.named("wifi.up") and d.state() == "config"

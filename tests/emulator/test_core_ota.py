@@ -30,6 +30,7 @@ from emulator.core.inputs import (
     SlotData,
     TimerFired,
 )
+from protocol.device_model import SLOT_READ_CHUNK_BYTES
 from protocol.image import build_app_image
 from tests.emulator.core_driver import Driver
 
@@ -52,6 +53,19 @@ def manifest(**changes: object) -> bytes:
     }
     body.update(changes)
     return json.dumps(body).encode()
+
+
+def answer_reads(d: Driver, slot_bytes: bytes) -> list[SlotRead]:
+    """Answer every SlotRead of a resumed download from `slot_bytes` (the partial slot)."""
+    reads: list[SlotRead] = []
+    while d.device.ota.download is not None and d.device.ota.download.reading:
+        read = d.last(SlotRead)
+        assert read not in reads, "the core asked nothing new"
+        reads.append(read)
+        d.feed(
+            SlotData(read.slot, read.offset, slot_bytes[read.offset : read.offset + read.length])
+        )
+    return reads
 
 
 def checked(driver: Driver) -> Driver:
@@ -145,9 +159,12 @@ def test_resume_after_power_cut_uses_range_and_if_range() -> None:
     }
     d = checked(Driver(nvs=nvs))
     d.answer(200, manifest())
-    read = d.last(SlotRead)
-    assert (read.slot, read.length) == ("ota_1", half)
-    d.feed(SlotData("ota_1", IMAGE[:half]))
+    reads = answer_reads(d, IMAGE[:half])
+    # SPEC §5.2: re-read in SLOT_READ_CHUNK_BYTES pieces, never the whole slot at once.
+    assert [(r.slot, r.offset, r.length) for r in reads] == [
+        ("ota_1", 0, SLOT_READ_CHUNK_BYTES),
+        ("ota_1", SLOT_READ_CHUNK_BYTES, half - SLOT_READ_CHUNK_BYTES),
+    ]
     assert d.named("ota.progress")[0] == {"bytes": half, "total": len(IMAGE)}
     headers = dict(d.last(HttpRequest).headers)
     assert headers == {"Range": f"bytes={half}-", "If-Range": f'"{SHA}"'}
@@ -162,13 +179,26 @@ def test_bad_content_range_retries_and_200_restarts() -> None:
     nvs: NvsData = {"ota_dl": {"sha256": SHA, "slot": "ota_1", "size": len(IMAGE), "bytes": half}}
     d = checked(Driver(nvs=nvs))
     d.answer(200, manifest())
-    d.feed(SlotData("ota_1", IMAGE[:half]))
+    answer_reads(d, IMAGE[:half])
     request = d.last(HttpRequest)
     d.feed(HttpStreamStart(request.req_id, 206, {"content-range": "bytes 0-9/99"}))
     timer = d.timer("ota_retry")
     d.feed(TimerFired("ota_retry", timer.at_ms), after_ms=timer.at_ms - d.now)
     _stream(d, IMAGE, status=200)  # the server ignored the range: start again from 0
     assert d.all(SlotWrite)[0].offset == 0
+    assert d.named("ota.applied")
+
+
+def test_a_slot_shorter_than_nvs_says_restarts_the_download() -> None:
+    half = len(IMAGE) // 2
+    nvs: NvsData = {"ota_dl": {"sha256": SHA, "slot": "ota_1", "size": len(IMAGE), "bytes": half}}
+    d = checked(Driver(nvs=nvs))
+    d.answer(200, manifest())
+    read = d.last(SlotRead)
+    d.feed(SlotData(read.slot, 0, IMAGE[:100]))  # the slot ends long before NVS says
+    assert d.last(SlotErase).slot == "ota_1"
+    assert "Range" not in dict(d.last(HttpRequest).headers)
+    _stream(d, IMAGE, status=200)
     assert d.named("ota.applied")
 
 

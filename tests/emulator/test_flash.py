@@ -24,7 +24,8 @@ def test_every_write_is_visible_to_the_next_boot(tmp_path: Path) -> None:
     del flash  # power cut: no close, no flush
     again = Flash(tmp_path)
     assert again.load_nvs() == {"settings": {"child_age": 9}, "auth": {"access_token": "a"}}
-    assert again.read_slot("ota_1") == b"abcXY" and again.read_slot("ota_1", 2) == b"ab"
+    assert again.read_slot("ota_1") == b"abcXY" and again.read_slot("ota_1", 0, 2) == b"ab"
+    assert again.read_slot("ota_1", 2, 2) == b"cX"
     again.nvs_erase("auth")
     again.nvs_erase("settings", "child_age")
     assert Flash(tmp_path).load_nvs() == {"settings": {}}

@@ -16,6 +16,7 @@ import pytest
 
 from hil.pytest_plugin import OptionsFor
 from hil.targets.firmware_host import FirmwareHostOptions
+from protocol.device_model import HOST_OPTIONS, SETTINGS
 
 pytestmark = pytest.mark.host_fw  # skipped with the reason when the binary is missing
 
@@ -49,6 +50,27 @@ def test_help_and_bad_flags(binary_path: Path) -> None:
         timeout=10,
     )
     assert done.returncode == 2
+
+
+def test_flags_are_the_device_model_tables(binary_path: Path) -> None:
+    """`--help` lists exactly the model's teddy-fw-host options, with their defaults."""
+    done = subprocess.run([str(binary_path), "--help"], capture_output=True, timeout=10)
+    text = done.stdout.decode()
+    listed = set(re.findall(r"^  (--[a-z-]+) ", text, re.MULTILINE))
+    wanted = [s for s in (*HOST_OPTIONS, *SETTINGS) if "fw_host" in s.hosts]
+    assert listed == {s.flag for s in wanted}
+    assert "(default Teddy-ESP32-0001)" in text and "(default realtime)" in text
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"), [("--volume", "101"), ("--device-id", "short"), ("--pacing", "slow")]
+)
+def test_values_outside_the_model_limits_are_refused(
+    flag: str, value: str, binary_path: Path
+) -> None:
+    args = [str(binary_path), "--server", DEAD_SERVER, "--flash", "x", flag, value]
+    done = subprocess.run(args, capture_output=True, timeout=10)
+    assert done.returncode == 2 and f"{flag} {value}".encode() in done.stderr
 
 
 def test_stdio_console_boots_and_answers(tmp_path: Path, binary_path: Path) -> None:

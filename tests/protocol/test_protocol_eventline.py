@@ -103,3 +103,35 @@ def test_format_parse_round_trip(uptime: int, name: str, data: dict[str, Any]) -
 def test_free_text_is_never_an_event(line: str) -> None:
     if not line.startswith("@teddy "):
         assert parse_event_line(line) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "problem"),
+    [
+        ("state", {"from": "idle", "to": "dancing"}, "to must be one of boot, wifi"),
+        ("ws.close", {"code": "1000", "reason": "normal"}, "code must be an integer"),
+        ("ws.close", {"code": True, "reason": "normal"}, "code must be an integer"),
+        ("config.ok", {"etag": "x", "cached": 1}, "cached must be a boolean"),
+        (
+            "boot",
+            {"fw_version": "1", "slot": "ota_2", "reset_reason": "sw", "device_id": "d"},
+            "slot must be one of ota_0, ota_1",
+        ),
+        ("cmd.error", {"cmd": "x", "reason": "bad_value", "message": 7}, "message must be"),
+        ("cmd.ok", {"cmd": "dance"}, "cmd must be one of talk"),
+        ("cmd.ok", {"cmd": "status", "wifi": "yes"}, "wifi must be a boolean"),
+        ("cmd.ok", {"cmd": "help", "commands": ["talk", 3]}, "commands must be an array"),
+    ],
+)
+def test_validate_event_checks_types_and_closed_values(
+    name: str, data: dict[str, object], problem: str
+) -> None:
+    """SPEC §8.2 types and closed lists come from the device model (EVENT_FIELDS)."""
+    with pytest.raises(EventLineError, match=re.escape(problem)):
+        validate_event(Event(1, name, data))
+
+
+def test_optional_and_reply_members_are_checked_only_when_present() -> None:
+    validate_event(Event(1, "cmd.error", {"cmd": "x", "reason": "bad_value"}))
+    validate_event(Event(1, "cmd.ok", {"cmd": "set", "key": "volume", "value": 5}))
+    validate_event(Event(1, "cmd.ok", {"cmd": "status"}))

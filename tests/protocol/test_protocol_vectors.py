@@ -27,6 +27,7 @@ EXPECTED_FILES = {
     "claim_requests",
     "claim_responses",
     "console",
+    "device_io",
     "etag",
     "eventlines",
     "if_none_match",

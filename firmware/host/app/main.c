@@ -3,8 +3,10 @@
  *
  * The same device core that runs on the ESP32, driven through teddy_port.h by the host
  * port: flash and NVS in a directory, WAV files as microphone and speaker, the console
- * on stdio or TCP. Flags follow `teddy-emulator` so the hil `firmware-host` target and
- * a person can drive it the same way:
+ * on stdio or TCP. Its flags, their help, limits and defaults are the device model's
+ * `settings:` and `host_options:` (TEDDY_SETTINGS, TEDDY_HOST_OPTIONS in teddy_model.h),
+ * the same tables `teddy-emulator` builds its command line from, so the hil
+ * `firmware-host` target and a person drive both the same way:
  *
  *   teddy-fw-host --server http://127.0.0.1:8000 --flash ./flash --console stdio
  *
@@ -13,6 +15,7 @@
  * next start boots from the same flash directory (--reset-reason says why).
  */
 #include <getopt.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,43 +24,177 @@
 #include "teddy_port.h"
 #include "teddy_port_linux.h"
 
+#define MAX_TIMING_SETS 32
+#define SETTING_BASE 256 /* getopt values: SETTING_BASE + setting, OPTION_BASE + option */
+#define OPTION_BASE 512
+#define HELP_VALUE 1024
+
 typedef struct {
     teddy_port_linux_options_t port;
     teddy_build_t build;
     teddy_timing_t timing;
     uint32_t seed;
+    const char *timing_sets[MAX_TIMING_SETS];
+    int n_timing_sets;
 } config_t;
+
+static bool on_fw_host(const teddy_option_spec_t *spec)
+{
+    return (spec->hosts & TEDDY_HOST_FW_HOST) != 0;
+}
+
+static void usage_line(FILE *out, const teddy_option_spec_t *spec)
+{
+    char flag[96], choices[64] = "";
+    for (const char *const *c = spec->choices; c != NULL && *c != NULL; c++) {
+        size_t used = strlen(choices);
+        snprintf(choices + used, sizeof(choices) - used, "%s%s", used ? "|" : "", *c);
+    }
+    const char *metavar = spec->metavar != NULL ? spec->metavar
+                          : choices[0] != '\0'   ? choices
+                          : spec->type == TEDDY_OPT_INT ? "N"
+                                                        : "VALUE";
+    snprintf(flag, sizeof(flag), "%s %s", spec->flag, metavar);
+    fprintf(out, "  %-26s %s", flag, spec->help);
+    if (spec->cli_default != NULL) {
+        fprintf(out, " (default %s)", spec->cli_default);
+    }
+    fputc('\n', out);
+}
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: teddy-fw-host --server URL --flash DIR [options]\n"
-            "  --audio DIR             WAV in/out (default <flash>/audio)\n"
-            "  --console stdio|tcp:PORT  (default stdio; tcp:0 = any free port)\n"
-            "  --device-id ID          (default Teddy-ESP32-0001)\n"
-            "  --child-id ID --child-name NAME --child-age N --volume N\n"
-            "  --oob-secret HEX        64 hex chars (default: the seed derivation, SPEC 2.1)\n"
-            "  --firmware-version V    factory image version on a blank flash (1.0.0)\n"
-            "  --chip NAME             esp32 (default), esp32s3, ...\n"
-            "  --secure-version N      factory image secure_version (0)\n"
-            "  --pacing fast|realtime  audio pacing (default realtime)\n"
-            "  --timing fast|real      retry/backoff timing (default real)\n"
-            "  --timing-set NAME=MS    override one DeviceTiming field (repeatable)\n"
-            "  --seed N                jitter seed (claim nonces always use the OS CSPRNG)\n"
-            "  --microphone SPEC       `button` source: phrase:<text>, clip:<name>, silence\n"
-            "  --reset-reason R        reset reason of the first boot (poweron)\n"
-            "  --wifi-join-ms N        simulated Wi-Fi association time (0)\n");
+    fprintf(out, "usage: teddy-fw-host --server URL --flash DIR [options]\n");
+    for (int i = 0; i < TEDDY_HOST_OPT_COUNT; i++) {
+        if (on_fw_host(&TEDDY_HOST_OPTIONS[i])) {
+            usage_line(out, &TEDDY_HOST_OPTIONS[i]);
+        }
+    }
+    for (int i = 0; i < TEDDY_SETTING_COUNT; i++) {
+        if (on_fw_host(&TEDDY_SETTINGS[i])) {
+            usage_line(out, &TEDDY_SETTINGS[i]);
+        }
+    }
 }
 
-static bool parse_int(const char *text, long lo, long hi, long *out)
+/* NULL when `text` is a valid value of `spec` (type, limits, pattern, choices), else why
+ * not (a pattern: the value must match it). */
+static const char *invalid(const teddy_option_spec_t *spec, const char *text, long long *num)
 {
-    char *end = NULL;
-    long v = strtol(text, &end, 10);
-    if (end == text || *end != '\0' || v < lo || v > hi) {
-        return false;
+    if (spec->type == TEDDY_OPT_INT) {
+        char *end = NULL;
+        long long v = strtoll(text, &end, 10);
+        if (end == text || *end != '\0') {
+            return "not a whole number";
+        }
+        if ((spec->has_min && v < spec->min) || (spec->has_max && v > spec->max)) {
+            return "out of range";
+        }
+        *num = v;
+        return NULL;
     }
-    *out = v;
-    return true;
+    if (spec->pattern != NULL) { /* POSIX ERE, the whole value (as Python's re.fullmatch) */
+        char whole[160];
+        regex_t re;
+        snprintf(whole, sizeof(whole), "^(%s)$", spec->pattern);
+        if (regcomp(&re, whole, REG_EXTENDED | REG_NOSUB) != 0) {
+            return "the model's pattern does not compile";
+        }
+        bool match = regexec(&re, text, 0, NULL, 0) == 0;
+        regfree(&re);
+        if (!match) {
+            return spec->pattern;
+        }
+    }
+    if (spec->choices != NULL) {
+        for (const char *const *c = spec->choices; *c != NULL; c++) {
+            if (strcmp(*c, text) == 0) {
+                return NULL;
+            }
+        }
+        return "not one of the choices";
+    }
+    return NULL;
+}
+
+static void apply_setting(config_t *c, teddy_setting_t id, const char *v, long long n)
+{
+    switch (id) {
+    case TEDDY_SETTING_DEVICE_ID: c->build.device_id = v; break;
+    case TEDDY_SETTING_CHILD_ID: c->build.child_id = v; break;
+    case TEDDY_SETTING_CHILD_NAME: c->build.child_name = v; break;
+    case TEDDY_SETTING_CHILD_AGE: c->build.child_age = (int)n; break;
+    case TEDDY_SETTING_VOLUME: c->build.volume = (int)n; break;
+    case TEDDY_SETTING_OOB_SECRET: c->build.oob_secret = v; break;
+    case TEDDY_SETTING_CHIP: c->port.chip = c->build.chip = v; break;
+    case TEDDY_SETTING_FIRMWARE_VERSION: c->port.factory_version = v; break;
+    case TEDDY_SETTING_SECURE_VERSION: c->port.factory_secure_version = (uint32_t)n; break;
+    case TEDDY_SETTING_PACING: c->port.realtime_pacing = strcmp(v, "realtime") == 0; break;
+    case TEDDY_SETTING_SEED: c->seed = (uint32_t)n; break;
+    case TEDDY_SETTING_MICROPHONE: c->port.microphone = v; break;
+    default: break; /* not a teddy-fw-host setting (speaker: this port writes WAV files) */
+    }
+}
+
+static void apply_option(config_t *c, teddy_host_option_t id, const char *v, long long n)
+{
+    switch (id) {
+    case TEDDY_HOST_OPT_SERVER: c->build.server_url = v; break;
+    case TEDDY_HOST_OPT_FLASH: c->port.flash_dir = v; break;
+    case TEDDY_HOST_OPT_AUDIO: c->port.audio_dir = v; break;
+    case TEDDY_HOST_OPT_CONSOLE: c->port.console = v; break;
+    case TEDDY_HOST_OPT_TIMING:
+        if (strcmp(v, "fast") == 0) {
+            teddy_timing_fast(&c->timing);
+        } else {
+            teddy_timing_real(&c->timing);
+        }
+        break;
+    case TEDDY_HOST_OPT_TIMING_SET:
+        if (c->n_timing_sets < MAX_TIMING_SETS) {
+            c->timing_sets[c->n_timing_sets++] = v; /* applied after --timing */
+        }
+        break;
+    case TEDDY_HOST_OPT_RESET_REASON: c->port.reset_reason = v; break;
+    case TEDDY_HOST_OPT_WIFI_JOIN_MS: c->port.wifi_join_ms = (uint32_t)n; break;
+    default: break;
+    }
+}
+
+/* 0, or 2 after saying what was wrong with `text` for `spec`. */
+static int take(config_t *c, const teddy_option_spec_t *spec, int value, const char *text)
+{
+    long long n = 0;
+    const char *why = invalid(spec, text, &n);
+    if (why != NULL) {
+        fprintf(stderr, "teddy-fw-host: %s %s: %s%s\n", spec->flag, text,
+                why == spec->pattern ? "must match " : "", why);
+        return 2;
+    }
+    if (value >= OPTION_BASE) {
+        apply_option(c, (teddy_host_option_t)(value - OPTION_BASE), text, n);
+    } else {
+        apply_setting(c, (teddy_setting_t)(value - SETTING_BASE), text, n);
+    }
+    return 0;
+}
+
+/* Every setting and option starts at its command-line default (the model's). */
+static void defaults(config_t *c)
+{
+    teddy_port_linux_default_options(&c->port);
+    c->port.flash_dir = NULL;
+    c->build = (teddy_build_t){0};
+    for (int i = 0; i < TEDDY_SETTING_COUNT; i++) {
+        if (TEDDY_SETTINGS[i].cli_default != NULL) {
+            take(c, &TEDDY_SETTINGS[i], SETTING_BASE + i, TEDDY_SETTINGS[i].cli_default);
+        }
+    }
+    for (int i = 0; i < TEDDY_HOST_OPT_COUNT; i++) {
+        if (TEDDY_HOST_OPTIONS[i].cli_default != NULL) {
+            take(c, &TEDDY_HOST_OPTIONS[i], OPTION_BASE + i, TEDDY_HOST_OPTIONS[i].cli_default);
+        }
+    }
 }
 
 static int timing_override(config_t *c, const char *arg)
@@ -75,96 +212,51 @@ static int timing_override(config_t *c, const char *arg)
         fprintf(stderr, "teddy-fw-host: --timing-set %s: not a number\n", name);
         return 2;
     }
+    if (teddy_timing_set(&c->timing, name, value) != ESP_OK) {
+        fprintf(stderr, "teddy-fw-host: --timing-set: unknown or negative field %s\n", name);
+        return 2;
+    }
+    /* Driver fields are the port's options (teddy_timing_t has only the core's). */
     if (strcmp(name, "wifi_join_ms") == 0) {
         c->port.wifi_join_ms = (uint32_t)value;
     } else if (strcmp(name, "http_timeout_ms") == 0) {
         c->port.http_timeout_ms = (uint32_t)value;
-    }
-    if (teddy_timing_set(&c->timing, name, value) != ESP_OK) {
-        fprintf(stderr, "teddy-fw-host: --timing-set: unknown or bad field %s\n", name);
-        return 2;
     }
     return 0;
 }
 
 static int parse_args(int argc, char **argv, config_t *c)
 {
-    enum { O_AUDIO = 256, O_CONSOLE, O_DEVICE, O_CHILD_ID, O_CHILD_NAME, O_CHILD_AGE, O_VOLUME,
-           O_OOB, O_FW, O_CHIP, O_SECURE, O_PACING, O_TIMING, O_TIMING_SET, O_SEED, O_MIC,
-           O_RESET, O_WIFI, O_HELP };
-    static const struct option opts[] = {
-        {"server", required_argument, NULL, 's'}, {"flash", required_argument, NULL, 'f'},
-        {"audio", required_argument, NULL, O_AUDIO}, {"console", required_argument, NULL, O_CONSOLE},
-        {"device-id", required_argument, NULL, O_DEVICE},
-        {"child-id", required_argument, NULL, O_CHILD_ID},
-        {"child-name", required_argument, NULL, O_CHILD_NAME},
-        {"child-age", required_argument, NULL, O_CHILD_AGE},
-        {"volume", required_argument, NULL, O_VOLUME}, {"oob-secret", required_argument, NULL, O_OOB},
-        {"firmware-version", required_argument, NULL, O_FW}, {"chip", required_argument, NULL, O_CHIP},
-        {"secure-version", required_argument, NULL, O_SECURE},
-        {"pacing", required_argument, NULL, O_PACING}, {"timing", required_argument, NULL, O_TIMING},
-        {"timing-set", required_argument, NULL, O_TIMING_SET},
-        {"seed", required_argument, NULL, O_SEED}, {"microphone", required_argument, NULL, O_MIC},
-        {"reset-reason", required_argument, NULL, O_RESET},
-        {"wifi-join-ms", required_argument, NULL, O_WIFI}, {"help", no_argument, NULL, O_HELP},
-        {NULL, 0, NULL, 0},
-    };
-    char *overrides[32];
-    int n_overrides = 0, opt;
-    long v;
+    struct option opts[TEDDY_HOST_OPT_COUNT + TEDDY_SETTING_COUNT + 2];
+    int n = 0;
+    for (int i = 0; i < TEDDY_HOST_OPT_COUNT; i++) {
+        if (on_fw_host(&TEDDY_HOST_OPTIONS[i])) {
+            opts[n++] = (struct option){TEDDY_HOST_OPTIONS[i].flag + 2, required_argument, NULL,
+                                        OPTION_BASE + i};
+        }
+    }
+    for (int i = 0; i < TEDDY_SETTING_COUNT; i++) {
+        if (on_fw_host(&TEDDY_SETTINGS[i])) {
+            opts[n++] = (struct option){TEDDY_SETTINGS[i].flag + 2, required_argument, NULL,
+                                        SETTING_BASE + i};
+        }
+    }
+    opts[n++] = (struct option){"help", no_argument, NULL, HELP_VALUE};
+    opts[n] = (struct option){NULL, 0, NULL, 0};
+    int opt;
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (opt) {
-        case 's': c->build.server_url = optarg; break;
-        case 'f': c->port.flash_dir = optarg; break;
-        case O_AUDIO: c->port.audio_dir = optarg; break;
-        case O_CONSOLE: c->port.console = optarg; break;
-        case O_DEVICE: c->build.device_id = optarg; break;
-        case O_CHILD_ID: c->build.child_id = optarg; break;
-        case O_CHILD_NAME: c->build.child_name = optarg; break;
-        case O_OOB: c->build.oob_secret = optarg; break;
-        case O_FW: c->port.factory_version = optarg; break;
-        case O_CHIP: c->port.chip = c->build.chip = optarg; break;
-        case O_MIC: c->port.microphone = optarg; break;
-        case O_RESET: c->port.reset_reason = optarg; break;
-        case O_PACING:
-            if (strcmp(optarg, "fast") != 0 && strcmp(optarg, "realtime") != 0) {
-                fprintf(stderr, "teddy-fw-host: --pacing must be fast or realtime\n");
-                return 2;
-            }
-            c->port.realtime_pacing = strcmp(optarg, "realtime") == 0;
-            break;
-        case O_TIMING:
-            if (strcmp(optarg, "fast") == 0) {
-                teddy_timing_fast(&c->timing);
-            } else if (strcmp(optarg, "real") == 0) {
-                teddy_timing_real(&c->timing);
-            } else {
-                fprintf(stderr, "teddy-fw-host: --timing must be fast or real\n");
-                return 2;
-            }
-            break;
-        case O_TIMING_SET:
-            if (n_overrides < 32) {
-                overrides[n_overrides++] = optarg; /* applied after --timing */
-            }
-            break;
-        case O_CHILD_AGE:
-        case O_VOLUME:
-        case O_SECURE:
-        case O_SEED:
-        case O_WIFI:
-            if (!parse_int(optarg, opt == O_CHILD_AGE ? -1000000 : 0, 2147483647L, &v)) {
-                fprintf(stderr, "teddy-fw-host: bad number %s\n", optarg);
-                return 2;
-            }
-            if (opt == O_CHILD_AGE) c->build.child_age = (int)v;
-            if (opt == O_VOLUME) c->build.volume = (int)v;
-            if (opt == O_SECURE) c->port.factory_secure_version = (uint32_t)v;
-            if (opt == O_SEED) c->seed = (uint32_t)v;
-            if (opt == O_WIFI) c->port.wifi_join_ms = (uint32_t)v;
-            break;
-        case O_HELP: usage(stdout); return 1;
-        default: usage(stderr); return 2;
+        if (opt == HELP_VALUE) {
+            usage(stdout);
+            return 1;
+        }
+        if (opt < SETTING_BASE) {
+            usage(stderr);
+            return 2;
+        }
+        const teddy_option_spec_t *spec = opt >= OPTION_BASE ? &TEDDY_HOST_OPTIONS[opt - OPTION_BASE]
+                                                             : &TEDDY_SETTINGS[opt - SETTING_BASE];
+        if (take(c, spec, opt, optarg) != 0) {
+            return 2;
         }
     }
     if (optind != argc || c->build.server_url == NULL || c->port.flash_dir == NULL) {
@@ -173,8 +265,8 @@ static int parse_args(int argc, char **argv, config_t *c)
         return 2;
     }
     c->port.http_timeout_ms = c->timing.http_timeout_ms;
-    for (int i = 0; i < n_overrides; i++) {
-        int rc = timing_override(c, overrides[i]);
+    for (int i = 0; i < c->n_timing_sets; i++) {
+        int rc = timing_override(c, c->timing_sets[i]);
         if (rc != 0) {
             return rc;
         }
@@ -185,13 +277,7 @@ static int parse_args(int argc, char **argv, config_t *c)
 int main(int argc, char **argv)
 {
     static config_t c;
-    teddy_port_linux_default_options(&c.port);
-    c.port.flash_dir = NULL;
-    c.port.realtime_pacing = true;
-    c.build = (teddy_build_t){.device_id = "Teddy-ESP32-0001", .chip = "esp32",
-                              .child_id = "child-001", .child_name = "Mia", .child_age = 7,
-                              .volume = 70};
-    teddy_timing_real(&c.timing);
+    defaults(&c);
     int rc = parse_args(argc, argv, &c);
     if (rc != 0) {
         return rc == 1 ? 0 : rc;

@@ -5,7 +5,8 @@
  * the way tests/emulator/test_core_device.py drives emulator/core: boot -> wifi ->
  * config (ETag) -> time -> claim (HMAC verifiable with the OOB seed, SPEC §2.2) ->
  * WebSocket with the Bearer header (SPEC §6.1) -> ws.open; the SPEC §2.6 retry
- * policy; the SPEC §6.1 refusal hold; bad frames; console replies.
+ * policy; the SPEC §6.1 refusal hold; bad frames; console replies. Every event line the
+ * core prints is checked against the device model's catalogue (teddy_event_check).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@
 #include "cJSON.h"
 #include "teddy_crypto.h"
 #include "teddy_device.h"
+#include "teddy_event.h"
 
 #define MAX_FX 256
 
@@ -34,6 +36,25 @@ typedef struct {
 static rec_t s_fx[MAX_FX];
 static int s_n;
 
+/* An event line must match the SPEC §8.2 catalogue of the device model; free text
+ * (ESP-IDF log lines) is left alone. */
+static void check_event_line(const char *line)
+{
+    teddy_event_t ev;
+    esp_err_t err = teddy_event_parse(line, &ev);
+    if (err == ESP_ERR_NOT_FOUND) {
+        return;
+    }
+    if (err != ESP_OK) {
+        fail_msg("malformed event line: %s", line);
+    }
+    char why[160];
+    if (teddy_event_check(ev.name, ev.data, why, sizeof(why)) != ESP_OK) {
+        fail_msg("%s: %s", line, why);
+    }
+    teddy_event_free(&ev);
+}
+
 static void sink(const teddy_effect_t *fx, void *ctx)
 {
     (void)ctx;
@@ -44,9 +65,15 @@ static void sink(const teddy_effect_t *fx, void *ctx)
     switch (fx->kind) {
     case TEDDY_FX_PRINT:
         snprintf(r->a, sizeof(r->a), "%s", fx->u.print.line);
+        check_event_line(fx->u.print.line);
         break;
-    case TEDDY_FX_NVS_SET_STR:
-        snprintf(r->a, sizeof(r->a), "%s.%s=%s", fx->u.nvs.ns, fx->u.nvs.key, fx->u.nvs.str);
+    case TEDDY_FX_NVS_SET:
+        if (fx->u.nvs.type == TEDDY_NVS_STR) {
+            snprintf(r->a, sizeof(r->a), "%s.%s=%s", fx->u.nvs.ns, fx->u.nvs.key, fx->u.nvs.str);
+        } else {
+            snprintf(r->a, sizeof(r->a), "%s.%s=%lld", fx->u.nvs.ns, fx->u.nvs.key,
+                     (long long)fx->u.nvs.num);
+        }
         break;
     case TEDDY_FX_HTTP_REQUEST:
         r->id = fx->u.http.req_id;
@@ -162,8 +189,8 @@ static void test_boot_claim_connect(void **state)
 
     respond(dev, s_fx[claim].id, 200, NULL, CLAIM_OK, 40);
     /* SPEC §3.2: the refresh token is durable before the access token. */
-    int rt = find(claim, TEDDY_FX_NVS_SET_STR, "auth.refresh_token=rrr.sss.ttt");
-    int at = find(claim, TEDDY_FX_NVS_SET_STR, "auth.access_token=aaa.bbb.ccc");
+    int rt = find(claim, TEDDY_FX_NVS_SET, "auth.refresh_token=rrr.sss.ttt");
+    int at = find(claim, TEDDY_FX_NVS_SET, "auth.access_token=aaa.bbb.ccc");
     assert_true(rt > 0 && at > rt);
     int ws = find(claim, TEDDY_FX_WS_CONNECT, NULL);
     assert_true(ws > at);

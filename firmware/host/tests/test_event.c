@@ -3,8 +3,10 @@
  * formatting, and the catalogue of required fields.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "teddy_event.h"
+#include "teddy_json.h"
 #include "vectors.h"
 
 static void test_eventline_vectors(void **state)
@@ -62,18 +64,25 @@ static void test_catalogue_vector(void **state)
     size_t n = 0;
     cJSON_ArrayForEach(e, cat)
     {
-        const char *const *fields = teddy_event_required_fields(e->string);
-        if (!fields) {
+        const teddy_event_spec_t *spec = teddy_event_spec(e->string);
+        if (!spec) {
             fail_msg("catalogue: C does not know event %s", e->string);
         }
-        size_t i = 0;
+        size_t i = 0; /* the vector lists the required members, in order */
         const cJSON *f;
         cJSON_ArrayForEach(f, e)
         {
-            TV_STR_EQ(e->string, fields[i], f->valuestring);
+            while (i < spec->n_fields && !spec->fields[i].required) {
+                i++;
+            }
+            TV_CHECK(e->string, i < spec->n_fields);
+            TV_STR_EQ(e->string, spec->fields[i].name, f->valuestring);
             i++;
         }
-        TV_CHECK(e->string, fields[i] == NULL);
+        while (i < spec->n_fields && !spec->fields[i].required) {
+            i++;
+        }
+        TV_CHECK(e->string, i == spec->n_fields);
         n++;
     }
     assert_int_equal(n, teddy_event_catalogue_size());
@@ -99,6 +108,30 @@ static void test_printf_and_validate(void **state)
     assert_int_equal(teddy_event_validate("claim.ok", d), ESP_ERR_INVALID_ARG);
     assert_int_equal(teddy_event_validate("nope", d), ESP_ERR_NOT_FOUND);
     cJSON_Delete(d);
+    /* Types and closed values come from the device model (teddy_model.h). */
+    static const struct {
+        const char *name, *json;
+        esp_err_t want;
+    } checks[] = {
+        {"state", "{\"from\":\"idle\",\"to\":\"dancing\"}", ESP_ERR_INVALID_ARG},
+        {"ws.close", "{\"code\":1000,\"reason\":\"normal\"}", ESP_OK},
+        {"ws.close", "{\"code\":\"1000\",\"reason\":\"normal\"}", ESP_ERR_INVALID_ARG},
+        {"ws.close", "{\"code\":1000.5,\"reason\":\"normal\"}", ESP_ERR_INVALID_ARG},
+        {"config.ok", "{\"etag\":\"x\",\"cached\":1}", ESP_ERR_INVALID_ARG},
+        {"cmd.error", "{\"cmd\":\"x\",\"reason\":\"bad_value\"}", ESP_OK},
+        {"cmd.error", "{\"cmd\":\"x\",\"reason\":\"bad_value\",\"message\":7}", ESP_ERR_INVALID_ARG},
+        {"cmd.ok", "{\"cmd\":\"status\",\"wifi\":\"yes\"}", ESP_ERR_INVALID_ARG},
+        {"cmd.ok", "{\"cmd\":\"help\",\"commands\":[\"talk\"]}", ESP_OK},
+        {"cmd.ok", "{\"cmd\":\"dance\"}", ESP_ERR_INVALID_ARG},
+    };
+    for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+        cJSON *data = NULL;
+        assert_int_equal(teddy_json_parse(checks[i].json, strlen(checks[i].json), &data), ESP_OK);
+        char why[128];
+        TV_CHECK(checks[i].json, teddy_event_check(checks[i].name, data, why, sizeof(why)) ==
+                                     checks[i].want);
+        cJSON_Delete(data);
+    }
     teddy_event_t ev;
     assert_int_equal(teddy_event_parse("@teddy 99999999999999999999999 a {}", &ev),
                      ESP_ERR_INVALID_ARG);

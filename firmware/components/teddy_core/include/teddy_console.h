@@ -1,6 +1,6 @@
 /*
- * teddy_console.h - serial console command grammar (SPEC §9), ported from
- * protocol/console.py.
+ * teddy_console.h - serial console command grammar (SPEC §9.1), ported from
+ * protocol/console.py; the command table is the device model's (teddy_model.h).
  *
  * One command per line; the first word names the command. `talk` takes a clip
  * name or one quoted phrase (shlex POSIX quoting), `text` takes the rest of the
@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "teddy_err.h"
+#include "teddy_model.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -21,33 +22,9 @@ extern "C" {
 #define TEDDY_CONSOLE_LINE_MAX 1024 /* longer lines are refused (bad_argument) */
 #define TEDDY_CONSOLE_ARG_MAX TEDDY_CONSOLE_LINE_MAX
 
-typedef enum {
-    TEDDY_CMD_TALK = 0,
-    TEDDY_CMD_TEXT,
-    TEDDY_CMD_BUTTON,
-    TEDDY_CMD_OTA,
-    TEDDY_CMD_REBOOT,
-    TEDDY_CMD_SET,
-    TEDDY_CMD_GET,
-    TEDDY_CMD_STATUS,
-    TEDDY_CMD_WIFI,
-    TEDDY_CMD_CLAIM,
-    TEDDY_CMD_FACTORY_RESET,
-    TEDDY_CMD_HELP,
-    TEDDY_CMD_COUNT,
-} teddy_cmd_id_t;
-
-typedef enum {
-    TEDDY_CMD_ERR_NONE = 0,
-    TEDDY_CMD_ERR_EMPTY,
-    TEDDY_CMD_ERR_UNKNOWN_COMMAND,
-    TEDDY_CMD_ERR_MISSING_ARGUMENT,
-    TEDDY_CMD_ERR_EXTRA_ARGUMENT,
-    TEDDY_CMD_ERR_BAD_ARGUMENT,
-    TEDDY_CMD_ERR_UNKNOWN_KEY,
-    TEDDY_CMD_ERR_BAD_VALUE,
-    TEDDY_CMD_ERR_BAD_QUOTING,
-} teddy_cmd_err_t;
+/* teddy_cmd_id_t (TEDDY_CMD_TALK, ...) and teddy_cmd_err_t (TEDDY_CMD_ERR_EMPTY, ...)
+ * are the device model's (teddy_model.h), as are the argument forms, choices and `set`
+ * keys the parser follows (TEDDY_CMDS, TEDDY_SET_KEYS). */
 
 /**
  * A parsed command. `args` are the words after the name: for `text` the whole

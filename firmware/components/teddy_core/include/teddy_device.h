@@ -1,11 +1,11 @@
 /*
  * teddy_device.h - the device state machine: one sans-I/O core per boot.
  *
- * The C twin of emulator/core (device.py and friends): the same SPEC §8.3 states
- * (boot, wifi, config, time_sync, claiming, connecting, idle, listening, thinking,
- * speaking, updating, offline), the same SPEC §8.2 event lines, the same SPEC §9
- * console commands and retry policies (SPEC §2.6 claim, §3.2 refresh, §6.2
- * reconnect, §5.2 download resume, §5.5 self-test and rollback).
+ * The C twin of emulator/core (device.py and friends): the same SPEC §8.3 states,
+ * SPEC §8.2 event lines, SPEC §9 console commands, timers, inputs and effects - all
+ * the generated vocabulary of teddy_model.h (protocol/device_model.yaml) - and the
+ * same retry policies (SPEC §2.6 claim, §3.2 refresh, §6.2 reconnect, §5.2 download
+ * resume, §5.5 self-test and rollback).
  *
  * Inputs in, effects out, no I/O and no clock: every input carries the uptime at
  * which it happened, every effect goes to the sink in the order it must be carried
@@ -15,7 +15,7 @@
  *
  *   teddy_device_t *dev;
  *   teddy_device_create(&init, &dev);         // build, timing, boot facts, sink
- *   teddy_device_nvs_load_str(dev, "auth", "access_token", "...");  // NVS as read
+ *   teddy_device_nvs_load_str(dev, TEDDY_NVS_AUTH_ACCESS_TOKEN, "...");  // NVS as read
  *   teddy_device_start(dev, now_ms);          // boot{...}, wifi
  *   teddy_device_handle(dev, &input, now_ms); // forever
  *   teddy_device_destroy(dev);                // reset: RAM is lost
@@ -36,45 +36,15 @@
 extern "C" {
 #endif
 
-/* --- states and timers ---------------------------------------------------------------- */
-
-typedef enum {
-    TEDDY_STATE_BOOT = 0,
-    TEDDY_STATE_WIFI,
-    TEDDY_STATE_TIME_SYNC,
-    TEDDY_STATE_CONFIG,
-    TEDDY_STATE_CLAIMING,
-    TEDDY_STATE_CONNECTING,
-    TEDDY_STATE_IDLE,
-    TEDDY_STATE_LISTENING,
-    TEDDY_STATE_THINKING,
-    TEDDY_STATE_SPEAKING,
-    TEDDY_STATE_UPDATING,
-    TEDDY_STATE_OFFLINE,
-} teddy_state_t;
-
-/** SPEC §8.3 name ("idle", ...). */
-const char *teddy_state_str(teddy_state_t state);
-
-/** The core's timers (emulator/core timer names). */
-typedef enum {
-    TEDDY_TIMER_CLAIM_RETRY = 0,
-    TEDDY_TIMER_AUTH_RETRY,
-    TEDDY_TIMER_TOKEN_REFRESH,
-    TEDDY_TIMER_WS_RETRY,
-    TEDDY_TIMER_HEARTBEAT,
-    TEDDY_TIMER_SELFTEST,
-    TEDDY_TIMER_OTA_PERIODIC,
-    TEDDY_TIMER_OTA_RETRY,
-    TEDDY_TIMER_CONFIG_REFRESH,
-    TEDDY_TIMER_PANIC,
-    TEDDY_TIMER_COUNT,
-} teddy_timer_t;
+/* States (teddy_state_t, TEDDY_STATE_*), timers (teddy_timer_t, TEDDY_TIMER_*), input
+ * and effect kinds (TEDDY_IN_*, TEDDY_FX_*) and the timing struct (teddy_timing_t) are
+ * generated into teddy_model.h; teddy_state_str() gives a state's SPEC §8.3 name. */
 
 /* --- configuration -------------------------------------------------------------------- */
 
-/** Compiled-in defaults (Kconfig on the board, CLI flags on the host); NVS settings
- * override child_*, server and volume (SPEC §9.2). Strings are copied. */
+/** Compiled-in defaults (Kconfig on the board, CLI flags on the host, the model's
+ * `build: true` settings); NVS settings override child_*, server and volume (SPEC
+ * §9.2). Strings are copied; a NULL one takes the model's TEDDY_DEFAULT_* value. */
 typedef struct {
     const char *server_url; /* http://host:port */
     const char *device_id;  /* used until mfg/device_id exists in NVS */
@@ -86,70 +56,41 @@ typedef struct {
     int volume;
 } teddy_build_t;
 
-/** Every delay in ms of uptime (emulator/core/timing.py DeviceTiming). */
-typedef struct {
-    uint32_t claim_backoff_base_ms, claim_backoff_max_ms;
-    double claim_jitter;
-    uint32_t reconnect_base_ms, reconnect_max_ms;
-    double reconnect_jitter;
-    uint32_t reconnect_reset_ms;
-    uint32_t session_replaced_holdoff_ms;
-    uint32_t heartbeat_interval_ms; /* 0: the server's heartbeat_interval */
-    uint32_t self_test_limit_ms;
-    uint32_t ota_check_interval_ms;
-    uint32_t ota_retry_ms;
-    uint32_t ota_max_attempts;
-    uint32_t config_max_age_ms;
-    uint32_t token_refresh_margin_ms;
-    uint32_t http_timeout_ms;
-} teddy_timing_t;
-
-/** Test-speed defaults (DeviceTiming()). */
+/** The model's fast (test) timing defaults (DeviceTiming()). */
 void teddy_timing_fast(teddy_timing_t *t);
 /** What a real board uses (DeviceTiming.realistic()). */
 void teddy_timing_real(teddy_timing_t *t);
-/** Set one field by its DeviceTiming name ("ota_retry_ms"); ESP_ERR_NOT_FOUND if unknown. */
+/**
+ * Set one field by its model name ("ota_retry_ms"): ESP_ERR_NOT_FOUND if unknown,
+ * ESP_ERR_INVALID_ARG if negative. A driver field (wifi_join_ms) is accepted and left
+ * to the port's options (teddy-fw-host routes it).
+ */
 esp_err_t teddy_timing_set(teddy_timing_t *t, const char *name, double value);
 
 /* --- effects (core -> drivers) ---------------------------------------------------------- */
 
-typedef enum {
-    TEDDY_FX_PRINT = 0,       /* print.line */
-    TEDDY_FX_SET_TIMER,       /* timer.id fires at timer.at_ms (replaces it) */
-    TEDDY_FX_CANCEL_TIMER,    /* timer.id */
-    TEDDY_FX_NVS_SET_STR,     /* nvs.ns, nvs.key, nvs.str: durable before the next effect */
-    TEDDY_FX_NVS_SET_U32,     /* nvs.ns, nvs.key, nvs.u32 */
-    TEDDY_FX_NVS_ERASE,       /* nvs.ns, nvs.key (NULL = the namespace) */
-    TEDDY_FX_WIFI_CONNECT,
-    TEDDY_FX_WIFI_DISCONNECT,
-    TEDDY_FX_SYNC_TIME,
-    TEDDY_FX_HTTP_REQUEST,    /* http.* ; answered by HTTP_RESPONSE/FAILED or STREAM_* */
-    TEDDY_FX_HTTP_CANCEL,     /* http.req_id */
-    TEDDY_FX_WS_CONNECT,      /* ws.conn_id, ws.url, ws.headers */
-    TEDDY_FX_WS_SEND,         /* ws.conn_id, ws.text/len */
-    TEDDY_FX_WS_CLOSE,        /* ws.conn_id, ws.code, ws.reason */
-    TEDDY_FX_START_CAPTURE,   /* capture.id, capture.kind, capture.value */
-    TEDDY_FX_STOP_CAPTURE,    /* capture.id */
-    TEDDY_FX_PLAY,            /* audio.session, audio.pcm/len */
-    TEDDY_FX_PLAY_END,        /* audio.session, audio.cut: answered by PLAYBACK_DONE */
-    TEDDY_FX_SAVE_AUDIO,      /* audio.name, audio.pcm/len: append to a recording */
-    TEDDY_FX_SET_VOLUME,      /* audio.volume */
-    TEDDY_FX_SLOT_ERASE,      /* flash.slot */
-    TEDDY_FX_SLOT_WRITE,      /* flash.slot, flash.offset, flash.data/len */
-    TEDDY_FX_SLOT_READ,       /* flash.slot, flash.offset, flash.len: answered by SLOT_DATA */
-    TEDDY_FX_OTA_SET_BOOT,    /* flash.slot */
-    TEDDY_FX_OTA_MARK_VALID,  /* flash.slot, flash.secure_version */
-    TEDDY_FX_OTA_MARK_INVALID,/* flash.slot, flash.reason */
-    TEDDY_FX_OTA_ACK_ROLLBACK,
-    TEDDY_FX_REBOOT,          /* reboot.reason: SPEC §8.2 reset reason ("sw", "panic") */
-} teddy_effect_kind_t;
+/* Effect kinds (teddy_effect_kind_t): TEDDY_FX_PRINT (print.line), SET_TIMER /
+ * CANCEL_TIMER (timer.id, timer.at_ms), NVS_SET (nvs.ns, nvs.key, nvs.type, nvs.str or
+ * nvs.num: durable before the next effect), NVS_ERASE (nvs.key NULL = the namespace),
+ * WIFI_CONNECT, WIFI_DISCONNECT, SYNC_TIME, HTTP_REQUEST (http.*; answered by
+ * HTTP_RESPONSE/FAILED or STREAM_*), HTTP_CANCEL, WS_CONNECT / WS_SEND / WS_CLOSE (ws.*),
+ * START_CAPTURE / STOP_CAPTURE (capture.*), PLAY / PLAY_END (audio.session, pcm, cut;
+ * answered by PLAYBACK_DONE), SAVE_AUDIO (audio.name, pcm: APPENDED to the recording),
+ * SET_VOLUME (audio.volume), SLOT_ERASE / SLOT_WRITE / SLOT_READ (flash.*; answered by
+ * SLOT_DATA), OTA_SET_BOOT, OTA_MARK_VALID, OTA_MARK_INVALID, OTA_ACK_ROLLBACK, REBOOT
+ * (reboot.reason). Their canonical JSON form is teddy_canon.h's. */
 
 typedef struct {
     teddy_effect_kind_t kind;
     union {
         struct { const char *line; } print;
         struct { teddy_timer_t id; uint64_t at_ms; } timer;
-        struct { const char *ns, *key, *str; uint32_t u32; } nvs;
+        struct {
+            const char *ns, *key;
+            teddy_nvs_type_t type; /* the model's type of ns/key */
+            const char *str;       /* TEDDY_NVS_STR */
+            int64_t num;           /* TEDDY_NVS_U32 / TEDDY_NVS_I32 */
+        } nvs;
         struct {
             uint32_t req_id;
             const char *method, *url;
@@ -186,7 +127,7 @@ typedef struct {
             uint32_t secure_version;
             const char *reason;
         } flash;
-        struct { const char *reason; } reboot;
+        struct { teddy_reset_reason_t reason; } reboot;
     } u;
 } teddy_effect_t;
 
@@ -194,29 +135,15 @@ typedef void (*teddy_effect_sink_t)(const teddy_effect_t *fx, void *ctx);
 
 /* --- inputs (drivers -> core) ----------------------------------------------------------- */
 
-typedef enum {
-    TEDDY_IN_CONSOLE_LINE = 0, /* text */
-    TEDDY_IN_TIMER_FIRED,      /* timer, at_ms */
-    TEDDY_IN_WIFI_UP,          /* text = ip */
-    TEDDY_IN_WIFI_DOWN,
-    TEDDY_IN_TIME_SYNCED,      /* epoch */
-    TEDDY_IN_HTTP_RESPONSE,    /* id, status, headers (lower-case names), data/len = body */
-    TEDDY_IN_HTTP_FAILED,      /* id, text = reason */
-    TEDDY_IN_HTTP_STREAM_START,/* id, status, headers */
-    TEDDY_IN_HTTP_STREAM_DATA, /* id, data/len */
-    TEDDY_IN_HTTP_STREAM_END,  /* id */
-    TEDDY_IN_WS_OPENED,        /* id */
-    TEDDY_IN_WS_REFUSED,       /* id, status, data/len = body */
-    TEDDY_IN_WS_TEXT,          /* id, data/len */
-    TEDDY_IN_WS_BINARY,        /* id, len = size */
-    TEDDY_IN_WS_CLOSED,        /* id, code, text = reason */
-    TEDDY_IN_CAPTURE_STARTED,  /* id */
-    TEDDY_IN_CAPTURE_FAILED,   /* id, text = reason, message */
-    TEDDY_IN_CAPTURE_CHUNK,    /* id, data/len = pcm */
-    TEDDY_IN_CAPTURE_ENDED,    /* id */
-    TEDDY_IN_PLAYBACK_DONE,    /* text = audio_session_id */
-    TEDDY_IN_SLOT_DATA,        /* slot, offset, data/len */
-} teddy_input_kind_t;
+/* Input kinds (teddy_input_kind_t) and the members they use: CONSOLE_LINE (text),
+ * TIMER_FIRED (timer, at_ms), WIFI_UP (text = ip), WIFI_DOWN, TIME_SYNCED (epoch),
+ * HTTP_RESPONSE (id, status, headers with lower-case names, data/len = body),
+ * HTTP_FAILED (id, text = reason), HTTP_STREAM_START (id, status, headers),
+ * HTTP_STREAM_DATA (id, data/len), HTTP_STREAM_END (id), WS_OPENED (id), WS_REFUSED (id,
+ * status, data/len = body), WS_TEXT (id, data/len), WS_BINARY (id, len = size),
+ * WS_CLOSED (id, code, text = reason), CAPTURE_STARTED (id), CAPTURE_FAILED (id, text =
+ * reason, message), CAPTURE_CHUNK (id, data/len = pcm), CAPTURE_ENDED (id),
+ * PLAYBACK_DONE (text = audio_session_id), SLOT_DATA (slot, offset, data/len). */
 
 typedef struct {
     teddy_input_kind_t kind;
@@ -254,14 +181,13 @@ typedef struct {
 esp_err_t teddy_device_create(const teddy_device_init_t *init, teddy_device_t **out);
 void teddy_device_destroy(teddy_device_t *dev);
 
-/** The NVS keys the core reads (NULL-terminated list of "ns/key" strings, type 's'
- * or 'u' in the first char: "s:auth/access_token"). The runner loads each one. */
-const char *const *teddy_device_nvs_keys(void);
-/** NVS contents as read from flash before start (no effect is emitted). */
+/** NVS contents as read from flash before start (no effect is emitted); the keys the
+ * core reads are TEDDY_NVS_KEYS (teddy_model.h), with their types. */
 esp_err_t teddy_device_nvs_load_str(teddy_device_t *dev, const char *ns, const char *key,
                                     const char *value);
-esp_err_t teddy_device_nvs_load_u32(teddy_device_t *dev, const char *ns, const char *key,
-                                    uint32_t value);
+/** A u32 or i32 key's value. */
+esp_err_t teddy_device_nvs_load_int(teddy_device_t *dev, const char *ns, const char *key,
+                                    int64_t value);
 
 /** Power-on: boot{...}, a pending rollback report, join Wi-Fi. */
 void teddy_device_start(teddy_device_t *dev, uint64_t now_ms);

@@ -1,6 +1,6 @@
 /*
  * teddy_event.h - `@teddy <uptime_ms> <event> <json-object>` event lines (SPEC §8),
- * ported from protocol/eventline.py.
+ * ported from protocol/eventline.py; the catalogue is the device model's (TEDDY_EVENTS).
  *
  * Every target prints the same lines so one scenario can assert on all of them.
  * The JSON is compact, keys in insertion order, raw UTF-8, exactly what
@@ -14,12 +14,14 @@
 
 #include "cJSON.h"
 #include "teddy_err.h"
+#include "teddy_model.h"
+#include "teddy_wire.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define TEDDY_EVENT_PREFIX "@teddy "
+/* TEDDY_EVENT_PREFIX ("@teddy ") is teddy_wire.h's (protocol/constants.py). */
 #define TEDDY_EVENT_NAME_MAX 63
 
 /** True when `name` matches [a-z][a-z0-9_]*(\.[a-z0-9_]+)*. */
@@ -52,15 +54,19 @@ typedef struct {
 esp_err_t teddy_event_parse(const char *line, teddy_event_t *out);
 void teddy_event_free(teddy_event_t *ev);
 
-/**
- * SPEC §8 catalogue: the fields `name` must carry, NULL-terminated; NULL when the
- * event is unknown.
- */
-const char *const *teddy_event_required_fields(const char *name);
-/** Number of catalogue entries, and the i-th event name (for tests). */
+/** Number of catalogue entries, and the i-th event name (teddy_model.h TEDDY_EVENTS). */
 size_t teddy_event_catalogue_size(void);
 const char *teddy_event_catalogue_name(size_t i);
-/** ESP_OK when the event is in the catalogue and `data` has every required field. */
+/**
+ * Check an event against the device model's SPEC §8.2 catalogue: ESP_ERR_NOT_FOUND for
+ * an unknown name, ESP_ERR_INVALID_ARG when a required member is missing or a member
+ * has the wrong type or a value outside its closed list (a `cmd.ok`'s SPEC §9.3 reply
+ * members are type-checked when present), else ESP_OK. Further members are allowed.
+ * `data` is an object as teddy_event_parse read it (integers carry the strict parser's
+ * integer mark). `why` (may be NULL) gets the first problem in words.
+ */
+esp_err_t teddy_event_check(const char *name, const cJSON *data, char *why, size_t why_size);
+/** teddy_event_check without the words. */
 esp_err_t teddy_event_validate(const char *name, const cJSON *data);
 
 #ifdef __cplusplus

@@ -20,6 +20,7 @@
 
 #include "cJSON.h"
 #include "teddy_err.h"
+#include "teddy_wire.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -80,9 +81,9 @@ typedef struct {
 
 /* --- claim request (SPEC §2.3) ------------------------------------------------------- */
 
-#define TEDDY_DEVICE_ID_MAX 64
-#define TEDDY_CHILD_ID_MAX 64
-#define TEDDY_FW_VERSION_MAX 32
+#define TEDDY_DEVICE_ID_MAX TEDDY_DEVICE_ID_MAX_LEN      /* SPEC §1.3 (teddy_wire.h) */
+#define TEDDY_CHILD_ID_MAX TEDDY_CHILD_ID_MAX_LEN
+#define TEDDY_FW_VERSION_MAX TEDDY_FIRMWARE_VERSION_MAX_LEN
 
 /** Claim request; strings are borrowed. firmware_version NULL = omitted. */
 typedef struct {

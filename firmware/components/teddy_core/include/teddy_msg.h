@@ -15,19 +15,19 @@
 
 #include "cJSON.h"
 #include "teddy_err.h"
+#include "teddy_wire.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define TEDDY_DOWNLINK_MAX_FRAME_BYTES 8192 /* SPEC §7.3: every frame is < this */
-#define TEDDY_DOWNLINK_PCM_BYTES 4096
-#define TEDDY_UPLINK_MAX_FRAME_BYTES 16384  /* SPEC §6.6 */
-#define TEDDY_UPLINK_CHUNK_BYTES 4096       /* SPEC §7.2 */
-#define TEDDY_AUDIO_SESSION_ID_MAX 64
-#define TEDDY_CHUNK_ID_MAX 64
-#define TEDDY_MAX_TEXT_MESSAGE_CHARS 1000
-#define TEDDY_MSG_NO_LIMIT SIZE_MAX         /* max_bytes value: no size check */
+/* TEDDY_DOWNLINK_MAX_FRAME_BYTES (SPEC §7.3: every frame is < this),
+ * TEDDY_DOWNLINK_PCM_BYTES, TEDDY_UPLINK_MAX_FRAME_BYTES (SPEC §6.6),
+ * TEDDY_UPLINK_CHUNK_BYTES (SPEC §7.2) and TEDDY_MAX_TEXT_MESSAGE_CHARS are teddy_wire.h's
+ * (protocol/constants.py). */
+#define TEDDY_AUDIO_SESSION_ID_MAX TEDDY_AUDIO_SESSION_ID_MAX_LEN
+#define TEDDY_CHUNK_ID_MAX TEDDY_CHUNK_ID_MAX_LEN
+#define TEDDY_MSG_NO_LIMIT SIZE_MAX /* max_bytes value: no size check */
 
 /** SPEC §6.3 error codes (`error.error_code`). */
 typedef enum {

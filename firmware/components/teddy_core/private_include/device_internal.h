@@ -3,7 +3,9 @@
  *
  * One struct per emulator/core module (config.py, claim.py, link.py, chat.py, ota.py,
  * download.py) inside struct teddy_device, which also holds the shared context of
- * context.py: clock, state, timers, ids, the in-RAM NVS view and HTTP routing.
+ * context.py: clock, state, timers, ids, the in-RAM NVS view and HTTP routing. NVS keys
+ * (TEDDY_NVS_*), events (EMIT_*), states, timers and wire constants are generated
+ * (teddy_model.h, device_events.h, teddy_wire.h).
  */
 #pragma once
 
@@ -12,19 +14,11 @@
 #include <stdint.h>
 
 #include "cJSON.h"
+#include "device_events.h"
 #include "teddy_device.h"
 #include "teddy_image.h"
 #include "teddy_manifest.h"
 #include "teddy_msg.h"
-
-/* NVS namespaces (SPEC §2.1 `mfg`; the rest are this firmware's own layout). */
-#define NS_MFG "mfg"           /* device_id, oob_secret: survive factory-reset */
-#define NS_SYS "sys"           /* boot_count */
-#define NS_SETTINGS "settings" /* SPEC §9.2 set/get keys */
-#define NS_AUTH "auth"         /* tokens and the claim's device_config */
-#define NS_CFG "cfg"           /* config body + ETag (SPEC §4.3) */
-#define NS_OTA "ota"           /* manifest cache, last rolled-back version */
-#define NS_OTA_DL "ota_dl"     /* download progress (SPEC §5.2 resume) */
 
 #define DEV_URL_MAX 512
 #define DEV_SESSION_MAX (TEDDY_AUDIO_SESSION_ID_MAX + 8)
@@ -44,7 +38,7 @@ typedef struct {
     char ns[16], key[16];
     bool is_str;
     char *str;
-    uint32_t u32;
+    int64_t num; /* u32 and i32 keys */
 } dev_kv_t;
 
 typedef struct {
@@ -75,7 +69,7 @@ typedef struct {
 typedef struct {
     bool active;
     uint32_t id;
-    char command[8]; /* "talk" / "button" */
+    teddy_cmd_id_t command; /* the console command it answers: TEDDY_CMD_TALK / _BUTTON */
     char session[DEV_SESSION_MAX];
     bool started;
     uint8_t *buffer; /* one uplink chunk being filled */
@@ -177,7 +171,8 @@ typedef struct teddy_device tdev_t;
 
 /* device_ctx.c: output, state, ids, timers, HTTP plumbing */
 void dev_fx(tdev_t *d, const teddy_effect_t *fx);
-void dev_emit(tdev_t *d, const char *name, cJSON *data); /* takes ownership of data */
+/* Print one event (takes `data`); the EMIT_<EVENT> macros of device_events.h call it. */
+void dev_emit_event(tdev_t *d, teddy_event_id_t event, cJSON *data);
 void dev_log(tdev_t *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void dev_set_state(tdev_t *d, teddy_state_t to);
 uint32_t dev_new_id(tdev_t *d);
@@ -200,13 +195,15 @@ void dev_pct_encode(char *out, size_t size, const char *in);
 /* strdup (not in C11). */
 char *dev_strdup(const char *s);
 
-/* device_kv.c: the in-RAM NVS view; every change is also an NVS effect */
+/* device_kv.c: the in-RAM NVS view; every change is also an NVS effect. Keys are the
+ * model's (pass TEDDY_NVS_<NS>_<KEY>, the `ns, key` pair); a value of the wrong type, or
+ * a key the model does not have, is a core bug: logged, nothing stored. */
 const char *dev_nvs_str(const tdev_t *d, const char *ns, const char *key);
-bool dev_nvs_u32(const tdev_t *d, const char *ns, const char *key, uint32_t *out);
+bool dev_nvs_int(const tdev_t *d, const char *ns, const char *key, int64_t *out);
 void dev_nvs_set_str(tdev_t *d, const char *ns, const char *key, const char *value);
-void dev_nvs_set_u32(tdev_t *d, const char *ns, const char *key, uint32_t value);
-void dev_nvs_erase(tdev_t *d, const char *ns, const char *key);
-esp_err_t dev_kv_put(tdev_t *d, const char *ns, const char *key, const char *str, uint32_t u32,
+void dev_nvs_set_int(tdev_t *d, const char *ns, const char *key, int64_t value);
+void dev_nvs_erase(tdev_t *d, const char *ns);
+esp_err_t dev_kv_put(tdev_t *d, const char *ns, const char *key, const char *str, int64_t num,
                      bool is_str);
 void dev_kv_free(tdev_t *d);
 const char *dev_device_id(const tdev_t *d);
@@ -246,7 +243,7 @@ void dev_link_on_timer(tdev_t *d, teddy_timer_t t);
 /* device_chat.c */
 teddy_state_t dev_chat_substate(const tdev_t *d);
 bool dev_chat_idle(const tdev_t *d);
-void dev_chat_start_capture(tdev_t *d, const char *command, teddy_capture_kind_t kind,
+void dev_chat_start_capture(tdev_t *d, teddy_cmd_id_t command, teddy_capture_kind_t kind,
                             const char *value);
 void dev_chat_stop_capture(tdev_t *d);
 bool dev_chat_send_text(tdev_t *d, const char *text);

@@ -28,6 +28,3 @@ typedef struct {
  * `s` must be at most TEDDY_CONSOLE_LINE_MAX bytes.
  */
 bool tc_shlex_split(const char *s, tc_words_t *w);
-
-/** The command words, indexed by teddy_cmd_id_t. */
-extern const char *const TC_NAMES[TEDDY_CMD_COUNT];

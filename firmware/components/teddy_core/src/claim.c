@@ -10,10 +10,11 @@
 
 #include "teddy_fields.h"
 #include "teddy_util.h"
+#include "teddy_wire.h"
 
-#define ID_MIN_DEVICE 8
-#define NAME_MAX_CHARS 30
-#define TOKEN_TYPE "Bearer"
+#define ID_MIN_DEVICE TEDDY_DEVICE_ID_MIN_LEN /* SPEC §1.3 (protocol/constants.py) */
+#define NAME_MAX_CHARS 30                       /* SPEC §6.1 child name */
+#define TOKEN_TYPE TEDDY_TOKEN_TYPE             /* "Bearer" (SPEC §2.5) */
 
 static bool fw_version_chars(const char *s)
 {

@@ -9,10 +9,13 @@
 
 #include "teddy_fields.h"
 #include "teddy_util.h"
+#include "teddy_wire.h"
 
-#define DEFAULT_WS_PATH "/api/v1/esp32/private/chat"
-#define DEFAULT_FW_ENDPOINT "/api/v1/esp32/firmware"
-#define DEFAULT_HEARTBEAT_S 30
+/* SPEC §4.1 defaults: the chat path, the manifest endpoint and the heartbeat of
+ * protocol/constants.py (teddy_wire.h). */
+#define DEFAULT_WS_PATH TEDDY_CHAT_PATH
+#define DEFAULT_FW_ENDPOINT TEDDY_FIRMWARE_PATH
+#define DEFAULT_HEARTBEAT_S TEDDY_HEARTBEAT_INTERVAL_S
 
 void teddy_config_defaults(teddy_config_t *cfg)
 {

@@ -5,7 +5,9 @@
  *
  * Word splitting follows Python exactly: the command word and choice arguments
  * split on Unicode whitespace (str.split), `set`/`get`/quoted `talk` arguments use
- * POSIX shlex rules (quotes, backslash escapes, whitespace " \t\r\n").
+ * POSIX shlex rules (quotes, backslash escapes, whitespace " \t\r\n"). The command
+ * table, argument forms, choices and `set` keys with their value rules are the device
+ * model's (TEDDY_CMDS, TEDDY_SET_KEYS in teddy_model.h), as in Python.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,34 +16,21 @@
 #include "teddy_console_internal.h"
 #include "teddy_util.h"
 
-const char *const TC_NAMES[TEDDY_CMD_COUNT] = {
-    "talk", "text", "button", "ota", "reboot", "set", "get", "status", "wifi", "claim",
-    "factory-reset", "help",
-};
-static const char *const SET_KEYS[] = {"child_age", "child_id", "child_name", "server", "volume"};
-#define N_KEYS (sizeof(SET_KEYS) / sizeof(SET_KEYS[0]))
-static const char VALID_LIST[] = "valid commands: talk, text, button, ota, reboot, set, get, "
-                                 "status, wifi, claim, factory-reset, help";
-
-static const char *const REASONS[] = {
-    "", "empty", "unknown_command", "missing_argument", "extra_argument", "bad_argument",
-    "unknown_key", "bad_value", "bad_quoting",
-};
-
 const char *teddy_cmd_err_str(teddy_cmd_err_t reason)
 {
-    return (size_t)reason < sizeof(REASONS) / sizeof(REASONS[0]) ? REASONS[reason] : "";
+    return (unsigned)reason < TEDDY_CMD_ERR_COUNT ? TEDDY_CMD_ERR_NAMES[reason] : "";
 }
 
 const char *teddy_cmd_name(teddy_cmd_id_t id)
 {
-    return (unsigned)id < TEDDY_CMD_COUNT ? TC_NAMES[id] : NULL;
+    return (unsigned)id < TEDDY_CMD_COUNT ? TEDDY_CMDS[id].name : NULL;
 }
 
 const char *teddy_console_valid_list(void)
 {
-    return VALID_LIST;
+    return TEDDY_CONSOLE_VALID_LIST;
 }
+
 typedef struct {
     teddy_cmd_err_t *reason;
     char *message;
@@ -116,26 +105,33 @@ static bool int_text(const char *s)
     return true;
 }
 
-static bool set_value_ok(const char *key, const char *value)
+/* int(value) within the rule's bounds, for `value` matching -?[0-9]+ (any length). */
+static bool int_in_range(const teddy_set_key_spec_t *k, const char *value)
 {
-    if (strcmp(key, "child_age") == 0) {
-        return int_text(value); /* not range-checked: scenarios test the COPPA refusal */
+    bool negative = value[0] == '-';
+    const char *digits = value + negative;
+    while (*digits == '0' && digits[1] != '\0') {
+        digits++;
     }
-    if (strcmp(key, "volume") == 0) {
-        if (!int_text(value)) {
-            return false;
-        }
-        const char *d = value + (value[0] == '-');
-        while (*d == '0' && d[1]) {
-            d++;
-        }
-        long v = strlen(d) > 3 ? 1000 : strtol(d, NULL, 10);
-        return value[0] == '-' ? v == 0 : v <= 100;
+    if (strlen(digits) > 18) { /* beyond every int64 bound a rule can name */
+        return negative ? !k->has_min : !k->has_max;
     }
-    if (strcmp(key, "child_id") == 0) {
-        return teddy_is_id(value) && strlen(value) <= 64;
+    long long v = strtoll(digits, NULL, 10);
+    v = negative ? -v : v;
+    return (!k->has_min || v >= k->min) && (!k->has_max || v <= k->max);
+}
+
+static bool set_value_ok(const teddy_set_key_spec_t *k, const char *value)
+{
+    switch (k->rule) {
+    case TEDDY_RULE_INTEGER:
+        /* child_age has no bounds on purpose: scenarios test the COPPA refusal (SPEC §6.1) */
+        return int_text(value) && int_in_range(k, value);
+    case TEDDY_RULE_ID:
+        return teddy_is_id(value) && strlen(value) <= k->max_len;
+    default:
+        return !teddy_str_blank(value); /* TEDDY_RULE_NONBLANK */
     }
-    return !teddy_str_blank(value); /* child_name, server */
 }
 
 static esp_err_t parse_key_value(const char *rest, bool is_set, teddy_cmd_t *out,
@@ -154,16 +150,13 @@ static esp_err_t parse_key_value(const char *rest, bool is_set, teddy_cmd_t *out
         snprintf(msg, sizeof(msg), "%s (quote values with spaces)", usage);
         return refuse(r, TEDDY_CMD_ERR_EXTRA_ARGUMENT, msg);
     }
-    size_t k = 0;
-    while (k < N_KEYS && strcmp(SET_KEYS[k], wp->words[0]) != 0) {
-        k++;
-    }
-    if (k == N_KEYS) {
-        snprintf(msg, sizeof(msg), "%s: unknown key; keys: child_age, child_id, child_name, "
-                                   "server, volume", is_set ? "set" : "get");
+    teddy_set_key_t k = teddy_set_key_from_str(wp->words[0]);
+    if (k == TEDDY_SET_KEY_COUNT) {
+        snprintf(msg, sizeof(msg), "%s: unknown key; keys: %s", is_set ? "set" : "get",
+                 TEDDY_SET_KEYS_LIST);
         return refuse(r, TEDDY_CMD_ERR_UNKNOWN_KEY, msg);
     }
-    if (is_set && !set_value_ok(wp->words[0], wp->words[1])) {
+    if (is_set && !set_value_ok(&TEDDY_SET_KEYS[k], wp->words[1])) {
         snprintf(msg, sizeof(msg), "set %.32s: bad value", wp->words[0]);
         return refuse(r, TEDDY_CMD_ERR_BAD_VALUE, msg);
     }
@@ -177,13 +170,12 @@ static esp_err_t parse_key_value(const char *rest, bool is_set, teddy_cmd_t *out
 static esp_err_t parse_choice(teddy_cmd_id_t id, const char *rest, teddy_cmd_t *out,
                               const refuse_t *r)
 {
-    static const char *const BUTTON[] = {"press", "release", NULL};
-    static const char *const OTA[] = {"check", NULL};
-    static const char *const WIFI[] = {"up", "down", NULL};
-    const char *const *choices = id == TEDDY_CMD_BUTTON ? BUTTON : id == TEDDY_CMD_OTA ? OTA : WIFI;
-    const char *usage = id == TEDDY_CMD_BUTTON ? "usage: button press|release"
-                        : id == TEDDY_CMD_OTA  ? "usage: ota check"
-                                               : "usage: wifi up|down";
+    const char *const *choices = TEDDY_CMDS[id].choices;
+    char usage[96];
+    int n = snprintf(usage, sizeof(usage), "usage: %s ", TEDDY_CMDS[id].name);
+    for (const char *const *c = choices; *c != NULL && n > 0 && (size_t)n < sizeof(usage); c++) {
+        n += snprintf(usage + n, sizeof(usage) - (size_t)n, "%s%s", c == choices ? "" : "|", *c);
+    }
     size_t len = strlen(rest);
     size_t a = tc_skip_space(rest, 0, len), b = tc_skip_nonspace(rest, a, len);
     if (a == b) {
@@ -232,7 +224,7 @@ esp_err_t teddy_console_parse(const char *line, teddy_cmd_t *out, teddy_cmd_err_
     size_t start = tc_skip_space(line, 0, len);
     len = start + tc_rstrip_len(line + start, len - start);
     if (start == len) {
-        snprintf(msg, sizeof(msg), "empty command; %s", VALID_LIST);
+        snprintf(msg, sizeof(msg), "empty command; %s", TEDDY_CONSOLE_VALID_LIST);
         return refuse(&r, TEDDY_CMD_ERR_EMPTY, msg);
     }
     if (len - start > TEDDY_CONSOLE_LINE_MAX) {
@@ -261,43 +253,38 @@ static esp_err_t parse_text(scratch_t *sc, const char *line, size_t len, teddy_c
     text[name_end] = '\0';
     int id = -1;
     for (int i = 0; i < TEDDY_CMD_COUNT; i++) {
-        if (strcmp(TC_NAMES[i], text) == 0) {
+        if (strcmp(TEDDY_CMDS[i].name, text) == 0) {
             id = i;
         }
     }
     if (id < 0) {
-        snprintf(msg, sizeof(msg), "unknown command '%.32s'; %s", text, VALID_LIST);
+        snprintf(msg, sizeof(msg), "unknown command '%.32s'; %s", text, TEDDY_CONSOLE_VALID_LIST);
         return refuse(&r, TEDDY_CMD_ERR_UNKNOWN_COMMAND, msg);
     }
     out->id = (teddy_cmd_id_t)id;
-    out->name = TC_NAMES[id];
-    switch (out->id) {
-    case TEDDY_CMD_REBOOT:
-    case TEDDY_CMD_STATUS:
-    case TEDDY_CMD_CLAIM:
-    case TEDDY_CMD_FACTORY_RESET:
-    case TEDDY_CMD_HELP:
+    out->name = TEDDY_CMDS[id].name;
+    switch (TEDDY_CMDS[id].args) { /* the argument form is the model's */
+    case TEDDY_ARGS_NONE:
         if (*rest) {
-            snprintf(msg, sizeof(msg), "%s takes no arguments", TC_NAMES[id]);
+            snprintf(msg, sizeof(msg), "%s takes no arguments", out->name);
             return refuse(&r, TEDDY_CMD_ERR_EXTRA_ARGUMENT, msg);
         }
         return ESP_OK;
-    case TEDDY_CMD_BUTTON:
-    case TEDDY_CMD_OTA:
-    case TEDDY_CMD_WIFI:
+    case TEDDY_ARGS_CHOICE:
         return parse_choice(out->id, rest, out, &r);
-    case TEDDY_CMD_TALK:
+    case TEDDY_ARGS_TALK:
         return parse_talk(rest, out, &r, &sc->words);
-    case TEDDY_CMD_TEXT:
+    case TEDDY_ARGS_REST:
         if (!*rest) {
-            return refuse(&r, TEDDY_CMD_ERR_MISSING_ARGUMENT, "usage: text <message...>");
+            snprintf(msg, sizeof(msg), "usage: %s <message...>", out->name);
+            return refuse(&r, TEDDY_CMD_ERR_MISSING_ARGUMENT, msg);
         }
         out->argc = 1;
         strcpy(out->args[0], rest); /* the rest of the line verbatim */
         return ESP_OK;
-    case TEDDY_CMD_GET:
-    case TEDDY_CMD_SET:
-        return parse_key_value(rest, out->id == TEDDY_CMD_SET, out, &r, &sc->words);
+    case TEDDY_ARGS_GET:
+    case TEDDY_ARGS_SET:
+        return parse_key_value(rest, TEDDY_CMDS[id].args == TEDDY_ARGS_SET, out, &r, &sc->words);
     default:
         return ESP_ERR_INVALID_ARG;
     }

@@ -56,7 +56,7 @@ esp_err_t teddy_console_format(const teddy_cmd_t *cmd, char *out, size_t out_siz
     if (!cmd || !out || out_size == 0 || (unsigned)cmd->id >= TEDDY_CMD_COUNT) {
         return ESP_ERR_INVALID_ARG;
     }
-    const char *name = TC_NAMES[cmd->id];
+    const char *name = TEDDY_CMDS[cmd->id].name;
     int n = snprintf(out, out_size, "%s", name);
     if (n < 0 || (size_t)n >= out_size) {
         return ESP_ERR_INVALID_SIZE;

@@ -16,17 +16,14 @@
 #include "teddy_crypto.h"
 #include "teddy_json.h"
 
-#define CLAIM_PATH "/api/v1/pair/claim"
-#define REFRESH_PATH "/api/v1/pair/token/refresh"
-
 static const teddy_port_header_t JSON_HDR[] = {{"Content-Type", "application/json"}};
 
 static void on_ready(tdev_t *d) { dev_link_connect(d); }
 
 bool dev_auth_has_tokens(const tdev_t *d)
 {
-    const char *a = dev_nvs_str(d, NS_AUTH, "access_token");
-    const char *r = dev_nvs_str(d, NS_AUTH, "refresh_token");
+    const char *a = dev_nvs_str(d, TEDDY_NVS_AUTH_ACCESS_TOKEN);
+    const char *r = dev_nvs_str(d, TEDDY_NVS_AUTH_REFRESH_TOKEN);
     return a != NULL && a[0] != '\0' && r != NULL && r[0] != '\0';
 }
 
@@ -41,7 +38,7 @@ void dev_auth_authenticate(tdev_t *d)
     if (d->auth.req != 0) {
         return;
     }
-    const char *claimed_child = dev_nvs_str(d, NS_AUTH, "child_id");
+    const char *claimed_child = dev_nvs_str(d, TEDDY_NVS_AUTH_CHILD_ID);
     if (!dev_auth_has_tokens(d) || claimed_child == NULL ||
         strcmp(claimed_child, dev_child_id(d)) != 0) {
         dev_auth_claim(d);
@@ -54,7 +51,7 @@ void dev_auth_authenticate(tdev_t *d)
 
 void dev_auth_drop_tokens(tdev_t *d)
 {
-    dev_nvs_erase(d, NS_AUTH, NULL);
+    dev_nvs_erase(d, TEDDY_NS_AUTH);
     d->auth.has_deadline = false;
     dev_disarm(d, TEDDY_TIMER_TOKEN_REFRESH);
 }
@@ -77,7 +74,7 @@ void dev_auth_claim(tdev_t *d)
     char nonce[65], oob[TEDDY_OOB_HEX_LEN + 1], hmac[TEDDY_HMAC_HEX_LEN + 1];
     d->random_bytes(rnd, sizeof(rnd)); /* SPEC §2.3: never from the jitter RNG */
     teddy_nonce_hex(rnd, sizeof(rnd), nonce, sizeof(nonce));
-    const char *stored = dev_nvs_str(d, NS_MFG, "oob_secret");
+    const char *stored = dev_nvs_str(d, TEDDY_NVS_MFG_OOB_SECRET);
     if (stored != NULL && stored[0] != '\0') {
         snprintf(oob, sizeof(oob), "%s", stored);
     } else if (d->has_oob) {
@@ -98,13 +95,13 @@ void dev_auth_claim(tdev_t *d)
     if (teddy_claim_request_build(&req, body, sizeof(body), NULL) != ESP_OK) {
         body[0] = '\0';
     }
-    snprintf(url, sizeof(url), "%s%s", dev_server_url(d, server, sizeof(server)), CLAIM_PATH);
+    snprintf(url, sizeof(url), "%s%s", dev_server_url(d, server, sizeof(server)), TEDDY_CLAIM_PATH);
     d->auth.req = dev_http(d, DEV_HTTP_CLAIM, "POST", url, JSON_HDR, 1, body, false);
 }
 
 void dev_auth_refresh(tdev_t *d, bool background)
 {
-    const char *token = dev_nvs_str(d, NS_AUTH, "refresh_token");
+    const char *token = dev_nvs_str(d, TEDDY_NVS_AUTH_REFRESH_TOKEN);
     if (d->auth.req != 0 || token == NULL || token[0] == '\0') {
         if ((token == NULL || token[0] == '\0') && !background) {
             dev_auth_claim(d);
@@ -122,7 +119,7 @@ void dev_auth_refresh(tdev_t *d, bool background)
         free(body);
         return;
     }
-    snprintf(url, sizeof(url), "%s%s", dev_server_url(d, server, sizeof(server)), REFRESH_PATH);
+    snprintf(url, sizeof(url), "%s%s", dev_server_url(d, server, sizeof(server)), TEDDY_REFRESH_PATH);
     d->auth.req = dev_http(d, DEV_HTTP_REFRESH, "POST", url, JSON_HDR, 1, body, false);
     free(body);
 }
@@ -149,12 +146,8 @@ static uint32_t claim_backoff(tdev_t *d)
 static void claim_failed(tdev_t *d, int status, const char *code, uint32_t retry_in_ms)
 {
     d->auth.attempt++;
-    cJSON *o = dev_obj();
-    cJSON_AddNumberToObject(o, "status", status);
-    cJSON_AddStringToObject(o, "code", code);
-    cJSON_AddNumberToObject(o, "attempt", d->auth.attempt);
-    cJSON_AddNumberToObject(o, "retry_in_ms", retry_in_ms);
-    dev_emit(d, "claim.fail", o);
+    EMIT_CLAIM_FAIL(d, .status = status, .code = code, .attempt = d->auth.attempt,
+                    .retry_in_ms = retry_in_ms);
     if (retry_in_ms > 0) {
         dev_arm(d, TEDDY_TIMER_CLAIM_RETRY, retry_in_ms);
     } else {
@@ -208,19 +201,16 @@ static void claimed(tdev_t *d, const teddy_claim_response_t *r)
     char child[TEDDY_CHILD_ID_MAX + 1];
     snprintf(child, sizeof(child), "%s", dev_child_id(d));
     /* SPEC §3.2: the refresh token is durable before the access token is used. */
-    dev_nvs_set_str(d, NS_AUTH, "refresh_token", r->refresh_token);
-    dev_nvs_set_str(d, NS_AUTH, "access_token", r->access_token);
-    dev_nvs_set_str(d, NS_AUTH, "session_id", r->device_session_id);
-    dev_nvs_set_str(d, NS_AUTH, "websocket_url", r->device_config.websocket_url);
-    dev_nvs_set_str(d, NS_AUTH, "child_id", child);
-    dev_nvs_set_u32(d, NS_AUTH, "hb_interval", (uint32_t)r->device_config.heartbeat_interval);
-    dev_nvs_set_u32(d, NS_AUTH, "chunk_bytes", (uint32_t)r->device_config.chunk_bytes);
+    dev_nvs_set_str(d, TEDDY_NVS_AUTH_REFRESH_TOKEN, r->refresh_token);
+    dev_nvs_set_str(d, TEDDY_NVS_AUTH_ACCESS_TOKEN, r->access_token);
+    dev_nvs_set_str(d, TEDDY_NVS_AUTH_SESSION_ID, r->device_session_id);
+    dev_nvs_set_str(d, TEDDY_NVS_AUTH_WEBSOCKET_URL, r->device_config.websocket_url);
+    dev_nvs_set_str(d, TEDDY_NVS_AUTH_CHILD_ID, child);
+    dev_nvs_set_int(d, TEDDY_NVS_AUTH_HB_INTERVAL, r->device_config.heartbeat_interval);
+    dev_nvs_set_int(d, TEDDY_NVS_AUTH_CHUNK_BYTES, r->device_config.chunk_bytes);
     set_deadline(d, r->expires_in);
-    cJSON *o = dev_obj();
-    cJSON_AddStringToObject(o, "device_session_id", r->device_session_id);
-    cJSON_AddStringToObject(o, "child_id", r->child_profile.id);
-    cJSON_AddNumberToObject(o, "age", (double)r->child_profile.age);
-    dev_emit(d, "claim.ok", o);
+    EMIT_CLAIM_OK(d, .device_session_id = r->device_session_id, .child_id = r->child_profile.id,
+                  .age = r->child_profile.age);
     dev_config_check_ws_path(d, r->device_config.websocket_url);
     on_ready(d);
 }
@@ -278,11 +268,11 @@ static void on_refresh(tdev_t *d, const teddy_input_t *in)
             return;
         }
         d->auth.refresh_failures = 0;
-        dev_nvs_set_str(d, NS_AUTH, "refresh_token", r->refresh_token);
-        dev_nvs_set_str(d, NS_AUTH, "access_token", r->access_token);
+        dev_nvs_set_str(d, TEDDY_NVS_AUTH_REFRESH_TOKEN, r->refresh_token);
+        dev_nvs_set_str(d, TEDDY_NVS_AUTH_ACCESS_TOKEN, r->access_token);
         set_deadline(d, r->expires_in);
         free(r);
-        dev_emit(d, "token.refreshed", NULL);
+        EMIT_TOKEN_REFRESHED(d);
         if (!background) {
             on_ready(d);
         }

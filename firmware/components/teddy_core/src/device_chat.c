@@ -15,7 +15,8 @@
 
 #include "device_internal.h"
 
-#define MAX_UTTERANCE_BYTES 960000u /* 30 s of 16 kHz s16le */
+/* SPEC §6.5 rule 4: at most 30 s of 16 kHz s16le (protocol/constants.py). */
+#define MAX_UTTERANCE_BYTES ((size_t)TEDDY_MAX_UTTERANCE_BYTES)
 
 teddy_state_t dev_chat_substate(const tdev_t *d)
 {
@@ -47,11 +48,7 @@ static void stop_effect(tdev_t *d, uint32_t id)
 
 static void cmd_error(tdev_t *d, const char *cmd, const char *reason, const char *message)
 {
-    cJSON *o = dev_obj();
-    cJSON_AddStringToObject(o, "cmd", cmd);
-    cJSON_AddStringToObject(o, "reason", reason);
-    cJSON_AddStringToObject(o, "message", message);
-    dev_emit(d, "cmd.error", o);
+    EMIT_CMD_ERROR(d, .cmd = cmd, .reason = reason, .message = message);
 }
 
 static void clear_capture(tdev_t *d)
@@ -62,14 +59,14 @@ static void clear_capture(tdev_t *d)
 
 void dev_chat_free(tdev_t *d) { clear_capture(d); }
 
-void dev_chat_start_capture(tdev_t *d, const char *command, teddy_capture_kind_t kind,
+void dev_chat_start_capture(tdev_t *d, teddy_cmd_id_t command, teddy_capture_kind_t kind,
                             const char *value)
 {
     clear_capture(d);
     dev_capture_t *c = &d->chat.capture;
     c->active = true;
     c->id = dev_new_id(d);
-    snprintf(c->command, sizeof(c->command), "%s", command);
+    c->command = command;
     teddy_effect_t fx = {.kind = TEDDY_FX_START_CAPTURE};
     fx.u.capture.id = c->id;
     fx.u.capture.kind = kind;
@@ -108,16 +105,13 @@ static void on_started(tdev_t *d, uint32_t id)
         return;
     }
     if (!d->link.is_open) {
-        char cmd[8];
-        snprintf(cmd, sizeof(cmd), "%s", c->command);
+        teddy_cmd_id_t cmd = c->command;
         clear_capture(d);
         stop_effect(d, id);
-        cmd_error(d, cmd, "bad_argument", "not connected");
+        cmd_error(d, TEDDY_CMDS[cmd].name, "bad_argument", "not connected");
         return;
     }
-    cJSON *ok = dev_obj();
-    cJSON_AddStringToObject(ok, "cmd", c->command);
-    dev_emit(d, "cmd.ok", ok);
+    EMIT_CMD_OK(d, .cmd = c->command);
     d->chat.utterances++;
     snprintf(c->session, sizeof(c->session), "u-%u-%04u", (unsigned)d->boot_count,
              (unsigned)d->chat.utterances);
@@ -127,9 +121,7 @@ static void on_started(tdev_t *d, uint32_t id)
     if (teddy_msg_build_audio_start(c->session, buf, sizeof(buf), &n) == ESP_OK) {
         dev_link_send(d, buf, n);
     }
-    cJSON *o = dev_obj();
-    cJSON_AddStringToObject(o, "audio_session_id", c->session);
-    dev_emit(d, "audio.tx.start", o);
+    EMIT_AUDIO_TX_START(d, .audio_session_id = c->session);
     dev_settle(d);
 }
 
@@ -158,11 +150,8 @@ static void on_ended(tdev_t *d, uint32_t id)
         dev_link_send(d, buf, n);
     }
     save_tx(d, NULL, 0); /* an empty utterance still leaves its WAV */
-    cJSON *o = dev_obj();
-    cJSON_AddStringToObject(o, "audio_session_id", c->session);
-    cJSON_AddNumberToObject(o, "bytes", (double)c->pcm_total);
-    cJSON_AddNumberToObject(o, "chunks", c->chunks);
-    dev_emit(d, "audio.tx.end", o);
+    EMIT_AUDIO_TX_END(d, .audio_session_id = c->session, .bytes = (int64_t)c->pcm_total,
+                      .chunks = c->chunks);
     clear_capture(d);
     d->chat.pending++;
     dev_settle(d);
@@ -187,9 +176,10 @@ static void on_chunk(tdev_t *d, uint32_t id, const uint8_t *pcm, size_t len)
     if (len > 0) {
         save_tx(d, pcm, len);
     }
-    uint32_t size = 0;
-    if (!dev_nvs_u32(d, NS_AUTH, "chunk_bytes", &size) || size == 0) {
-        size = TEDDY_UPLINK_CHUNK_BYTES;
+    int64_t stored = 0;
+    size_t size = TEDDY_UPLINK_CHUNK_BYTES;
+    if (dev_nvs_int(d, TEDDY_NVS_AUTH_CHUNK_BYTES, &stored) && stored > 0) {
+        size = (size_t)stored;
     }
     size_t sent = 0;
     while (c->buffer_len - sent >= size && c->pcm_total < MAX_UTTERANCE_BYTES) {
@@ -212,11 +202,14 @@ void dev_chat_on_capture(tdev_t *d, const teddy_input_t *in)
         break;
     case TEDDY_IN_CAPTURE_FAILED:
         if (d->chat.capture.active && d->chat.capture.id == in->id) {
-            char cmd[8];
-            snprintf(cmd, sizeof(cmd), "%s", d->chat.capture.command);
+            teddy_cmd_id_t cmd = d->chat.capture.command;
             clear_capture(d);
-            cmd_error(d, cmd, in->text != NULL ? in->text : "bad_value",
-                      in->message != NULL ? in->message : "");
+            /* A driver's reason is one of SPEC §9.3's; anything else reads as bad_value. */
+            const char *reason = in->text != NULL ? in->text : "";
+            if (!teddy_vocab_has(TEDDY_VOCAB_COMMAND_ERROR_REASONS, reason)) {
+                reason = TEDDY_CMD_ERR_NAMES[TEDDY_CMD_ERR_BAD_VALUE];
+            }
+            cmd_error(d, TEDDY_CMDS[cmd].name, reason, in->message != NULL ? in->message : "");
             dev_settle(d);
         }
         break;

@@ -15,27 +15,12 @@
 #include "device_internal.h"
 #include "teddy_console.h"
 
-/* SPEC §9.2 factory-reset: settings and tokens go; mfg (device_id, OOB) and sys stay. */
-static const char *const RESET_NAMESPACES[] = {NS_SETTINGS, NS_AUTH, NS_CFG, NS_OTA,
-                                               NS_OTA_DL};
-
 static void reply_error(tdev_t *d, const char *cmd, const char *reason, const char *message)
 {
-    cJSON *o = dev_obj();
-    cJSON_AddStringToObject(o, "cmd", cmd);
-    cJSON_AddStringToObject(o, "reason", reason);
-    cJSON_AddStringToObject(o, "message", message);
-    dev_emit(d, "cmd.error", o);
+    EMIT_CMD_ERROR(d, .cmd = cmd, .reason = reason, .message = message);
 }
 
-static cJSON *ok_obj(const char *cmd)
-{
-    cJSON *o = dev_obj();
-    cJSON_AddStringToObject(o, "cmd", cmd);
-    return o;
-}
-
-static void reply_ok(tdev_t *d, const char *cmd) { dev_emit(d, "cmd.ok", ok_obj(cmd)); }
+static void reply_ok(tdev_t *d, teddy_cmd_id_t cmd) { EMIT_CMD_OK(d, .cmd = cmd); }
 
 /* NULL when the chat may start, else why not (bad_argument). */
 static const char *chat_refusal(const tdev_t *d)
@@ -56,78 +41,67 @@ static void reboot(tdev_t *d)
 {
     dev_going_down(d, "reboot");
     teddy_effect_t fx = {.kind = TEDDY_FX_REBOOT};
-    fx.u.reboot.reason = "sw";
+    fx.u.reboot.reason = TEDDY_RESET_SW;
     dev_fx(d, &fx);
 }
 
-static void add_value(tdev_t *d, cJSON *o, const char *key)
+/* A setting's current value as the reply's `value` (integers as JSON integers). */
+static cJSON *value_of(tdev_t *d, teddy_set_key_t key)
 {
     char server[256];
-    if (strcmp(key, "child_age") == 0) {
-        cJSON_AddNumberToObject(o, "value", dev_child_age(d));
-    } else if (strcmp(key, "volume") == 0) {
-        cJSON_AddNumberToObject(o, "value", dev_volume(d));
-    } else if (strcmp(key, "child_id") == 0) {
-        cJSON_AddStringToObject(o, "value", dev_child_id(d));
-    } else if (strcmp(key, "child_name") == 0) {
-        cJSON_AddStringToObject(o, "value", dev_child_name(d));
-    } else {
-        cJSON_AddStringToObject(o, "value", dev_server_url(d, server, sizeof(server)));
+    switch (key) {
+    case TEDDY_SET_CHILD_AGE:
+        return cJSON_CreateNumber(dev_child_age(d));
+    case TEDDY_SET_VOLUME:
+        return cJSON_CreateNumber(dev_volume(d));
+    case TEDDY_SET_CHILD_ID:
+        return cJSON_CreateString(dev_child_id(d));
+    case TEDDY_SET_CHILD_NAME:
+        return cJSON_CreateString(dev_child_name(d));
+    default: /* TEDDY_SET_SERVER */
+        return cJSON_CreateString(dev_server_url(d, server, sizeof(server)));
     }
 }
 
-static void do_set(tdev_t *d, const char *key, const char *raw)
+static void do_set(tdev_t *d, const char *key_name, const char *raw)
 {
-    bool is_int = strcmp(key, "child_age") == 0 || strcmp(key, "volume") == 0;
-    if (is_int) {
-        long long v = strtoll(raw, NULL, 10);
-        v = v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : v;
-        dev_nvs_set_u32(d, NS_SETTINGS, key, (uint32_t)(int32_t)v);
+    teddy_set_key_t key = teddy_set_key_from_str(key_name); /* the parser checked it */
+    const teddy_set_key_spec_t *spec = &TEDDY_SET_KEYS[key];
+    if (spec->is_int) {
+        /* Any integer the parser let through; dev_nvs_set_int clamps it to the key's type. */
+        dev_nvs_set_int(d, spec->ns, spec->nvs_key, strtoll(raw, NULL, 10));
     } else {
-        dev_nvs_set_str(d, NS_SETTINGS, key, raw);
+        dev_nvs_set_str(d, spec->ns, spec->nvs_key, raw);
     }
-    cJSON *o = ok_obj("set");
-    cJSON_AddStringToObject(o, "key", key);
-    add_value(d, o, key);
-    dev_emit(d, "cmd.ok", o);
-    if (strcmp(key, "volume") == 0) {
-        teddy_effect_t fx = {.kind = TEDDY_FX_SET_VOLUME};
+    EMIT_CMD_OK_SET(d, .key = spec->key, .value = value_of(d, key));
+    if (key == TEDDY_SET_VOLUME) {
+        teddy_effect_t fx = {.kind = TEDDY_FX_SET_VOLUME}; /* applied at once (SPEC §9.2) */
         fx.u.audio.volume = dev_volume(d);
         dev_fx(d, &fx);
     }
-    if (strcmp(key, "child_id") == 0) {
+    if (key == TEDDY_SET_CHILD_ID) {
         dev_auth_drop_tokens(d); /* they name the old child (SPEC §9.2) */
     }
-    if (strncmp(key, "child_", 6) == 0) {
+    if (key == TEDDY_SET_CHILD_AGE || key == TEDDY_SET_CHILD_ID || key == TEDDY_SET_CHILD_NAME) {
         dev_link_release_hold(d);
     }
 }
 
 static void do_status(tdev_t *d)
 {
-    char slot[8];
-    snprintf(slot, sizeof(slot), "ota_%d", d->boot.slot);
-    cJSON *o = ok_obj("status");
-    cJSON_AddStringToObject(o, "state", teddy_state_str(d->state));
-    cJSON_AddStringToObject(o, "fw_version", d->boot.fw_version);
-    cJSON_AddStringToObject(o, "slot", slot);
-    cJSON_AddStringToObject(o, "device_id", dev_device_id(d));
-    cJSON_AddStringToObject(o, "child_id", dev_child_id(d));
-    cJSON_AddStringToObject(o, "child_name", dev_child_name(d));
-    cJSON_AddNumberToObject(o, "child_age", dev_child_age(d));
-    cJSON_AddBoolToObject(o, "wifi", d->wifi_up);
-    cJSON_AddBoolToObject(o, "ws", d->link.is_open);
-    dev_emit(d, "cmd.ok", o);
+    EMIT_CMD_OK_STATUS(d, .state = d->state, .fw_version = d->boot.fw_version,
+                       .slot = teddy_slot_name(d->boot.slot), .device_id = dev_device_id(d),
+                       .child_id = dev_child_id(d), .child_name = dev_child_name(d),
+                       .child_age = dev_child_age(d), .wifi = d->wifi_up, .ws = d->link.is_open);
 }
 
 static void do_help(tdev_t *d)
 {
-    cJSON *o = ok_obj("help");
-    cJSON *list = cJSON_AddArrayToObject(o, "commands");
+    const char *names[TEDDY_CMD_COUNT];
     for (int i = 0; i < TEDDY_CMD_COUNT; i++) {
-        cJSON_AddItemToArray(list, cJSON_CreateString(teddy_cmd_name((teddy_cmd_id_t)i)));
+        names[i] = TEDDY_CMDS[i].name;
     }
-    dev_emit(d, "cmd.ok", o);
+    EMIT_CMD_OK_HELP(d, .commands = names, .n_commands = TEDDY_CMD_COUNT);
 }
 
 /* Runs one parsed command; returns a refusal message (bad_argument) or NULL. */
@@ -139,14 +113,15 @@ static const char *run(tdev_t *d, const teddy_cmd_t *c)
         if ((why = chat_refusal(d)) != NULL) {
             return why;
         }
-        dev_chat_start_capture(d, "talk", c->has_phrase ? TEDDY_CAPTURE_PHRASE : TEDDY_CAPTURE_CLIP,
+        dev_chat_start_capture(d, TEDDY_CMD_TALK,
+                               c->has_phrase ? TEDDY_CAPTURE_PHRASE : TEDDY_CAPTURE_CLIP,
                                c->has_phrase ? c->phrase : c->args[0]);
         return NULL;
     case TEDDY_CMD_TEXT:
         if (!d->link.is_open) {
             return "not connected (no ws.open yet)";
         }
-        reply_ok(d, "text");
+        reply_ok(d, TEDDY_CMD_TEXT);
         dev_chat_send_text(d, c->args[0]);
         return NULL;
     case TEDDY_CMD_BUTTON:
@@ -154,13 +129,13 @@ static const char *run(tdev_t *d, const teddy_cmd_t *c)
             if ((why = chat_refusal(d)) != NULL) {
                 return why;
             }
-            dev_chat_start_capture(d, "button", TEDDY_CAPTURE_LIVE, "");
+            dev_chat_start_capture(d, TEDDY_CMD_BUTTON, TEDDY_CAPTURE_LIVE, "");
             return NULL;
         }
-        if (!d->chat.capture.active || strcmp(d->chat.capture.command, "button") != 0) {
+        if (!d->chat.capture.active || d->chat.capture.command != TEDDY_CMD_BUTTON) {
             return "button release without press";
         }
-        reply_ok(d, "button");
+        reply_ok(d, TEDDY_CMD_BUTTON);
         dev_chat_stop_capture(d);
         return NULL;
     case TEDDY_CMD_OTA:
@@ -170,30 +145,30 @@ static const char *run(tdev_t *d, const teddy_cmd_t *c)
         if (!dev_config_ota_enabled(d)) {
             return "ota disabled by config (features.ota false)";
         }
-        reply_ok(d, "ota");
+        reply_ok(d, TEDDY_CMD_OTA);
         dev_ota_check(d, false);
         return NULL;
     case TEDDY_CMD_REBOOT:
-        reply_ok(d, "reboot"); /* SPEC §9.2: printed before the reset */
+        reply_ok(d, TEDDY_CMD_REBOOT); /* SPEC §9.2: printed before the reset */
         reboot(d);
         return NULL;
     case TEDDY_CMD_FACTORY_RESET:
-        reply_ok(d, "factory-reset");
-        for (size_t i = 0; i < sizeof(RESET_NAMESPACES) / sizeof(RESET_NAMESPACES[0]); i++) {
-            dev_nvs_erase(d, RESET_NAMESPACES[i], NULL);
+        reply_ok(d, TEDDY_CMD_FACTORY_RESET);
+        for (size_t i = 0; i < TEDDY_FACTORY_RESET_NS_COUNT; i++) {
+            dev_nvs_erase(d, TEDDY_FACTORY_RESET_NS[i]); /* SPEC §9.2: mfg and sys stay */
         }
         reboot(d);
         return NULL;
     case TEDDY_CMD_CLAIM:
-        reply_ok(d, "claim");
-        dev_link_close(d, 1000, "normal");
+        reply_ok(d, TEDDY_CMD_CLAIM);
+        dev_link_close(d, TEDDY_CLOSE_NORMAL, "normal");
         dev_auth_drop_tokens(d);
         if (d->wifi_up) {
             dev_auth_claim(d);
         }
         return NULL;
     case TEDDY_CMD_WIFI:
-        reply_ok(d, "wifi");
+        reply_ok(d, TEDDY_CMD_WIFI);
         if (strcmp(c->args[0], "down") == 0) {
             bool joining = d->state == TEDDY_STATE_WIFI && !d->wifi_off;
             d->wifi_off = true;
@@ -216,10 +191,8 @@ static const char *run(tdev_t *d, const teddy_cmd_t *c)
         do_status(d);
         return NULL;
     case TEDDY_CMD_GET: {
-        cJSON *o = ok_obj("get");
-        cJSON_AddStringToObject(o, "key", c->args[0]);
-        add_value(d, o, c->args[0]);
-        dev_emit(d, "cmd.ok", o);
+        teddy_set_key_t key = teddy_set_key_from_str(c->args[0]); /* the parser checked it */
+        EMIT_CMD_OK_GET(d, .key = TEDDY_SET_KEYS[key].key, .value = value_of(d, key));
         return NULL;
     }
     case TEDDY_CMD_SET:

@@ -15,17 +15,15 @@
 #include "device_internal.h"
 #include "teddy_json.h"
 
-#define CONFIG_PATH "/api/v1/esp32/config"
-
 void dev_config_fetch(tdev_t *d, bool continue_boot)
 {
     dev_http_cancel(d, &d->config.req);
     d->config.continue_boot = continue_boot;
-    const char *etag = dev_nvs_str(d, NS_CFG, "etag");
-    const char *body = dev_nvs_str(d, NS_CFG, "body");
+    const char *etag = dev_nvs_str(d, TEDDY_NVS_CFG_ETAG);
+    const char *body = dev_nvs_str(d, TEDDY_NVS_CFG_BODY);
     teddy_port_header_t h = {"If-None-Match", etag};
     char url[DEV_URL_MAX], server[256];
-    snprintf(url, sizeof(url), "%s%s", dev_server_url(d, server, sizeof(server)), CONFIG_PATH);
+    snprintf(url, sizeof(url), "%s%s", dev_server_url(d, server, sizeof(server)), TEDDY_CONFIG_PATH);
     bool conditional = etag != NULL && etag[0] != '\0' && body != NULL && body[0] != '\0';
     d->config.req = dev_http(d, DEV_HTTP_CONFIG, "GET", url, conditional ? &h : NULL,
                              conditional ? 1 : 0, NULL, false);
@@ -35,18 +33,12 @@ void dev_config_cancel(tdev_t *d) { dev_http_cancel(d, &d->config.req); }
 
 static void emit_ok(tdev_t *d, const char *etag, bool cached)
 {
-    cJSON *o = dev_obj();
-    cJSON_AddStringToObject(o, "etag", etag);
-    cJSON_AddBoolToObject(o, "cached", cached);
-    dev_emit(d, "config.ok", o);
+    EMIT_CONFIG_OK(d, .etag = etag, .cached = cached);
 }
 
 static void emit_fail(tdev_t *d, int status, const char *error)
 {
-    cJSON *o = dev_obj();
-    cJSON_AddNumberToObject(o, "status", status);
-    cJSON_AddStringToObject(o, "error", error);
-    dev_emit(d, "config.fail", o);
+    EMIT_CONFIG_FAIL(d, .status = status, .error = error);
 }
 
 static void store(tdev_t *d, const teddy_input_t *in)
@@ -69,8 +61,8 @@ static void store(tdev_t *d, const teddy_input_t *in)
     char *etag_copy = dev_strdup(etag);
     /* Body first: a power cut between the two writes leaves a body without its
      * ETag, which only costs a full 200 next time (never a stale 304 match). */
-    dev_nvs_set_str(d, NS_CFG, "body", compact);
-    dev_nvs_set_str(d, NS_CFG, "etag", etag_copy != NULL ? etag_copy : "");
+    dev_nvs_set_str(d, TEDDY_NVS_CFG_BODY, compact);
+    dev_nvs_set_str(d, TEDDY_NVS_CFG_ETAG, etag_copy != NULL ? etag_copy : "");
     emit_ok(d, etag_copy != NULL ? etag_copy : "", false);
     free(etag_copy);
     cJSON_free(compact);
@@ -88,7 +80,7 @@ void dev_config_on_http(tdev_t *d, const teddy_input_t *in)
     } else if (in->status == 304) {
         const char *etag = dev_header(in, "etag");
         if (etag == NULL || etag[0] == '\0') {
-            etag = dev_nvs_str(d, NS_CFG, "etag");
+            etag = dev_nvs_str(d, TEDDY_NVS_CFG_ETAG);
         }
         emit_ok(d, etag != NULL ? etag : "", true);
     } else if (in->status == 200) {
@@ -109,7 +101,7 @@ void dev_config_on_http(tdev_t *d, const teddy_input_t *in)
 static void cached(const tdev_t *d, teddy_config_t *cfg)
 {
     teddy_config_defaults(cfg);
-    const char *raw = dev_nvs_str(d, NS_CFG, "body");
+    const char *raw = dev_nvs_str(d, TEDDY_NVS_CFG_BODY);
     if (raw != NULL && raw[0] != '\0') {
         teddy_config_parse(raw, strlen(raw), cfg);
     }
@@ -140,10 +132,7 @@ void dev_config_check_ws_path(tdev_t *d, const char *websocket_url)
         char msg[2 * DEV_URL_MAX + 64];
         snprintf(msg, sizeof(msg), "config ws_path %s != websocket_url path %s", cfg->ws_path,
                  actual);
-        cJSON *o = dev_obj();
-        cJSON_AddStringToObject(o, "code", "config_mismatch");
-        cJSON_AddStringToObject(o, "message", msg);
-        dev_emit(d, "error", o);
+        EMIT_ERROR(d, .code = TEDDY_ERROR_CONFIG_MISMATCH, .message = msg);
     }
     free(cfg);
 }

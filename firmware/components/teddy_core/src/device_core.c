@@ -28,11 +28,13 @@ esp_err_t teddy_device_create(const teddy_device_init_t *init, teddy_device_t **
         return ESP_ERR_NO_MEM;
     }
     const teddy_build_t *b = &init->build;
-    copy(d->server_url, sizeof(d->server_url), b->server_url, "http://127.0.0.1:8000");
-    copy(d->device_id, sizeof(d->device_id), b->device_id, "Teddy-ESP32-0001");
-    copy(d->chip, sizeof(d->chip), b->chip, "esp32");
-    copy(d->child_id, sizeof(d->child_id), b->child_id, "child-001");
-    copy(d->child_name, sizeof(d->child_name), b->child_name, "Mia");
+    /* A missing server is a caller's mistake (every board has one): nothing to fall back
+     * on but the empty string, which turns into transport errors the device reports. */
+    copy(d->server_url, sizeof(d->server_url), b->server_url, "");
+    copy(d->device_id, sizeof(d->device_id), b->device_id, TEDDY_DEFAULT_DEVICE_ID);
+    copy(d->chip, sizeof(d->chip), b->chip, TEDDY_DEFAULT_CHIP);
+    copy(d->child_id, sizeof(d->child_id), b->child_id, TEDDY_DEFAULT_CHILD_ID);
+    copy(d->child_name, sizeof(d->child_name), b->child_name, TEDDY_DEFAULT_CHILD_NAME);
     d->has_oob = b->oob_secret != NULL && b->oob_secret[0] != '\0';
     copy(d->oob_secret, sizeof(d->oob_secret), b->oob_secret, "");
     for (char *p = d->oob_secret; *p != '\0'; p++) {
@@ -71,20 +73,11 @@ void teddy_device_start(teddy_device_t *d, uint64_t now_ms)
 {
     /* Power-on: print boot (SPEC §8.2), report a rollback, join Wi-Fi. */
     d->now_ms = now_ms;
-    char slot[8];
-    snprintf(slot, sizeof(slot), "ota_%d", d->boot.slot);
-    cJSON *o = dev_obj();
-    cJSON_AddStringToObject(o, "fw_version", d->boot.fw_version);
-    cJSON_AddStringToObject(o, "slot", slot);
-    cJSON_AddStringToObject(o, "reset_reason", d->boot.reset_reason);
-    cJSON_AddStringToObject(o, "device_id", dev_device_id(d));
-    dev_emit(d, "boot", o);
+    EMIT_BOOT(d, .fw_version = d->boot.fw_version, .slot = teddy_slot_name(d->boot.slot),
+              .reset_reason = d->boot.reset_reason, .device_id = dev_device_id(d));
     if (d->boot.rolled_back) {
-        cJSON *rb = dev_obj();
-        cJSON_AddStringToObject(rb, "from", d->boot.rollback_from);
-        cJSON_AddStringToObject(rb, "to", d->boot.rollback_to);
-        cJSON_AddStringToObject(rb, "reason", d->boot.rollback_reason);
-        dev_emit(d, "ota.rollback", rb);
+        EMIT_OTA_ROLLBACK(d, .from = d->boot.rollback_from, .to = d->boot.rollback_to,
+                          .reason = d->boot.rollback_reason);
         dev_ota_on_rollback_reported(d, d->boot.rollback_from);
         teddy_effect_t ack = {.kind = TEDDY_FX_OTA_ACK_ROLLBACK};
         dev_fx(d, &ack);
@@ -93,7 +86,7 @@ void teddy_device_start(teddy_device_t *d, uint64_t now_ms)
     if (d->boot.panic_after_ms >= 0) {
         dev_arm(d, TEDDY_TIMER_PANIC, (uint64_t)d->boot.panic_after_ms);
     }
-    teddy_effect_t vol = {.kind = TEDDY_FX_SET_VOLUME};
+    teddy_effect_t vol = {.kind = TEDDY_FX_SET_VOLUME}; /* the DAC starts at the stored volume */
     vol.u.audio.volume = dev_volume(d);
     dev_fx(d, &vol);
     dev_set_state(d, TEDDY_STATE_WIFI);
@@ -109,9 +102,7 @@ static void on_wifi_up(tdev_t *d, const char *ip)
         return;
     }
     d->wifi_up = true;
-    cJSON *o = dev_obj();
-    cJSON_AddStringToObject(o, "ip", ip != NULL ? ip : "");
-    dev_emit(d, "wifi.up", o);
+    EMIT_WIFI_UP(d, .ip = ip);
     dev_set_state(d, TEDDY_STATE_CONFIG);
     dev_config_fetch(d, true);
 }
@@ -134,9 +125,9 @@ void dev_wifi_lost(tdev_t *d, bool by_user)
 {
     /* `wifi down` (close 1000 first, SPEC §9.2) or a lost link: stop all networking. */
     if (by_user) {
-        dev_link_close(d, 1000, "normal");
+        dev_link_close(d, TEDDY_CLOSE_NORMAL, "normal");
     } else if (d->link.conn_id != 0) {
-        dev_link_on_closed(d, 1006, "wifi_lost");
+        dev_link_on_closed(d, 1006, "wifi_lost"); /* 1006: dropped, no close frame (§6.2) */
     }
     dev_disarm(d, TEDDY_TIMER_WS_RETRY);
     dev_disarm(d, TEDDY_TIMER_CLAIM_RETRY);
@@ -147,14 +138,14 @@ void dev_wifi_lost(tdev_t *d, bool by_user)
     d->wifi_up = false;
     teddy_effect_t fx = {.kind = TEDDY_FX_WIFI_DISCONNECT};
     dev_fx(d, &fx);
-    dev_emit(d, "wifi.down", NULL);
+    EMIT_WIFI_DOWN(d);
     dev_set_state(d, TEDDY_STATE_OFFLINE);
 }
 
 void dev_going_down(tdev_t *d, const char *reason)
 {
     /* About to reset: close the WebSocket with 1001 + reason (SPEC §6.2). */
-    dev_link_close(d, 1001, reason);
+    dev_link_close(d, TEDDY_CLOSE_SERVER_SHUTDOWN, reason); /* 1001 "going away" */
 }
 
 void dev_on_ws_open(tdev_t *d)
@@ -185,34 +176,28 @@ void dev_settle(tdev_t *d)
 
 static void on_timer(tdev_t *d, teddy_timer_t t)
 {
-    switch (t) {
-    case TEDDY_TIMER_CLAIM_RETRY:
-    case TEDDY_TIMER_AUTH_RETRY:
-    case TEDDY_TIMER_TOKEN_REFRESH:
+    switch (TEDDY_TIMER_OWNERS[t]) { /* which module a timer belongs to is the model's */
+    case TEDDY_MODULE_CLAIM:
         dev_auth_on_timer(d, t);
         break;
-    case TEDDY_TIMER_WS_RETRY:
-    case TEDDY_TIMER_HEARTBEAT:
+    case TEDDY_MODULE_LINK:
         dev_link_on_timer(d, t);
         break;
-    case TEDDY_TIMER_SELFTEST:
-    case TEDDY_TIMER_OTA_PERIODIC:
-    case TEDDY_TIMER_OTA_RETRY:
+    case TEDDY_MODULE_OTA:
         dev_ota_on_timer(d, t);
         break;
-    case TEDDY_TIMER_CONFIG_REFRESH:
+    case TEDDY_MODULE_CONFIG:
         if (d->wifi_up && d->config.req == 0) {
             dev_config_fetch(d, false);
         }
         break;
-    case TEDDY_TIMER_PANIC: {
-        dev_log(d, "Guru Meditation Error: Core 0 panic'ed (behaviour marker)");
-        teddy_effect_t fx = {.kind = TEDDY_FX_REBOOT};
-        fx.u.reboot.reason = "panic";
-        dev_fx(d, &fx);
-        break;
-    }
-    default:
+    default: /* TEDDY_MODULE_DEVICE: the behaviour marker's panic */
+        if (t == TEDDY_TIMER_PANIC) {
+            dev_log(d, "Guru Meditation Error: Core 0 panic'ed (behaviour marker)");
+            teddy_effect_t fx = {.kind = TEDDY_FX_REBOOT};
+            fx.u.reboot.reason = TEDDY_RESET_PANIC;
+            dev_fx(d, &fx);
+        }
         break;
     }
 }
@@ -268,9 +253,7 @@ void teddy_device_handle(teddy_device_t *d, const teddy_input_t *in, uint64_t no
         d->time_synced = true;
         d->epoch = in->epoch;
         d->synced_at_ms = d->now_ms;
-        cJSON *o = dev_obj();
-        cJSON_AddNumberToObject(o, "epoch", (double)in->epoch);
-        dev_emit(d, "time.synced", o);
+        EMIT_TIME_SYNCED(d, .epoch = in->epoch);
         dev_auth_authenticate(d);
         break;
     }

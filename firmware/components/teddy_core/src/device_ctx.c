@@ -19,17 +19,6 @@
 
 #define LINE_MAX_BYTES 8192
 
-static const char *const STATE_NAMES[] = {
-    "boot", "wifi", "time_sync", "config", "claiming", "connecting",
-    "idle", "listening", "thinking", "speaking", "updating", "offline",
-};
-
-const char *teddy_state_str(teddy_state_t state)
-{
-    return (unsigned)state < sizeof(STATE_NAMES) / sizeof(STATE_NAMES[0]) ? STATE_NAMES[state]
-                                                                          : "unknown";
-}
-
 void dev_fx(tdev_t *d, const teddy_effect_t *fx) { d->sink(fx, d->sink_ctx); }
 
 static void print_line(tdev_t *d, const char *line)
@@ -51,8 +40,9 @@ char *dev_strdup(const char *s)
     return copy;
 }
 
-void dev_emit(tdev_t *d, const char *name, cJSON *data)
+void dev_emit_event(tdev_t *d, teddy_event_id_t event, cJSON *data)
 {
+    const char *name = TEDDY_EVENTS[event].name;
     char *line = malloc(LINE_MAX_BYTES);
     if (line != NULL) {
         esp_err_t err = teddy_event_format(line, LINE_MAX_BYTES, d->now_ms, name, data);
@@ -87,11 +77,9 @@ void dev_set_state(tdev_t *d, teddy_state_t to)
     if (to == d->state) {
         return;
     }
-    cJSON *o = dev_obj();
-    cJSON_AddStringToObject(o, "from", teddy_state_str(d->state));
-    cJSON_AddStringToObject(o, "to", teddy_state_str(to));
+    teddy_state_t from = d->state;
     d->state = to;
-    dev_emit(d, "state", o);
+    EMIT_STATE(d, .from = from, .to = to);
 }
 
 uint32_t dev_new_id(tdev_t *d)

@@ -6,7 +6,8 @@
  * (SPEC §5.4 rows abort at once) and device_imgcheck.c walks its structure. After
  * every slot write the byte count is persisted with the manifest's sha256, size and
  * slot (slot first, then the count: after a power cut the count never exceeds the
- * slot). A resumed download re-reads the partial slot in 4 KiB reads, re-hashes it,
+ * slot). A resumed download re-reads the partial slot in TEDDY_SLOT_READ_CHUNK_BYTES
+ * reads (a piece shorter than asked restarts from byte 0), re-hashes it,
  * and asks for `Range: bytes=<received>-` with `If-Range: <ETag of the first
  * response>`; a 206 is accepted only when Content-Range starts at the received count
  * and ends at size - 1; a 200 restarts from 0; 5 failed attempts give up with
@@ -20,7 +21,6 @@
 
 #include "device_internal.h"
 
-#define READ_CHUNK 4096
 
 static void start_checks(tdev_t *d, dev_download_t *dl)
 {
@@ -62,10 +62,7 @@ static void progress(tdev_t *d, dev_download_t *dl)
 {
     uint32_t tenth = (uint32_t)(dl->received * 10 / (size_t)dl->manifest.size);
     if (tenth >= dl->next_tenth) {
-        cJSON *o = dev_obj();
-        cJSON_AddNumberToObject(o, "bytes", (double)dl->received);
-        cJSON_AddNumberToObject(o, "total", (double)dl->manifest.size);
-        dev_emit(d, "ota.progress", o);
+        EMIT_OTA_PROGRESS(d, .bytes = (int64_t)dl->received, .total = dl->manifest.size);
         dl->next_tenth = tenth + 1;
     }
 }
@@ -75,7 +72,7 @@ static void abort_dl(tdev_t *d, dev_download_t *dl, const char *reason)
 {
     dev_http_cancel(d, &dl->req);
     dev_disarm(d, TEDDY_TIMER_OTA_RETRY);
-    dev_nvs_erase(d, NS_OTA_DL, NULL);
+    dev_nvs_erase(d, TEDDY_NS_OTA_DL);
     dev_ota_download_failed(d, reason);
 }
 
@@ -87,12 +84,12 @@ static void fresh(tdev_t *d, dev_download_t *dl)
     teddy_effect_t fx = {.kind = TEDDY_FX_SLOT_ERASE};
     fx.u.flash.slot = dl->slot;
     dev_fx(d, &fx);
-    dev_nvs_erase(d, NS_OTA_DL, NULL);
-    dev_nvs_set_str(d, NS_OTA_DL, "sha256", dl->manifest.sha256);
-    dev_nvs_set_u32(d, NS_OTA_DL, "slot", (uint32_t)dl->slot);
-    dev_nvs_set_u32(d, NS_OTA_DL, "size", (uint32_t)dl->manifest.size);
-    dev_nvs_set_str(d, NS_OTA_DL, "version", dl->manifest.version);
-    dev_nvs_set_u32(d, NS_OTA_DL, "bytes", 0);
+    dev_nvs_erase(d, TEDDY_NS_OTA_DL);
+    dev_nvs_set_str(d, TEDDY_NVS_OTA_DL_SHA256, dl->manifest.sha256);
+    dev_nvs_set_str(d, TEDDY_NVS_OTA_DL_SLOT, teddy_slot_name(dl->slot));
+    dev_nvs_set_int(d, TEDDY_NVS_OTA_DL_SIZE, dl->manifest.size);
+    dev_nvs_set_str(d, TEDDY_NVS_OTA_DL_VERSION, dl->manifest.version);
+    dev_nvs_set_int(d, TEDDY_NVS_OTA_DL_BYTES, 0);
     dl->next_tenth = 0;
     progress(d, dl);
 }
@@ -113,31 +110,37 @@ static void request(tdev_t *d, dev_download_t *dl)
     dl->req = dev_http(d, DEV_HTTP_DOWNLOAD, "GET", dl->manifest.url, n ? h : NULL, n, NULL, true);
 }
 
-static void read_next(tdev_t *d, dev_download_t *dl)
+static size_t read_length(const dev_download_t *dl)
 {
     size_t left = dl->read_target - dl->received;
+    return left < TEDDY_SLOT_READ_CHUNK_BYTES ? left : TEDDY_SLOT_READ_CHUNK_BYTES;
+}
+
+static void read_next(tdev_t *d, dev_download_t *dl)
+{
     teddy_effect_t fx = {.kind = TEDDY_FX_SLOT_READ};
     fx.u.flash.slot = dl->slot;
     fx.u.flash.offset = dl->received;
-    fx.u.flash.len = left < READ_CHUNK ? left : READ_CHUNK;
+    fx.u.flash.len = read_length(dl);
     dev_fx(d, &fx);
 }
 
 void dev_dl_begin(tdev_t *d, dev_download_t *dl)
 {
     /* Resume a download of the same image (same sha256, slot, size) or start afresh. */
-    const char *sha = dev_nvs_str(d, NS_OTA_DL, "sha256");
-    uint32_t slot = 0, size = 0, done = 0;
-    bool same = sha != NULL && strcmp(sha, dl->manifest.sha256) == 0 &&
-                dev_nvs_u32(d, NS_OTA_DL, "slot", &slot) && slot == (uint32_t)dl->slot &&
-                dev_nvs_u32(d, NS_OTA_DL, "size", &size) && (int64_t)size == dl->manifest.size &&
-                dev_nvs_u32(d, NS_OTA_DL, "bytes", &done) && done > 0 &&
-                (int64_t)done < dl->manifest.size;
+    const char *sha = dev_nvs_str(d, TEDDY_NVS_OTA_DL_SHA256);
+    const char *slot = dev_nvs_str(d, TEDDY_NVS_OTA_DL_SLOT);
+    int64_t size = 0, done = 0;
+    bool same = sha != NULL && strcmp(sha, dl->manifest.sha256) == 0 && slot != NULL &&
+                teddy_slot_from_str(slot) == dl->slot &&
+                dev_nvs_int(d, TEDDY_NVS_OTA_DL_SIZE, &size) && size == dl->manifest.size &&
+                dev_nvs_int(d, TEDDY_NVS_OTA_DL_BYTES, &done) && done > 0 &&
+                done < dl->manifest.size;
     if (same && dl->verifier_ready) {
-        const char *etag = dev_nvs_str(d, NS_OTA_DL, "etag");
+        const char *etag = dev_nvs_str(d, TEDDY_NVS_OTA_DL_ETAG);
         snprintf(dl->etag, sizeof(dl->etag), "%s", etag != NULL ? etag : "");
         dl->reading = true;
-        dl->read_target = done;
+        dl->read_target = (size_t)done;
         dl->received = 0;
         read_next(d, dl);
         return;
@@ -148,7 +151,14 @@ void dev_dl_begin(tdev_t *d, dev_download_t *dl)
 
 void dev_dl_on_slot_data(tdev_t *d, dev_download_t *dl, const teddy_input_t *in)
 {
-    if (!dl->reading || in->offset != dl->received || in->len == 0) {
+    if (!dl->reading || in->offset != dl->received) {
+        return; /* not the piece asked for */
+    }
+    if (in->len < read_length(dl)) {
+        dl->reading = false;
+        dev_log(d, "partial slot ends at byte %zu, NVS says more: restart", in->offset + in->len);
+        fresh(d, dl);
+        request(d, dl);
         return;
     }
     teddy_image_err_t reason = TEDDY_IMAGE_OK;
@@ -213,7 +223,7 @@ static void on_start(tdev_t *d, dev_download_t *dl, const teddy_input_t *in)
     const char *etag = dev_header(in, "etag");
     if (etag != NULL && etag[0] != '\0' && dl->etag[0] == '\0') {
         snprintf(dl->etag, sizeof(dl->etag), "%s", etag);
-        dev_nvs_set_str(d, NS_OTA_DL, "etag", dl->etag);
+        dev_nvs_set_str(d, TEDDY_NVS_OTA_DL_ETAG, dl->etag);
     }
 }
 
@@ -236,7 +246,7 @@ static void on_data(tdev_t *d, dev_download_t *dl, const uint8_t *data, size_t l
     fx.u.flash.len = len;
     dev_fx(d, &fx);
     dl->received += len;
-    dev_nvs_set_u32(d, NS_OTA_DL, "bytes", (uint32_t)dl->received);
+    dev_nvs_set_int(d, TEDDY_NVS_OTA_DL_BYTES, (int64_t)dl->received);
     progress(d, dl);
 }
 
@@ -255,7 +265,7 @@ static void finish(tdev_t *d, dev_download_t *dl)
     char version[TEDDY_MANIFEST_VERSION_MAX + 1];
     snprintf(version, sizeof(version), "%s",
              dl->verifier.have_desc ? dl->verifier.desc.version : dl->manifest.version);
-    dev_nvs_erase(d, NS_OTA_DL, NULL);
+    dev_nvs_erase(d, TEDDY_NS_OTA_DL);
     dev_ota_download_verified(d, version, dl->slot);
 }
 

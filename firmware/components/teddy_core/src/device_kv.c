@@ -2,35 +2,18 @@
  * device_kv.c - the core's in-RAM copy of NVS and the settings lookup (SPEC §9.2).
  *
  * Like emulator/core/context.py: the runner loads the keys the core uses before
- * start; every change updates the copy and is emitted as an NVS effect, so the
- * drivers make it durable in order (SPEC §3.2 persists the refresh token before the
- * access token is used). A setting is its NVS value, else the compiled-in default.
- * ESP-IDF NVS keys are at most 15 characters; every key here fits.
+ * start (the model's TEDDY_NVS_KEYS); every change updates the copy and is emitted as
+ * an NVS effect of the key's model type, so the drivers make it durable in order (SPEC
+ * §3.2 persists the refresh token before the access token is used). A setting is its
+ * NVS value, else the compiled-in default. ESP-IDF NVS names are at most 15
+ * characters; the generator checks every key of the model fits.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "device_internal.h"
-
-static const char *const NVS_KEYS[] = {
-    "s:" NS_MFG "/device_id",       "s:" NS_MFG "/oob_secret",
-    "u:" NS_SYS "/boot_count",      "u:" NS_SETTINGS "/child_age",
-    "s:" NS_SETTINGS "/child_id",   "s:" NS_SETTINGS "/child_name",
-    "s:" NS_SETTINGS "/server",     "u:" NS_SETTINGS "/volume",
-    "s:" NS_AUTH "/refresh_token",  "s:" NS_AUTH "/access_token",
-    "s:" NS_AUTH "/session_id",     "s:" NS_AUTH "/websocket_url",
-    "s:" NS_AUTH "/child_id",       "u:" NS_AUTH "/hb_interval",
-    "u:" NS_AUTH "/chunk_bytes",    "s:" NS_CFG "/body",
-    "s:" NS_CFG "/etag",            "s:" NS_OTA "/mf_body",
-    "s:" NS_OTA "/mf_etag",         "s:" NS_OTA "/bad_version",
-    "s:" NS_OTA_DL "/sha256",       "u:" NS_OTA_DL "/slot",
-    "u:" NS_OTA_DL "/size",         "s:" NS_OTA_DL "/version",
-    "u:" NS_OTA_DL "/bytes",        "s:" NS_OTA_DL "/etag",
-    NULL,
-};
-
-const char *const *teddy_device_nvs_keys(void) { return NVS_KEYS; }
 
 static dev_kv_t *find(const tdev_t *d, const char *ns, const char *key)
 {
@@ -42,7 +25,7 @@ static dev_kv_t *find(const tdev_t *d, const char *ns, const char *key)
     return NULL;
 }
 
-esp_err_t dev_kv_put(tdev_t *d, const char *ns, const char *key, const char *str, uint32_t u32,
+esp_err_t dev_kv_put(tdev_t *d, const char *ns, const char *key, const char *str, int64_t num,
                      bool is_str)
 {
     if (strlen(ns) > 15 || strlen(key) > 15) {
@@ -72,7 +55,7 @@ esp_err_t dev_kv_put(tdev_t *d, const char *ns, const char *key, const char *str
     free(e->str);
     e->str = copy;
     e->is_str = is_str;
-    e->u32 = u32;
+    e->num = num;
     return ESP_OK;
 }
 
@@ -106,8 +89,8 @@ esp_err_t teddy_device_nvs_load_str(teddy_device_t *dev, const char *ns, const c
     return dev_kv_put(dev, ns, key, value, 0, true);
 }
 
-esp_err_t teddy_device_nvs_load_u32(teddy_device_t *dev, const char *ns, const char *key,
-                                    uint32_t value)
+esp_err_t teddy_device_nvs_load_int(teddy_device_t *dev, const char *ns, const char *key,
+                                    int64_t value)
 {
     return dev_kv_put(dev, ns, key, NULL, value, false);
 }
@@ -118,42 +101,69 @@ const char *dev_nvs_str(const tdev_t *d, const char *ns, const char *key)
     return e != NULL && e->is_str ? e->str : NULL;
 }
 
-bool dev_nvs_u32(const tdev_t *d, const char *ns, const char *key, uint32_t *out)
+bool dev_nvs_int(const tdev_t *d, const char *ns, const char *key, int64_t *out)
 {
     const dev_kv_t *e = find(d, ns, key);
     if (e == NULL || e->is_str) {
         return false;
     }
-    *out = e->u32;
+    *out = e->num;
     return true;
+}
+
+/* The model's entry for ns/key when it has `want`'s kind (string or number), else NULL
+ * after logging the core bug. */
+static const teddy_nvs_key_t *model_key(tdev_t *d, const char *ns, const char *key, bool str)
+{
+    const teddy_nvs_key_t *k = teddy_nvs_key_find(ns, key);
+    if (k == NULL || (k->type == TEDDY_NVS_STR) != str) {
+        dev_log(d, "NVS %s/%s: not a %s key of the device model; not stored", ns, key,
+                str ? "string" : "number");
+        return NULL;
+    }
+    return k;
 }
 
 void dev_nvs_set_str(tdev_t *d, const char *ns, const char *key, const char *value)
 {
+    const teddy_nvs_key_t *k = model_key(d, ns, key, true);
+    if (k == NULL) {
+        return;
+    }
     dev_kv_put(d, ns, key, value, 0, true);
-    teddy_effect_t fx = {.kind = TEDDY_FX_NVS_SET_STR};
+    teddy_effect_t fx = {.kind = TEDDY_FX_NVS_SET};
     fx.u.nvs.ns = ns;
     fx.u.nvs.key = key;
+    fx.u.nvs.type = k->type;
     fx.u.nvs.str = value;
     dev_fx(d, &fx);
 }
 
-void dev_nvs_set_u32(tdev_t *d, const char *ns, const char *key, uint32_t value)
+void dev_nvs_set_int(tdev_t *d, const char *ns, const char *key, int64_t value)
 {
+    const teddy_nvs_key_t *k = model_key(d, ns, key, false);
+    if (k == NULL) {
+        return;
+    }
+    /* Clamp to the key's type, as Python's core does (`set child_age` takes any integer). */
+    int64_t low = k->type == TEDDY_NVS_U32 ? 0 : INT32_MIN;
+    int64_t high = k->type == TEDDY_NVS_U32 ? (int64_t)UINT32_MAX : INT32_MAX;
+    value = value < low ? low : value > high ? high : value;
     dev_kv_put(d, ns, key, NULL, value, false);
-    teddy_effect_t fx = {.kind = TEDDY_FX_NVS_SET_U32};
+    teddy_effect_t fx = {.kind = TEDDY_FX_NVS_SET};
     fx.u.nvs.ns = ns;
     fx.u.nvs.key = key;
-    fx.u.nvs.u32 = value;
+    fx.u.nvs.type = k->type;
+    fx.u.nvs.num = value;
     dev_fx(d, &fx);
 }
 
-void dev_nvs_erase(tdev_t *d, const char *ns, const char *key)
+void dev_nvs_erase(tdev_t *d, const char *ns)
 {
-    kv_remove(d, ns, key);
+    kv_remove(d, ns, NULL);
     teddy_effect_t fx = {.kind = TEDDY_FX_NVS_ERASE};
     fx.u.nvs.ns = ns;
-    fx.u.nvs.key = key;
+    fx.u.nvs.key = NULL;
     dev_fx(d, &fx);
 }
 
@@ -163,13 +173,13 @@ static const char *nonempty(const char *s) { return s != NULL && s[0] != '\0' ? 
 
 const char *dev_device_id(const tdev_t *d)
 {
-    const char *v = nonempty(dev_nvs_str(d, NS_MFG, "device_id"));
+    const char *v = nonempty(dev_nvs_str(d, TEDDY_NVS_MFG_DEVICE_ID));
     return v != NULL ? v : d->device_id;
 }
 
 const char *dev_server_url(const tdev_t *d, char *buf, size_t size)
 {
-    const char *v = nonempty(dev_nvs_str(d, NS_SETTINGS, "server"));
+    const char *v = nonempty(dev_nvs_str(d, TEDDY_NVS_SETTINGS_SERVER));
     snprintf(buf, size, "%s", v != NULL ? v : d->server_url);
     size_t n = strlen(buf);
     while (n > 0 && buf[n - 1] == '/') {
@@ -180,24 +190,24 @@ const char *dev_server_url(const tdev_t *d, char *buf, size_t size)
 
 const char *dev_child_id(const tdev_t *d)
 {
-    const char *v = nonempty(dev_nvs_str(d, NS_SETTINGS, "child_id"));
+    const char *v = nonempty(dev_nvs_str(d, TEDDY_NVS_SETTINGS_CHILD_ID));
     return v != NULL ? v : d->child_id;
 }
 
 const char *dev_child_name(const tdev_t *d)
 {
-    const char *v = nonempty(dev_nvs_str(d, NS_SETTINGS, "child_name"));
+    const char *v = nonempty(dev_nvs_str(d, TEDDY_NVS_SETTINGS_CHILD_NAME));
     return v != NULL ? v : d->child_name;
 }
 
 int dev_child_age(const tdev_t *d)
 {
-    uint32_t v;
-    return dev_nvs_u32(d, NS_SETTINGS, "child_age", &v) ? (int)(int32_t)v : d->child_age;
+    int64_t v;
+    return dev_nvs_int(d, TEDDY_NVS_SETTINGS_CHILD_AGE, &v) ? (int)v : d->child_age;
 }
 
 int dev_volume(const tdev_t *d)
 {
-    uint32_t v;
-    return dev_nvs_u32(d, NS_SETTINGS, "volume", &v) ? (int)v : d->volume;
+    int64_t v;
+    return dev_nvs_int(d, TEDDY_NVS_SETTINGS_VOLUME, &v) ? (int)v : d->volume;
 }

@@ -22,8 +22,8 @@ void dev_link_connect(tdev_t *d)
     if (l->conn_id != 0 || !d->wifi_up) {
         return;
     }
-    const char *token = dev_nvs_str(d, NS_AUTH, "access_token");
-    const char *url = dev_nvs_str(d, NS_AUTH, "websocket_url");
+    const char *token = dev_nvs_str(d, TEDDY_NVS_AUTH_ACCESS_TOKEN);
+    const char *url = dev_nvs_str(d, TEDDY_NVS_AUTH_WEBSOCKET_URL);
     if (token == NULL || token[0] == '\0' || url == NULL || url[0] == '\0') {
         dev_auth_authenticate(d);
         return;
@@ -82,10 +82,7 @@ bool dev_link_send(tdev_t *d, const char *text, size_t len)
 
 static void emit_close(tdev_t *d, int code, const char *reason)
 {
-    cJSON *o = dev_obj();
-    cJSON_AddNumberToObject(o, "code", code);
-    cJSON_AddStringToObject(o, "reason", reason);
-    dev_emit(d, "ws.close", o);
+    EMIT_WS_CLOSE(d, .code = code, .reason = reason);
 }
 
 static void detach(tdev_t *d)
@@ -129,11 +126,11 @@ static void arm_heartbeat(tdev_t *d)
 {
     uint32_t interval = d->timing.heartbeat_interval_ms;
     if (interval == 0) {
-        uint32_t seconds = 0;
-        if (!dev_nvs_u32(d, NS_AUTH, "hb_interval", &seconds) || seconds == 0) {
-            seconds = 30;
+        int64_t seconds = 0;
+        if (!dev_nvs_int(d, TEDDY_NVS_AUTH_HB_INTERVAL, &seconds) || seconds <= 0) {
+            seconds = TEDDY_HEARTBEAT_INTERVAL_S;
         }
-        interval = seconds * 1000u;
+        interval = (uint32_t)seconds * 1000u;
     }
     dev_arm(d, TEDDY_TIMER_HEARTBEAT, interval);
 }
@@ -144,9 +141,7 @@ static void established(tdev_t *d)
     d->link.refusals = 0;
     d->link.has_opened_at = true;
     d->link.opened_at_ms = d->now_ms;
-    cJSON *o = dev_obj();
-    cJSON_AddStringToObject(o, "url", d->link.url);
-    dev_emit(d, "ws.open", o);
+    EMIT_WS_OPEN(d, .url = d->link.url);
     arm_heartbeat(d);
     dev_on_ws_open(d);
 }
@@ -160,10 +155,7 @@ static void on_text(tdev_t *d, const char *text, size_t len)
         ESP_OK) {
         char m[200];
         snprintf(m, sizeof(m), "server frame: %s", err.message);
-        cJSON *o = dev_obj();
-        cJSON_AddStringToObject(o, "code", teddy_ws_error_str(err.code));
-        cJSON_AddStringToObject(o, "message", m);
-        dev_emit(d, "error", o);
+        EMIT_ERROR(d, .code = teddy_ws_error_str(err.code), .message = m);
         return;
     }
     if (msg.type == TEDDY_SMSG_SYSTEM && msg.data_type != NULL &&
@@ -185,7 +177,7 @@ static void on_refused(tdev_t *d, const teddy_input_t *in)
     if (reason[0] == '\0') {
         snprintf(reason, sizeof(reason), "http_%d", in->status);
     }
-    emit_close(d, 1008, reason);
+    emit_close(d, TEDDY_CLOSE_POLICY, reason);
     detach(d);
     d->link.refusals++;
     dev_set_state(d, TEDDY_STATE_OFFLINE);
@@ -215,10 +207,10 @@ void dev_link_on_closed(tdev_t *d, int code, const char *reason)
         d->link.attempt = 0;
     }
     dev_set_state(d, TEDDY_STATE_OFFLINE);
-    if (code == 4001) {
+    if (code == TEDDY_CLOSE_SESSION_REPLACED) {
         /* Two devices sharing an id would evict each other forever: hold off. */
         schedule_retry(d, d->timing.session_replaced_holdoff_ms);
-    } else if (code == 4008) {
+    } else if (code == TEDDY_CLOSE_IDLE_TIMEOUT) {
         schedule_retry(d, 0);
     } else {
         schedule_retry(d, reconnect_backoff(d));
@@ -243,10 +235,7 @@ void dev_link_on_ws(tdev_t *d, const teddy_input_t *in)
     case TEDDY_IN_WS_BINARY: {
         char m[96];
         snprintf(m, sizeof(m), "server sent a binary frame of %zu bytes", in->len);
-        cJSON *o = dev_obj();
-        cJSON_AddStringToObject(o, "code", "binary_not_supported");
-        cJSON_AddStringToObject(o, "message", m);
-        dev_emit(d, "error", o);
+        EMIT_ERROR(d, .code = "binary_not_supported", .message = m);
         break;
     }
     case TEDDY_IN_WS_CLOSED:

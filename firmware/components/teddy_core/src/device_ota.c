@@ -16,17 +16,13 @@
 #include "device_internal.h"
 #include "teddy_semver.h"
 
-#define FIRMWARE_PATH "/api/v1/esp32/firmware"
-
 bool dev_ota_busy(const tdev_t *d) { return d->ota.req != 0 || d->ota.download != NULL; }
 
 bool dev_ota_updating(const tdev_t *d) { return d->ota.download != NULL; }
 
 static void ota_none(tdev_t *d, const char *reason)
 {
-    cJSON *o = dev_obj();
-    cJSON_AddStringToObject(o, "reason", reason);
-    dev_emit(d, "ota.none", o);
+    EMIT_OTA_NONE(d, .reason = reason);
 }
 
 void dev_ota_on_boot(tdev_t *d)
@@ -62,11 +58,11 @@ void dev_ota_on_timer(tdev_t *d, teddy_timer_t t)
         dev_log(d, "self-test failed: no ws.open within the limit; rolling back");
         teddy_effect_t fx = {.kind = TEDDY_FX_OTA_MARK_INVALID};
         fx.u.flash.slot = d->boot.slot;
-        fx.u.flash.reason = "self_test_failed";
+        fx.u.flash.reason = TEDDY_ROLLBACK_SELF_TEST_FAILED;
         dev_fx(d, &fx);
         dev_going_down(d, "reboot");
         teddy_effect_t rb = {.kind = TEDDY_FX_REBOOT};
-        rb.u.reboot.reason = "sw";
+        rb.u.reboot.reason = TEDDY_RESET_SW;
         dev_fx(d, &rb);
     } else if (t == TEDDY_TIMER_OTA_PERIODIC) {
         dev_ota_check(d, true);
@@ -90,9 +86,9 @@ bool dev_ota_check(tdev_t *d, bool automatic)
     dev_pct_encode(ver, sizeof(ver), d->boot.fw_version);
     dev_pct_encode(chip, sizeof(chip), d->chip);
     snprintf(url, sizeof(url), "%s%s?device_id=%s&current_version=%s&chip=%s",
-             dev_server_url(d, server, sizeof(server)), FIRMWARE_PATH, id, ver, chip);
-    const char *etag = dev_nvs_str(d, NS_OTA, "mf_etag");
-    const char *body = dev_nvs_str(d, NS_OTA, "mf_body");
+             dev_server_url(d, server, sizeof(server)), TEDDY_FIRMWARE_PATH, id, ver, chip);
+    const char *etag = dev_nvs_str(d, TEDDY_NVS_OTA_MF_ETAG);
+    const char *body = dev_nvs_str(d, TEDDY_NVS_OTA_MF_BODY);
     bool conditional = etag != NULL && etag[0] != '\0' && body != NULL && body[0] != '\0';
     teddy_port_header_t h = {"If-None-Match", etag};
     d->ota.req = dev_http(d, DEV_HTTP_MANIFEST, "GET", url, conditional ? &h : NULL,
@@ -105,9 +101,7 @@ static void start(tdev_t *d, const teddy_manifest_t *m)
     int slot = d->boot.slot == 0 ? 1 : 0;
     if (m->size < 0 || (uint64_t)m->size > (uint64_t)d->boot.slot_size) {
         /* esp_ota_begin refuses an image larger than the partition before any write. */
-        cJSON *o = dev_obj();
-        cJSON_AddStringToObject(o, "reason", "size_mismatch");
-        dev_emit(d, "ota.verify.fail", o);
+        EMIT_OTA_VERIFY_FAIL(d, .reason = "size_mismatch");
         return;
     }
     d->ota.download = dev_dl_new(d, m, slot);
@@ -124,25 +118,22 @@ static void decide(tdev_t *d, const teddy_manifest_t *m)
     teddy_update_decision_t dec;
     if (teddy_manifest_decide(m, d->boot.fw_version, d->chip, d->boot.efuse_secure_version,
                               &dec) != ESP_OK) {
-        ota_none(d, "bad_manifest");
+        ota_none(d, TEDDY_OTA_NONE_BAD_MANIFEST);
         return;
     }
     if (dec.action == TEDDY_UPDATE_SKIP) {
         ota_none(d, teddy_update_reason_str(dec.reason));
         return;
     }
-    const char *bad = dev_nvs_str(d, NS_OTA, "bad_version");
+    const char *bad = dev_nvs_str(d, TEDDY_NVS_OTA_BAD_VERSION);
     int cmp = 1;
     if (bad != NULL && bad[0] != '\0' && teddy_semver_compare_str(bad, m->version, &cmp) == ESP_OK &&
         cmp == 0) {
         /* Like esp_https_ota's "same as the invalid version": no install loop. */
-        ota_none(d, "rolled_back");
+        ota_none(d, TEDDY_OTA_NONE_ROLLED_BACK);
         return;
     }
-    cJSON *o = dev_obj();
-    cJSON_AddStringToObject(o, "version", m->version);
-    cJSON_AddNumberToObject(o, "size", (double)m->size);
-    dev_emit(d, "ota.available", o);
+    EMIT_OTA_AVAILABLE(d, .version = m->version, .size = m->size);
     if (m->mandatory || dev_chat_idle(d)) {
         start(d, m);
         return;
@@ -164,24 +155,24 @@ void dev_ota_on_manifest(tdev_t *d, const teddy_input_t *in)
     d->ota.req = 0;
     if (in->kind == TEDDY_IN_HTTP_FAILED ||
         (in->status != 200 && in->status != 304 && in->status != 404)) {
-        ota_none(d, "check_failed");
+        ota_none(d, TEDDY_OTA_NONE_CHECK_FAILED);
         return;
     }
     if (in->status == 404) {
-        ota_none(d, "no_release");
+        ota_none(d, TEDDY_OTA_NONE_NO_RELEASE);
         return;
     }
     const char *raw = (const char *)in->data;
     size_t len = in->len;
     if (in->status == 304) {
-        raw = dev_nvs_str(d, NS_OTA, "mf_body");
+        raw = dev_nvs_str(d, TEDDY_NVS_OTA_MF_BODY);
         raw = raw != NULL ? raw : "";
         len = strlen(raw);
     }
     teddy_manifest_t *m = malloc(sizeof(*m));
     if (m == NULL || teddy_manifest_parse(raw, len, m, NULL) != ESP_OK) {
         free(m);
-        ota_none(d, "bad_manifest");
+        ota_none(d, TEDDY_OTA_NONE_BAD_MANIFEST);
         return;
     }
     if (in->status == 200) {
@@ -190,8 +181,8 @@ void dev_ota_on_manifest(tdev_t *d, const teddy_input_t *in)
             memcpy(body, raw, len);
             body[len] = '\0';
             const char *etag = dev_header(in, "etag");
-            dev_nvs_set_str(d, NS_OTA, "mf_body", body);
-            dev_nvs_set_str(d, NS_OTA, "mf_etag", etag != NULL ? etag : "");
+            dev_nvs_set_str(d, TEDDY_NVS_OTA_MF_BODY, body);
+            dev_nvs_set_str(d, TEDDY_NVS_OTA_MF_ETAG, etag != NULL ? etag : "");
             free(body);
         }
     }
@@ -212,9 +203,7 @@ void dev_ota_on_idle(tdev_t *d)
 
 void dev_ota_download_failed(tdev_t *d, const char *reason)
 {
-    cJSON *o = dev_obj();
-    cJSON_AddStringToObject(o, "reason", reason);
-    dev_emit(d, "ota.verify.fail", o);
+    EMIT_OTA_VERIFY_FAIL(d, .reason = reason);
     dev_dl_free(d->ota.download);
     d->ota.download = NULL;
     dev_settle(d);
@@ -222,27 +211,23 @@ void dev_ota_download_failed(tdev_t *d, const char *reason)
 
 void dev_ota_download_verified(tdev_t *d, const char *version, int slot)
 {
-    char ver[TEDDY_MANIFEST_VERSION_MAX + 1], slot_name[8];
+    char ver[TEDDY_MANIFEST_VERSION_MAX + 1];
     snprintf(ver, sizeof(ver), "%s", version);
-    snprintf(slot_name, sizeof(slot_name), "ota_%d", slot);
     dev_dl_free(d->ota.download);
     d->ota.download = NULL;
     teddy_effect_t fx = {.kind = TEDDY_FX_OTA_SET_BOOT};
     fx.u.flash.slot = slot;
     dev_fx(d, &fx);
-    cJSON *o = dev_obj();
-    cJSON_AddStringToObject(o, "version", ver);
-    cJSON_AddStringToObject(o, "slot", slot_name);
-    dev_emit(d, "ota.applied", o);
+    EMIT_OTA_APPLIED(d, .version = ver, .slot = teddy_slot_name(slot));
     dev_going_down(d, "ota");
     teddy_effect_t rb = {.kind = TEDDY_FX_REBOOT};
-    rb.u.reboot.reason = "sw";
+    rb.u.reboot.reason = TEDDY_RESET_SW;
     dev_fx(d, &rb);
 }
 
 void dev_ota_on_rollback_reported(tdev_t *d, const char *from_version)
 {
-    dev_nvs_set_str(d, NS_OTA, "bad_version", from_version);
+    dev_nvs_set_str(d, TEDDY_NVS_OTA_BAD_VERSION, from_version);
 }
 
 void dev_ota_free(tdev_t *d)

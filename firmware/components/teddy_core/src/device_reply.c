@@ -54,12 +54,8 @@ static void end_reply(tdev_t *d, bool cut)
     dev_chat_t *c = &d->chat;
     char session[DEV_SESSION_MAX];
     snprintf(session, sizeof(session), "%s", c->reply.audio_session_id);
-    cJSON *o = dev_obj();
-    cJSON_AddStringToObject(o, "audio_session_id", session);
-    cJSON_AddNumberToObject(o, "bytes", (double)c->reply.pcm_bytes);
-    cJSON_AddNumberToObject(o, "frames", (double)c->reply.frame_count);
-    cJSON_AddStringToObject(o, "text", c->reply_text);
-    dev_emit(d, "audio.rx.end", o);
+    EMIT_AUDIO_RX_END(d, .audio_session_id = session, .bytes = (int64_t)c->reply.pcm_bytes,
+                      .frames = (int64_t)c->reply.frame_count, .text = c->reply_text);
     c->reply_active = false;
     play_end(d, session, cut);
     pending_done(d);
@@ -68,10 +64,7 @@ static void end_reply(tdev_t *d, bool cut)
 static void seq_gap(tdev_t *d, const char *session, const char *message)
 {
     snprintf(d->chat.dead_reply, sizeof(d->chat.dead_reply), "%s", session);
-    cJSON *o = dev_obj();
-    cJSON_AddStringToObject(o, "code", "audio_seq_gap");
-    cJSON_AddStringToObject(o, "message", message);
-    dev_emit(d, "error", o);
+    EMIT_ERROR(d, .code = TEDDY_ERROR_AUDIO_SEQ_GAP, .message = message);
 }
 
 static void on_audio(tdev_t *d, const teddy_server_msg_t *m)
@@ -86,9 +79,7 @@ static void on_audio(tdev_t *d, const teddy_server_msg_t *m)
         c->reply_active = true;
         snprintf(c->reply_text, sizeof(c->reply_text), "%s", m->text != NULL ? m->text : "");
         c->dead_reply[0] = '\0';
-        cJSON *o = dev_obj();
-        cJSON_AddStringToObject(o, "audio_session_id", session);
-        dev_emit(d, "audio.rx.start", o);
+        EMIT_AUDIO_RX_START(d, .audio_session_id = session);
     } else if (!c->reply_active || strcmp(session, c->reply.audio_session_id) != 0) {
         if (strcmp(session, c->dead_reply) != 0) {
             char msg[160];
@@ -120,18 +111,12 @@ static void on_audio(tdev_t *d, const teddy_server_msg_t *m)
 void dev_chat_on_message(tdev_t *d, const teddy_server_msg_t *m)
 {
     if (m->type == TEDDY_SMSG_TEXT_RESPONSE) {
-        cJSON *o = dev_obj();
-        cJSON_AddStringToObject(o, "text", m->text != NULL ? m->text : "");
-        cJSON_AddStringToObject(o, "transcript", m->transcript != NULL ? m->transcript : "");
-        dev_emit(d, "text.rx", o);
+        EMIT_TEXT_RX(d, .text = m->text, .transcript = m->transcript);
     } else if (m->type == TEDDY_SMSG_AUDIO_RESPONSE) {
         on_audio(d, m);
     } else if (m->type == TEDDY_SMSG_ERROR) {
         const char *code = m->error_code != NULL ? m->error_code : "";
-        cJSON *o = dev_obj();
-        cJSON_AddStringToObject(o, "code", code);
-        cJSON_AddStringToObject(o, "message", m->error_message != NULL ? m->error_message : "");
-        dev_emit(d, "error", o);
+        EMIT_ERROR(d, .code = code, .message = m->error_message);
         for (size_t i = 0; i < sizeof(REPLY_ERRORS) / sizeof(REPLY_ERRORS[0]); i++) {
             if (strcmp(code, REPLY_ERRORS[i]) == 0) {
                 pending_done(d);
@@ -162,11 +147,8 @@ void dev_chat_on_link_lost(tdev_t *d)
         if (c->capture.started) {
             dev_log(d, "utterance %s aborted: link lost", c->capture.session);
         } else { /* the command is still waiting for its one reply (SPEC §9.3) */
-            cJSON *o = dev_obj();
-            cJSON_AddStringToObject(o, "cmd", c->capture.command);
-            cJSON_AddStringToObject(o, "reason", "bad_argument");
-            cJSON_AddStringToObject(o, "message", "link lost");
-            dev_emit(d, "cmd.error", o);
+            EMIT_CMD_ERROR(d, .cmd = TEDDY_CMDS[c->capture.command].name, .reason = "bad_argument",
+                           .message = "link lost");
         }
         dev_chat_free(d);
     }

@@ -110,7 +110,10 @@ static void sink(const teddy_effect_t *fx, void *ctx)
         break;
     case TEDDY_FX_REBOOT:
         r->reboot = true;
-        snprintf(r->reboot_reason, sizeof(r->reboot_reason), "%s", fx->u.reboot.reason);
+        snprintf(r->reboot_reason, sizeof(r->reboot_reason), "%s",
+                 (unsigned)fx->u.reboot.reason < TEDDY_RESET_COUNT
+                     ? TEDDY_RESET_REASON_NAMES[fx->u.reboot.reason]
+                     : "unknown");
         break;
     default:
         runner_io_effect(r, fx);
@@ -135,21 +138,21 @@ static void load_nvs(runner_t *r)
     if (buf == NULL) {
         return;
     }
-    for (const char *const *k = teddy_device_nvs_keys(); *k != NULL; k++) {
-        char ns[16], key[16];
-        const char *slash = strchr(*k + 2, '/');
-        snprintf(ns, sizeof(ns), "%.*s", (int)(slash - (*k + 2)), *k + 2);
-        snprintf(key, sizeof(key), "%s", slash + 1);
-        if ((*k)[0] == 's') {
-            size_t len = size;
-            if (teddy_port_nvs_get_str(ns, key, buf, &len) == ESP_OK) {
-                teddy_device_nvs_load_str(r->dev, ns, key, buf);
+    for (size_t i = 0; i < TEDDY_NVS_KEY_COUNT; i++) { /* every key the model has */
+        const teddy_nvs_key_t *k = &TEDDY_NVS_KEYS[i];
+        size_t len = size;
+        uint32_t u = 0;
+        int32_t v = 0;
+        if (k->type == TEDDY_NVS_STR) {
+            if (teddy_port_nvs_get_str(k->ns, k->key, buf, &len) == ESP_OK) {
+                teddy_device_nvs_load_str(r->dev, k->ns, k->key, buf);
             }
-        } else {
-            uint32_t v = 0;
-            if (teddy_port_nvs_get_u32(ns, key, &v) == ESP_OK) {
-                teddy_device_nvs_load_u32(r->dev, ns, key, v);
+        } else if (k->type == TEDDY_NVS_U32) {
+            if (teddy_port_nvs_get_u32(k->ns, k->key, &u) == ESP_OK) {
+                teddy_device_nvs_load_int(r->dev, k->ns, k->key, u);
             }
+        } else if (teddy_port_nvs_get_i32(k->ns, k->key, &v) == ESP_OK) {
+            teddy_device_nvs_load_int(r->dev, k->ns, k->key, v);
         }
     }
     free(buf);
@@ -160,15 +163,15 @@ static void manufacture(const teddy_build_t *build)
     /* First boot of a blank board: "manufacturing" burns the identity into mfg. */
     char buf[80];
     size_t len = sizeof(buf);
-    if (teddy_port_nvs_get_str(NS_MFG, "device_id", buf, &len) == ESP_ERR_NOT_FOUND) {
-        teddy_port_nvs_set_str(NS_MFG, "device_id", build->device_id);
+    if (teddy_port_nvs_get_str(TEDDY_NVS_MFG_DEVICE_ID, buf, &len) == ESP_ERR_NOT_FOUND) {
+        teddy_port_nvs_set_str(TEDDY_NVS_MFG_DEVICE_ID, build->device_id);
         if (build->oob_secret != NULL && build->oob_secret[0] != '\0') {
             char upper[80];
             snprintf(upper, sizeof(upper), "%s", build->oob_secret);
             for (char *p = upper; *p != '\0'; p++) {
                 *p = (*p >= 'a' && *p <= 'f') ? (char)(*p - 32) : *p;
             }
-            teddy_port_nvs_set_str(NS_MFG, "oob_secret", upper);
+            teddy_port_nvs_set_str(TEDDY_NVS_MFG_OOB_SECRET, upper);
         }
     }
 }
@@ -189,9 +192,9 @@ esp_err_t teddy_app_run(const teddy_build_t *build, const teddy_timing_t *timing
     }
     manufacture(build);
     uint32_t count = 0;
-    teddy_port_nvs_get_u32(NS_SYS, "boot_count", &count);
+    teddy_port_nvs_get_u32(TEDDY_NVS_SYS_BOOT_COUNT, &count);
     init.boot_count = count + 1;
-    teddy_port_nvs_set_u32(NS_SYS, "boot_count", init.boot_count);
+    teddy_port_nvs_set_u32(TEDDY_NVS_SYS_BOOT_COUNT, init.boot_count);
     char seed[24];
     snprintf(seed, sizeof(seed), "%u:%u", (unsigned)rng_seed, (unsigned)init.boot_count);
     init.rng_seed = fnv1a(fnv1a(2166136261u, seed), build->device_id);

@@ -228,20 +228,34 @@ static void flash_effect(runner_t *r, const teddy_effect_t *fx)
     }
     if (err != ESP_OK) {
         char line[160];
-        snprintf(line, sizeof(line), "@teddy %llu error {\"code\":\"storage\",\"message\":\"%s\"}",
+        snprintf(line, sizeof(line),
+                 TEDDY_EVENT_PREFIX "%llu error {\"code\":\"" TEDDY_ERROR_STORAGE
+                 "\",\"message\":\"%s\"}",
                  (unsigned long long)teddy_port_now_ms(), esp_err_to_name(err));
         teddy_port_console_write(line);
+    }
+}
+
+static void nvs_set(const teddy_effect_t *fx)
+{
+    switch (fx->u.nvs.type) { /* the model's type of the key (teddy_model.h) */
+    case TEDDY_NVS_STR:
+        teddy_port_nvs_set_str(fx->u.nvs.ns, fx->u.nvs.key, fx->u.nvs.str);
+        break;
+    case TEDDY_NVS_U32:
+        teddy_port_nvs_set_u32(fx->u.nvs.ns, fx->u.nvs.key, (uint32_t)fx->u.nvs.num);
+        break;
+    default: /* TEDDY_NVS_I32 */
+        teddy_port_nvs_set_i32(fx->u.nvs.ns, fx->u.nvs.key, (int32_t)fx->u.nvs.num);
+        break;
     }
 }
 
 void runner_io_effect(runner_t *r, const teddy_effect_t *fx)
 {
     switch (fx->kind) {
-    case TEDDY_FX_NVS_SET_STR:
-        teddy_port_nvs_set_str(fx->u.nvs.ns, fx->u.nvs.key, fx->u.nvs.str);
-        break;
-    case TEDDY_FX_NVS_SET_U32:
-        teddy_port_nvs_set_u32(fx->u.nvs.ns, fx->u.nvs.key, fx->u.nvs.u32);
+    case TEDDY_FX_NVS_SET:
+        nvs_set(fx);
         break;
     case TEDDY_FX_NVS_ERASE:
         teddy_port_nvs_erase(fx->u.nvs.ns, fx->u.nvs.key);

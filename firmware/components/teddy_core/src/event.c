@@ -1,7 +1,8 @@
 /*
  * event.c - `@teddy <uptime_ms> <event> <json-object>` lines (SPEC §8), ported from
  * protocol/eventline.py: formatting (what the device prints), parsing (what tests
- * and tools read back) and the SPEC §8 catalogue of required fields.
+ * and tools read back) and checking a line against the device model's SPEC §8.2
+ * catalogue (TEDDY_EVENTS: members, their types and closed values).
  *
  * A line that starts with "@teddy " but is malformed is an error, never free
  * text: a harness must not silently skip an event it was meant to see.
@@ -16,42 +17,6 @@
 #include "teddy_util.h"
 
 #define PREFIX_LEN (sizeof(TEDDY_EVENT_PREFIX) - 1)
-
-typedef struct {
-    const char *name;
-    const char *fields[5]; /* NULL-terminated */
-} catalogue_entry_t;
-
-/* SPEC §8.2: event name -> fields it must carry (more are allowed). */
-static const catalogue_entry_t CATALOGUE[] = {
-    {"boot", {"fw_version", "slot", "reset_reason", "device_id", NULL}},
-    {"wifi.up", {"ip", NULL}},
-    {"wifi.down", {NULL}},
-    {"config.ok", {"etag", "cached", NULL}},
-    {"config.fail", {"status", "error", NULL}},
-    {"time.synced", {"epoch", NULL}},
-    {"claim.ok", {"device_session_id", "child_id", "age", NULL}},
-    {"claim.fail", {"status", "code", "attempt", "retry_in_ms", NULL}},
-    {"token.refreshed", {NULL}},
-    {"ws.open", {"url", NULL}},
-    {"ws.close", {"code", "reason", NULL}},
-    {"audio.tx.start", {"audio_session_id", NULL}},
-    {"audio.tx.end", {"audio_session_id", "bytes", "chunks", NULL}},
-    {"audio.rx.start", {"audio_session_id", NULL}},
-    {"audio.rx.end", {"audio_session_id", "bytes", "frames", "text", NULL}},
-    {"text.rx", {"text", "transcript", NULL}},
-    {"ota.available", {"version", "size", NULL}},
-    {"ota.none", {"reason", NULL}},
-    {"ota.progress", {"bytes", "total", NULL}},
-    {"ota.verify.fail", {"reason", NULL}},
-    {"ota.applied", {"version", "slot", NULL}},
-    {"ota.rollback", {"from", "to", "reason", NULL}},
-    {"state", {"from", "to", NULL}},
-    {"error", {"code", "message", NULL}},
-    {"cmd.ok", {"cmd", NULL}},
-    {"cmd.error", {"cmd", "reason", NULL}},
-};
-#define N_EVENTS (sizeof(CATALOGUE) / sizeof(CATALOGUE[0]))
 
 static bool lower_word_char(char c)
 {
@@ -198,36 +163,100 @@ void teddy_event_free(teddy_event_t *ev)
     }
 }
 
-const char *const *teddy_event_required_fields(const char *name)
-{
-    for (size_t i = 0; name && i < N_EVENTS; i++) {
-        if (strcmp(CATALOGUE[i].name, name) == 0) {
-            return CATALOGUE[i].fields;
-        }
-    }
-    return NULL;
-}
-
 size_t teddy_event_catalogue_size(void)
 {
-    return N_EVENTS;
+    return TEDDY_EVENT_COUNT;
 }
 
 const char *teddy_event_catalogue_name(size_t i)
 {
-    return i < N_EVENTS ? CATALOGUE[i].name : NULL;
+    return i < TEDDY_EVENT_COUNT ? TEDDY_EVENTS[i].name : NULL;
 }
 
-esp_err_t teddy_event_validate(const char *name, const cJSON *data)
+static bool has_type(const cJSON *v, teddy_event_type_t type)
 {
-    const char *const *fields = teddy_event_required_fields(name);
-    if (!fields) {
-        return ESP_ERR_NOT_FOUND;
+    switch (type) {
+    case TEDDY_EV_STR:
+        return cJSON_IsString(v);
+    case TEDDY_EV_INT:
+        return teddy_json_is_int(v);
+    case TEDDY_EV_BOOL:
+        return cJSON_IsBool(v);
+    case TEDDY_EV_STR_LIST: {
+        if (!cJSON_IsArray(v)) {
+            return false;
+        }
+        const cJSON *item;
+        cJSON_ArrayForEach(item, v)
+        {
+            if (!cJSON_IsString(item)) {
+                return false;
+            }
+        }
+        return true;
     }
-    for (; *fields; fields++) {
-        if (!cJSON_GetObjectItemCaseSensitive(data, *fields)) {
+    default: /* TEDDY_EV_SETTING_VALUE */
+        return cJSON_IsString(v) || teddy_json_is_int(v);
+    }
+}
+
+static const char *const TYPE_WORDS[] = {"a string", "an integer", "a boolean",
+                                         "an array of strings", "an integer or a string"};
+
+/* ESP_OK, or ESP_ERR_INVALID_ARG with the problem with `fields` in why. */
+static esp_err_t check_fields(const teddy_event_field_t *fields, size_t n, bool optional,
+                              const cJSON *data, char *why, size_t size)
+{
+    for (size_t i = 0; i < n; i++) {
+        const teddy_event_field_t *f = &fields[i];
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(data, f->name);
+        if (v == NULL) {
+            if (f->required && !optional) {
+                snprintf(why, size, "lacks %s", f->name);
+                return ESP_ERR_INVALID_ARG;
+            }
+            continue;
+        }
+        if (!has_type(v, f->type)) {
+            snprintf(why, size, "%s must be %s", f->name, TYPE_WORDS[f->type]);
+            return ESP_ERR_INVALID_ARG;
+        }
+        if (f->values != TEDDY_VOCAB_NONE && !teddy_vocab_has(f->values, v->valuestring)) {
+            snprintf(why, size, "%s: %s is not an allowed value", f->name, v->valuestring);
             return ESP_ERR_INVALID_ARG;
         }
     }
     return ESP_OK;
+}
+
+esp_err_t teddy_event_check(const char *name, const cJSON *data, char *why, size_t why_size)
+{
+    char scratch[8];
+    if (why == NULL || why_size == 0) {
+        why = scratch;
+        why_size = sizeof(scratch);
+    }
+    why[0] = '\0';
+    const teddy_event_spec_t *spec = teddy_event_spec(name);
+    if (spec == NULL) {
+        snprintf(why, why_size, "unknown event %s", name != NULL ? name : "(null)");
+        return ESP_ERR_NOT_FOUND;
+    }
+    esp_err_t err = check_fields(spec->fields, spec->n_fields, false, data, why, why_size);
+    const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(data, "cmd");
+    if (err == ESP_OK && strcmp(name, "cmd.ok") == 0 && cJSON_IsString(cmd)) {
+        for (int id = 0; id < TEDDY_CMD_COUNT; id++) {
+            size_t n = 0;
+            const teddy_event_field_t *reply = teddy_cmd_reply((teddy_cmd_id_t)id, &n);
+            if (strcmp(TEDDY_CMDS[id].name, cmd->valuestring) == 0) {
+                err = check_fields(reply, n, true, data, why, why_size);
+            }
+        }
+    }
+    return err;
+}
+
+esp_err_t teddy_event_validate(const char *name, const cJSON *data)
+{
+    return teddy_event_check(name, data, NULL, 0);
 }

@@ -9,6 +9,7 @@
 
 #include "teddy_fields.h"
 #include "teddy_manifest.h"
+#include "teddy_wire.h"
 #include "teddy_semver.h"
 #include "teddy_util.h"
 
@@ -17,11 +18,9 @@ typedef struct {
     int id;
 } chip_t;
 
-/* Image chip ids as esptool writes them into the extended header (SPEC §5.3). */
-static const chip_t CHIPS[] = {
-    {"esp32", 0}, {"esp32s2", 2}, {"esp32c3", 5}, {"esp32s3", 9},
-    {"esp32c2", 12}, {"esp32c6", 13}, {"esp32h2", 16},
-};
+/* Image chip ids as esptool writes them into the extended header (SPEC §5.3), from
+ * protocol/constants.py CHIP_IDS (teddy_wire.h). */
+static const chip_t CHIPS[] = TEDDY_CHIP_IDS_INIT;
 #define N_CHIPS (sizeof(CHIPS) / sizeof(CHIPS[0]))
 
 esp_err_t teddy_chip_id(const char *name, int *chip_id)

@@ -31,6 +31,8 @@
 #include <stdint.h>
 
 #include "teddy_err.h"
+#include "teddy_model.h" /* slot names, reset reasons, capture kinds (generated) */
+#include "teddy_wire.h"  /* SPEC constants (generated from protocol/constants.py) */
 
 #ifdef __cplusplus
 extern "C" {
@@ -68,8 +70,8 @@ void teddy_port_random(void *buf, size_t len);
  * Boot facts (bootloader, efuses, the running image's app descriptor)
  * ------------------------------------------------------------------------------- */
 
-#define TEDDY_PORT_SLOT_COUNT 2
-#define TEDDY_PORT_VERSION_MAX 32
+#define TEDDY_PORT_SLOT_COUNT TEDDY_SLOT_COUNT
+#define TEDDY_PORT_VERSION_MAX 32 /* esp_app_desc_t.version is char[32] */
 #define TEDDY_PORT_REASON_MAX 24
 
 typedef struct {
@@ -129,6 +131,9 @@ esp_err_t teddy_port_nvs_set_blob(const char *ns, const char *key, const void *v
                                   size_t len);
 esp_err_t teddy_port_nvs_get_u32(const char *ns, const char *key, uint32_t *out);
 esp_err_t teddy_port_nvs_set_u32(const char *ns, const char *key, uint32_t value);
+/* Signed 32-bit values (the model's i32 keys, e.g. settings/child_age). */
+esp_err_t teddy_port_nvs_get_i32(const char *ns, const char *key, int32_t *out);
+esp_err_t teddy_port_nvs_set_i32(const char *ns, const char *key, int32_t value);
 /* Erase one key, or the whole namespace when key is NULL. Absent keys are not errors. */
 esp_err_t teddy_port_nvs_erase(const char *ns, const char *key);
 
@@ -268,13 +273,11 @@ void teddy_port_ws_close(uint32_t conn_id, int code, const char *reason);
  * Audio: PCM s16le, 16000 Hz, mono (SPEC §7.1)
  * ------------------------------------------------------------------------------- */
 
-#define TEDDY_PORT_SAMPLE_RATE 16000
+#define TEDDY_PORT_SAMPLE_RATE TEDDY_SAMPLE_RATE
 
-typedef enum {
-    TEDDY_CAPTURE_CLIP,   /* value: clip name or file (console `talk <clip>`) */
-    TEDDY_CAPTURE_PHRASE, /* value: text to synthesise (`talk "<phrase>"`) */
-    TEDDY_CAPTURE_LIVE,   /* the microphone until teddy_port_capture_stop (button) */
-} teddy_capture_kind_t;
+/* teddy_capture_kind_t (teddy_model.h): TEDDY_CAPTURE_CLIP (value: clip name or file,
+ * console `talk <clip>`), TEDDY_CAPTURE_PHRASE (value: text to synthesise, `talk
+ * "<phrase>"`), TEDDY_CAPTURE_LIVE (the microphone until teddy_port_capture_stop). */
 
 typedef enum {
     TEDDY_CAPTURE_EV_STARTED,

@@ -40,38 +40,29 @@ typedef struct {
 static teddy_port_boot_info_t s_info;
 static rollback_sig_t s_sig;
 
-/* SPEC §8.2: esp_reset_reason_t without ESP_RST_, lower-case; others are "unknown". */
-static const char *reset_reason_name(esp_reset_reason_t r)
+/* SPEC §8.2: esp_reset_reason_t without ESP_RST_, lower-case (the device model's
+ * reset_reasons, teddy_model.h); others are "unknown". */
+static teddy_reset_reason_t reset_reason_of(esp_reset_reason_t r)
 {
     switch (r) {
-    case ESP_RST_POWERON: return "poweron";
-    case ESP_RST_EXT: return "ext";
-    case ESP_RST_SW: return "sw";
-    case ESP_RST_PANIC: return "panic";
-    case ESP_RST_INT_WDT: return "int_wdt";
-    case ESP_RST_TASK_WDT: return "task_wdt";
-    case ESP_RST_WDT: return "wdt";
-    case ESP_RST_DEEPSLEEP: return "deepsleep";
-    case ESP_RST_BROWNOUT: return "brownout";
-    case ESP_RST_SDIO: return "sdio";
-    default: return "unknown";
+    case ESP_RST_POWERON: return TEDDY_RESET_POWERON;
+    case ESP_RST_EXT: return TEDDY_RESET_EXT;
+    case ESP_RST_SW: return TEDDY_RESET_SW;
+    case ESP_RST_PANIC: return TEDDY_RESET_PANIC;
+    case ESP_RST_INT_WDT: return TEDDY_RESET_INT_WDT;
+    case ESP_RST_TASK_WDT: return TEDDY_RESET_TASK_WDT;
+    case ESP_RST_WDT: return TEDDY_RESET_WDT;
+    case ESP_RST_DEEPSLEEP: return TEDDY_RESET_DEEPSLEEP;
+    case ESP_RST_BROWNOUT: return TEDDY_RESET_BROWNOUT;
+    case ESP_RST_SDIO: return TEDDY_RESET_SDIO;
+    default: return TEDDY_RESET_UNKNOWN;
     }
 }
 
-static bool is_crash_reason(const char *reason)
-{
-    static const char *const crashes[] = {"panic", "task_wdt", "int_wdt", "wdt", "brownout"};
-    for (size_t i = 0; i < sizeof(crashes) / sizeof(crashes[0]); i++) {
-        if (strcmp(reason, crashes[i]) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
 
 const esp_partition_t *idf_slot_partition(int slot)
 {
-    if (slot < 0 || slot >= TEDDY_PORT_SLOT_COUNT) {
+    if (slot < 0 || slot >= TEDDY_SLOT_COUNT) {
         return NULL;
     }
     return esp_partition_find_first(ESP_PARTITION_TYPE_APP,
@@ -81,7 +72,7 @@ const esp_partition_t *idf_slot_partition(int slot)
 
 static int slot_of(const esp_partition_t *part)
 {
-    for (int slot = 0; slot < TEDDY_PORT_SLOT_COUNT; slot++) {
+    for (int slot = 0; slot < TEDDY_SLOT_COUNT; slot++) {
         if (idf_slot_partition(slot) == part) {
             return slot;
         }
@@ -156,7 +147,8 @@ static void detect_rollback(const esp_partition_t *running)
     read_port_str("rb_reason", s_info.rollback_reason, sizeof(s_info.rollback_reason));
     if (s_info.rollback_reason[0] == '\0') {
         idf_strlcpy(s_info.rollback_reason,
-                    is_crash_reason(s_info.reset_reason) ? s_info.reset_reason : "not_confirmed",
+                    teddy_reset_reason_is_crash(s_info.reset_reason) ? s_info.reset_reason
+                                                                    : TEDDY_ROLLBACK_NOT_CONFIRMED,
                     sizeof(s_info.rollback_reason));
     }
     ESP_LOGW(TAG, "rolled back from %s (%s)", s_info.rollback_from, s_info.rollback_reason);
@@ -172,7 +164,7 @@ esp_err_t idf_boot_init(void)
     }
     idf_strlcpy(s_info.fw_version, app->version, sizeof(s_info.fw_version));
     s_info.slot = slot_of(running);
-    idf_strlcpy(s_info.reset_reason, reset_reason_name(esp_reset_reason()),
+    idf_strlcpy(s_info.reset_reason, TEDDY_RESET_REASON_NAMES[reset_reason_of(esp_reset_reason())],
                 sizeof(s_info.reset_reason));
     idf_strlcpy(s_info.chip, CONFIG_IDF_TARGET, sizeof(s_info.chip)); /* SPEC §5.1 names */
     s_info.image_secure_version = app->secure_version;

@@ -213,7 +213,8 @@ void teddy_port_restart(const char *reset_reason)
          * start the previous slot. Never returns when rollback is possible. */
         idf_ota_reboot_invalid();
     }
-    if (reset_reason != NULL && strcmp(reset_reason, "panic") == 0) {
+    const char *panic = TEDDY_RESET_REASON_NAMES[TEDDY_RESET_PANIC];
+    if (reset_reason != NULL && strcmp(reset_reason, panic) == 0) {
         abort(); /* a real panic: the next boot reports reset_reason "panic" */
     }
     esp_restart(); /* next boot reports "sw" */

@@ -161,6 +161,34 @@ esp_err_t teddy_port_nvs_set_u32(const char *ns, const char *key, uint32_t value
     return commit_close(h, nvs_set_u32(h, key, value));
 }
 
+esp_err_t teddy_port_nvs_get_i32(const char *ns, const char *key, int32_t *out)
+{
+    if (key == NULL || out == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    nvs_handle_t h;
+    esp_err_t err = open_ns(ns, NVS_READONLY, &h);
+    if (err != ESP_OK) {
+        return err;
+    }
+    err = map_err(nvs_get_i32(h, key, out));
+    nvs_close(h);
+    return err;
+}
+
+esp_err_t teddy_port_nvs_set_i32(const char *ns, const char *key, int32_t value)
+{
+    if (key == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    nvs_handle_t h;
+    esp_err_t err = open_ns(ns, NVS_READWRITE, &h);
+    if (err != ESP_OK) {
+        return err;
+    }
+    return commit_close(h, nvs_set_i32(h, key, value));
+}
+
 esp_err_t teddy_port_nvs_erase(const char *ns, const char *key)
 {
     nvs_handle_t h;

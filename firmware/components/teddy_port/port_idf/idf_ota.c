@@ -194,7 +194,7 @@ esp_err_t teddy_port_ota_mark_invalid(const char *reason)
     nvs_handle_t h;
     esp_err_t err = nvs_open(IDF_PORT_NS, NVS_READWRITE, &h);
     if (err == ESP_OK) {
-        err = nvs_set_str(h, "rb_reason", reason != NULL ? reason : "self_test_failed");
+        err = nvs_set_str(h, "rb_reason", reason != NULL ? reason : TEDDY_ROLLBACK_SELF_TEST_FAILED);
         if (err == ESP_OK) {
             err = nvs_commit(h);
         }

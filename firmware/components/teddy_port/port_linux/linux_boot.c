@@ -50,17 +50,6 @@ static void slot_info(int slot, cJSON *ota, slot_info_t *out)
     }
 }
 
-static bool is_crash(const char *reason)
-{
-    static const char *const crashes[] = {"panic", "task_wdt", "int_wdt", "wdt", "brownout"};
-    for (size_t i = 0; i < sizeof(crashes) / sizeof(crashes[0]); i++) {
-        if (strcmp(reason, crashes[i]) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
 static esp_err_t write_factory(void)
 {
     const teddy_port_linux_options_t *o = lx_opts();
@@ -109,12 +98,15 @@ static int choose(const slot_info_t si[2], const char *reset_reason, teddy_port_
     bool invalid = strcmp(f->state, "invalid") == 0;
     if ((pending || invalid || strcmp(f->state, "aborted") == 0) && other >= 0) {
         if (pending) {
-            const char *why = is_crash(reset_reason) ? reset_reason : "not_confirmed";
+            /* SPEC §5.5: a crash names the rollback, else the image never confirmed. */
+            const char *why = teddy_reset_reason_is_crash(reset_reason)
+                                  ? reset_reason
+                                  : TEDDY_ROLLBACK_NOT_CONFIRMED;
             lx_flash_set_state(first, "aborted", why, -1);
             record_rollback(info, f->img.version, o->img.version, why);
         } else if (invalid) {
             record_rollback(info, f->img.version, o->img.version,
-                            f->reason[0] != '\0' ? f->reason : "not_confirmed");
+                            f->reason[0] != '\0' ? f->reason : TEDDY_ROLLBACK_NOT_CONFIRMED);
         }
         return other;
     }

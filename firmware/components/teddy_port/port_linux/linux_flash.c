@@ -21,7 +21,7 @@
 
 int lx_flash_running = 0;
 
-const char *lx_flash_slot_name(int slot) { return slot == 0 ? "ota_0" : "ota_1"; }
+const char *lx_flash_slot_name(int slot) { return teddy_slot_name(slot); }
 
 bool lx_flash_slot_path(int slot, char *buf, size_t size)
 {

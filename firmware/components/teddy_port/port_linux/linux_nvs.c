@@ -1,8 +1,8 @@
 /*
  * linux_nvs.c - NVS as <flash>/nvs.json, the Python emulator's layout.
  *
- * `{"<namespace>": {"<key>": value}}` with strings as JSON strings, u32 as JSON
- * integers and blobs as `{"blob_hex": "..."}`, so a flash directory can be inspected
+ * `{"<namespace>": {"<key>": value}}` with strings as JSON strings, u32 and i32 as
+ * JSON integers and blobs as `{"blob_hex": "..."}`, so a flash directory can be inspected
  * (and the emulator's files read) by hand. Every set/erase rewrites the file through
  * a temporary file and rename(2): durable and atomic when the call returns, so a power
  * cut (SIGKILL) loses only writes that had not returned (SPEC §3.2 token persistence).
@@ -178,6 +178,22 @@ esp_err_t teddy_port_nvs_get_u32(const char *ns, const char *key, uint32_t *out)
 }
 
 esp_err_t teddy_port_nvs_set_u32(const char *ns, const char *key, uint32_t value)
+{
+    return store(ns, key, cJSON_CreateNumber((double)value));
+}
+
+esp_err_t teddy_port_nvs_get_i32(const char *ns, const char *key, int32_t *out)
+{
+    cJSON *item = lookup(ns, key);
+    if (!cJSON_IsNumber(item) || item->valuedouble < -2147483648.0 ||
+        item->valuedouble > 2147483647.0) {
+        return ESP_ERR_NOT_FOUND;
+    }
+    *out = (int32_t)item->valuedouble;
+    return ESP_OK;
+}
+
+esp_err_t teddy_port_nvs_set_i32(const char *ns, const char *key, int32_t value)
 {
     return store(ns, key, cJSON_CreateNumber((double)value));
 }

@@ -54,12 +54,15 @@ void teddy_port_linux_default_options(teddy_port_linux_options_t *opts)
     memset(opts, 0, sizeof(*opts));
     opts->flash_dir = "flash";
     opts->audio_dir = NULL;
-    opts->console = "stdio";
-    opts->factory_version = "1.0.0";
-    opts->chip = "esp32";
-    opts->reset_reason = "poweron";
-    opts->microphone = "phrase:hello teddy";
-    opts->http_timeout_ms = 10000;
+    /* The device model's defaults (teddy_model.h, protocol/device_model.yaml). */
+    opts->console = TEDDY_HOST_OPTIONS[TEDDY_HOST_OPT_CONSOLE].default_text;
+    opts->factory_version = TEDDY_DEFAULT_FIRMWARE_VERSION;
+    opts->chip = TEDDY_DEFAULT_CHIP;
+    opts->factory_secure_version = TEDDY_DEFAULT_SECURE_VERSION;
+    opts->reset_reason = TEDDY_RESET_REASON_NAMES[TEDDY_RESET_POWERON];
+    opts->microphone = TEDDY_DEFAULT_MICROPHONE;
+    opts->http_timeout_ms = (uint32_t)teddy_timing_field("http_timeout_ms")->fast;
+    opts->wifi_join_ms = (uint32_t)teddy_timing_field("wifi_join_ms")->fast;
 }
 
 const teddy_port_linux_options_t *lx_opts(void) { return &s_opts; }
@@ -279,7 +282,7 @@ esp_err_t teddy_port_linux_open(const teddy_port_linux_options_t *opts)
 {
     s_opts = *opts;
     if (s_opts.reset_reason == NULL) {
-        s_opts.reset_reason = "poweron";
+        s_opts.reset_reason = TEDDY_RESET_REASON_NAMES[TEDDY_RESET_POWERON];
     }
     snprintf(s_reason, sizeof(s_reason), "%s", s_opts.reset_reason);
     if (mkdir(s_opts.flash_dir, 0755) != 0 && errno != EEXIST) {
@@ -357,7 +360,8 @@ esp_err_t teddy_port_boot_info(teddy_port_boot_info_t *out)
 
 void teddy_port_restart(const char *reset_reason)
 {
-    snprintf(s_reason, sizeof(s_reason), "%s", reset_reason != NULL ? reset_reason : "sw");
+    snprintf(s_reason, sizeof(s_reason), "%s",
+             reset_reason != NULL ? reset_reason : TEDDY_RESET_REASON_NAMES[TEDDY_RESET_SW]);
     s_restart_pending = true;
     lx_wake();
 }

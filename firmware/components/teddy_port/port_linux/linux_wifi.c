@@ -15,7 +15,7 @@
 
 #include "lx_internal.h"
 
-#define WIFI_IP "10.0.2.15"
+#define WIFI_IP TEDDY_EMULATED_WIFI_IP /* the device model's, as the emulator reports */
 
 static atomic_bool s_online;
 static atomic_uint s_wifi_gen; /* a join started before a disconnect must not report up */

@@ -14,6 +14,8 @@
 #include "cJSON.h"
 #include "lx_image.h"
 #include "mbedtls/md.h"
+#include "teddy_model.h"
+#include "teddy_wire.h"
 
 #define HDR_LEN 24
 #define SEG_HDR_LEN 8
@@ -27,12 +29,15 @@ typedef struct {
     uint32_t drom_base, iram_base;
 } chip_layout_t;
 
-/* protocol/image.py CHIP_LAYOUTS (esptool memory maps). */
+/* protocol/image.py CHIP_LAYOUTS (esptool memory maps); chip ids from teddy_wire.h. */
 static const chip_layout_t CHIPS[] = {
-    {"esp32", 0, 0x3F400000u, 0x40080000u},   {"esp32s2", 2, 0x3F000000u, 0x40020000u},
-    {"esp32s3", 9, 0x3C000000u, 0x40370000u}, {"esp32c3", 5, 0x3C000000u, 0x4037C000u},
-    {"esp32c2", 12, 0x3C000000u, 0x4037C000u}, {"esp32c6", 13, 0x42800000u, 0x40800000u},
-    {"esp32h2", 16, 0x42800000u, 0x40800000u},
+    {"esp32", TEDDY_CHIP_ID_ESP32, 0x3F400000u, 0x40080000u},
+    {"esp32s2", TEDDY_CHIP_ID_ESP32S2, 0x3F000000u, 0x40020000u},
+    {"esp32s3", TEDDY_CHIP_ID_ESP32S3, 0x3C000000u, 0x40370000u},
+    {"esp32c3", TEDDY_CHIP_ID_ESP32C3, 0x3C000000u, 0x4037C000u},
+    {"esp32c2", TEDDY_CHIP_ID_ESP32C2, 0x3C000000u, 0x4037C000u},
+    {"esp32c6", TEDDY_CHIP_ID_ESP32C6, 0x42800000u, 0x40800000u},
+    {"esp32h2", TEDDY_CHIP_ID_ESP32H2, 0x42800000u, 0x40800000u},
 };
 
 static uint32_t rd32(const uint8_t *p)
@@ -173,7 +178,7 @@ uint8_t *lx_image_build(const char *version, const char *chip, uint32_t secure_v
 void lx_image_behaviour(const uint8_t *data, size_t len, bool *network_broken,
                         int32_t *panic_after_ms)
 {
-    static const char marker[] = "TEDDY-BEHAVIOUR:";
+    static const char marker[] = TEDDY_BEHAVIOUR_MARKER; /* the device model's */
     const size_t mlen = sizeof(marker) - 1;
     *network_broken = false;
     *panic_after_ms = -1;
@@ -192,8 +197,8 @@ void lx_image_behaviour(const uint8_t *data, size_t len, bool *network_broken,
         cJSON *obj = cJSON_ParseWithOpts(text, NULL, false);
         free(text);
         if (cJSON_IsObject(obj)) {
-            cJSON *st = cJSON_GetObjectItemCaseSensitive(obj, "selftest");
-            cJSON *pa = cJSON_GetObjectItemCaseSensitive(obj, "panic_after_ms");
+            cJSON *st = cJSON_GetObjectItemCaseSensitive(obj, TEDDY_BEHAVIOUR_SELFTEST);
+            cJSON *pa = cJSON_GetObjectItemCaseSensitive(obj, TEDDY_BEHAVIOUR_PANIC_AFTER_MS);
             *network_broken = cJSON_IsString(st) && strcmp(st->valuestring, "fail") == 0;
             if (cJSON_IsNumber(pa) && pa->valuedouble >= 0 && pa->valuedouble < 2e9 &&
                 pa->valuedouble == (double)(int32_t)pa->valuedouble) {

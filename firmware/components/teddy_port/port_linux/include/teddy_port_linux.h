@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "teddy_err.h"
+#include "teddy_model.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -36,7 +37,8 @@ typedef struct {
     uint32_t wifi_join_ms;         /* simulated association time */
 } teddy_port_linux_options_t;
 
-/* Defaults: console stdio, factory 1.0.0 esp32, poweron, fast pacing, 10 s timeout. */
+/* Defaults: the device model's (console stdio, factory 1.0.0 esp32, poweron, fast
+ * pacing and the fast profile's HTTP timeout and Wi-Fi join time). */
 void teddy_port_linux_default_options(teddy_port_linux_options_t *opts);
 
 /* Process-level start: copy the options, open the console (prints "console: ..." on

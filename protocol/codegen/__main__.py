@@ -1,0 +1,7 @@
+"""`python -m protocol.codegen`: see protocol.codegen."""
+
+import sys
+
+from protocol.codegen import main
+
+sys.exit(main())
