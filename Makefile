@@ -18,7 +18,7 @@ FW_HOST_BIN := $(FW_ASAN)/app/teddy-fw-host
 
 help:
 	@echo "make demo   - set up, run the scenario suite on the emulator against an embedded server"
-	@echo "make test   - set up, lint (ruff, mypy --strict) and run every test"
+	@echo "make test   - set up, lint (ruff, mypy --strict, import layers, generated files) and run every test"
 	@echo "make bench  - print the server benchmarks (claim, first reply frame, idle memory)"
 	@echo "make serve  - run teddy-server on 127.0.0.1:8000 with data in ./teddy-data"
 	@echo "make firmware - build teddy-fw-host (the firmware's portable core on Linux) into $(FW_BUILD)"

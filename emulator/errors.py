@@ -1,4 +1,4 @@
-"""The exception root of the emulator package (one root per package, contract §style).
+"""The exception root of the emulator package (one root per package, docs/architecture.md).
 
 Owns `EmulatorError` and its few subclasses. The device itself never raises on bad
 input from the server or the console (it prints an event and recovers); these are for
