@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Final
 
 from hil.errors import HilError
+from protocol.console import command_word
 from protocol.errors import ProtocolError
 from protocol.eventline import Event, parse_event_line
 
@@ -118,7 +119,7 @@ class ConsoleProvisioner:
         await self._write(line)
         within = max(self.command_timeout_s, self.boot_timeout_s if boots else 0.0)
         reply = await self.wait_event(
-            ("cmd.ok", "cmd.error"), since=since, within=within, cmd=line.split()[0]
+            ("cmd.ok", "cmd.error"), since=since, within=within, cmd=command_word(line)
         )
         if reply is None:
             raise SilentDeviceError(self.silent(line))

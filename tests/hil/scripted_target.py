@@ -20,7 +20,7 @@ import httpx
 from hil.errors import MissingCapabilityError
 from hil.targets.base import AUDIO_IN, AUDIO_OUT, BUTTON, RESET, LineSplitter, Target, TargetSetup
 from hil.targets.registry import register
-from protocol.console import parse_command
+from protocol.console import command_word, parse_command
 from protocol.constants import CLAIM_PATH
 from protocol.errors import CommandError
 from protocol.eventline import format_event
@@ -130,7 +130,7 @@ class ScriptedTarget(Target):
             raise RuntimeError(f"scripted explosion on {line!r}")
         if self.script.silent:
             return
-        word = line.split(None, 1)[0] if line.strip() else ""
+        word = command_word(line)
         try:
             command = parse_command(line)
         except CommandError as exc:
