@@ -27,6 +27,11 @@ from protocol.errors import ProtocolError
 _JSON = (("Content-Type", "application/json"),)
 
 
+def _wire_json(body: dict[str, object]) -> str:
+    """SPEC §1.1: JSON text on the wire is compact (separators `,` and `:`), as C sends it."""
+    return json.dumps(body, separators=(",", ":"))
+
+
 class Auth:
     """Gets the device a usable access token, then calls `on_ready`."""
 
@@ -125,7 +130,7 @@ class Auth:
             "POST",
             self.ctx.server_url + CLAIM_PATH,
             headers=_JSON,
-            body=json.dumps(request.to_json()),
+            body=_wire_json(request.to_json()),
             on_event=self._on_claim,
         )
 
@@ -143,7 +148,7 @@ class Auth:
             "POST",
             self.ctx.server_url + REFRESH_PATH,
             headers=_JSON,
-            body=json.dumps(RefreshRequest(token).to_json()),
+            body=_wire_json(RefreshRequest(token).to_json()),
             on_event=self._on_refresh,
         )
 
