@@ -66,11 +66,14 @@ def test_claim_requests_are_signed_as_spec_2_2_says() -> None:
     seen = 0
     for path in TRACES:
         trace = load_trace(path)
-        oob = trace.build.oob_secret or derive_oob_secret(trace.build.device_id)
+        mfg = trace.nvs.get("mfg", {})  # SPEC §2.1: a manufacturing identity wins
+        device_id = str(mfg.get("device_id", trace.build.device_id))
+        oob = str(mfg.get("oob_secret") or trace.build.oob_secret or derive_oob_secret(device_id))
         for step in trace.steps:
             for effect in step.effects:
                 if effect["kind"] == "http_request" and str(effect["url"]).endswith("/claim"):
                     body = json.loads(str(effect["body"]))
+                    assert body["device_id"] == device_id
                     assert verify_claim_hmac(oob_secret_hex=oob, **body_fields(body))
                     seen += 1
     assert seen >= 10

@@ -2,7 +2,10 @@
 
 One function per trace file: it sets a trace up and feeds the inputs; the Python core's
 answers become the draft expectation, which is then reviewed against SPEC (see
-trace_draft). Boot, claim, WebSocket, chat and console here; OTA in trace_scripts_ota.
+trace_draft). Boot, claim, tokens, WebSocket and a chat turn here; `SCRIPTS` gathers
+them with those of trace_scripts_console (console, `wifi`), trace_scripts_chat (the
+connected device), trace_scripts_ota (download, apply, self-test) and
+trace_scripts_checks (the update decision and verification).
 """
 
 from __future__ import annotations
@@ -26,9 +29,10 @@ from emulator.core.inputs import (
     WsText,
 )
 from protocol.messages import ErrorMessage, SystemMessage, TextResponse
-from tests.emulator.trace_draft import NONCE_2, Draft, nonce
+from tests.emulator.trace_draft import NONCE_2, Draft, nonce, nvs
 from tests.emulator.trace_scripts_chat import CHAT_SCRIPTS
 from tests.emulator.trace_scripts_checks import CHECK_SCRIPTS
+from tests.emulator.trace_scripts_console import CONSOLE_SCRIPTS
 from tests.emulator.trace_scripts_ota import OTA_SCRIPTS
 from tests.emulator.trace_server import (
     CONFIG_ETAG,
@@ -45,6 +49,11 @@ from tests.emulator.trace_server import (
     stored_cfg,
     to_idle,
 )
+
+# A provisioned secret written in lower case: SPEC §2.1 compares hex case-insensitively.
+MFG_OOB: Final = "5a" * 32
+# Non-ASCII on purpose: SPEC §8.1 event lines carry raw UTF-8 (as cJSON prints it).
+REPLY: Final = "Grüß dich, Mia! 🦕"
 
 
 def boot_to_websocket() -> Draft:
@@ -113,10 +122,10 @@ def chat_turn() -> Draft:
     session = "u-1-0001"
     ack = SystemMessage.audio_start_ack(audio_session_id=session)
     d.feed(WsText(conn, server_msg(ack)), after_ms=5)
-    reply = TextResponse("Hello Mia!", "hello", session)
+    reply = TextResponse(REPLY, "hello", session)
     d.feed(WsText(conn, server_msg(reply)), after_ms=400, note="SPEC §6.5 rule 7")
     d.feed(
-        WsText(conn, audio_frame(session, 0, bytes(range(6)), final=False, text="Hello Mia!")),
+        WsText(conn, audio_frame(session, 0, bytes(range(6)), final=False, text=REPLY)),
         after_ms=2,
         note="SPEC §7.3: audio.rx.start at seq 0",
     )
@@ -145,9 +154,9 @@ def token_refresh() -> Draft:
         "token_refresh",
         "Claim with a 120 s token: the refresh timer fires 60 s before expiry (SPEC §3.2); "
         "a background refresh rotates the pair, refresh token persisted first, without "
-        "touching the chat; a failed background refresh (503) retries after the claim "
-        "backoff on the same timer.",
-        ["3.2", "8.2"],
+        "touching the chat; the config is fetched again after max-age (304); a failed "
+        "background refresh (503) retries after the claim backoff on the same timer.",
+        ["3.2", "4.3", "8.2"],
     )
     d.start()
     d.feed(WifiUp("10.0.2.15"), after_ms=20)
@@ -166,6 +175,8 @@ def token_refresh() -> Draft:
         after_ms=20,
         note="SPEC §3.2: new refresh token persisted first; the chat stays idle",
     )
+    fire(d, "config_refresh", note="SPEC §4.3: again when the cached copy is older than max-age")
+    d.answer(304, headers={"etag": CONFIG_ETAG}, after_ms=5)
     fire(d, "token_refresh")
     d.answer(
         503,
@@ -184,9 +195,10 @@ def ws_refused() -> Draft:
         "SPEC §6.1 reactions to refused handshakes (ws.close{1008, reason} each time): "
         "token_expired refreshes; that refresh's 401 discards both tokens and claims with a "
         "fresh nonce (SPEC §3.2); session_revoked claims again; age_out_of_range (the "
-        "setting says 14) holds until `set child_age` changes it.",
+        'setting says 14) holds until `set child_age` changes it. The child name "Sam '
+        "O'Brien\" is percent-encoded in the query (SPEC §6.1: a space is %20).",
         ["3.2", "6.1", "8.2", "9.2"],
-        build={"child_age": 14},
+        build={"child_age": 14, "child_name": "Sam O'Brien"},
         nvs=[*STORED_AUTH, *stored_cfg()],
         nonces=[NONCE_2, nonce(0x70)],
     )
@@ -280,33 +292,6 @@ def close_4001_holdoff() -> Draft:
     return d
 
 
-def wifi_down_during_join() -> Draft:
-    d = Draft(
-        "wifi_down_during_join",
-        "SPEC §9.2: `wifi down` typed while the join is in flight cancels it (wifi.down, "
-        "offline); the join completing later does not bring the link up; `wifi up` does. "
-        "Then `wifi down` with an open WebSocket closes it with 1000 first.",
-        ["6.2", "8.2", "8.3", "9.2"],
-        nvs=[*STORED_AUTH, *stored_cfg()],
-        nonces=[],
-    )
-    d.start()
-    d.feed(ConsoleLine("wifi down"), after_ms=3)
-    d.feed(WifiUp("10.0.2.15"), after_ms=20, note="the join that was in flight completes")
-    d.feed(ConsoleLine("wifi up"), after_ms=500)
-    d.feed(WifiUp("10.0.2.15"), after_ms=20)
-    d.answer(304, headers={"etag": CONFIG_ETAG}, after_ms=5)
-    d.feed(TimeSynced(EPOCH), after_ms=10)
-    d.answer(200, refresh_body(1), after_ms=30)
-    conn = d.last(WsConnect).conn_id
-    d.feed(WsOpened(conn), after_ms=5)
-    d.feed(WsText(conn, hello()), after_ms=2)
-    d.answer(404, error_body("no_release"), after_ms=4)
-    d.feed(ConsoleLine("wifi down"), after_ms=100, note="SPEC §9.2: close 1000 first")
-    d.feed(ConsoleLine("status"), after_ms=10)
-    return d
-
-
 def claim_retry_policy() -> Draft:
     d = Draft(
         "claim_retry_policy",
@@ -342,9 +327,15 @@ def claim_retry_policy() -> Draft:
 def claim_gives_up() -> Draft:
     d = Draft(
         "claim_gives_up",
-        "SPEC §2.6: 404 device_not_found needs a human: claim.fail{retry_in_ms:0}, "
-        "offline, no retry timer; the console `claim` claims again with a fresh nonce.",
-        ["2.6", "8.2", "9.2"],
+        "A board with a manufacturing identity in NVS (mfg device_id and a lower-case OOB "
+        "secret, SPEC §2.1) claims with them, not the build's. SPEC §2.6: 404 "
+        "device_not_found needs a human: claim.fail{retry_in_ms:0}, offline, no retry "
+        "timer; the console `claim` claims again with a fresh nonce.",
+        ["2.1", "2.2", "2.6", "8.2", "9.2"],
+        nvs=[
+            nvs("mfg", "device_id", "teddy-esp32-0123456789ab"),
+            nvs("mfg", "oob_secret", MFG_OOB),
+        ],
         nonces=[nonce(0x40), nonce(0x50)],
     )
     d.start()
@@ -357,53 +348,6 @@ def claim_gives_up() -> Draft:
     return d
 
 
-def console_replies() -> Draft:
-    d = Draft(
-        "console_replies",
-        "SPEC §9.1, §9.3: one reply per non-empty line, none for an empty one; settings "
-        "get/set (volume applied at once, a new child_id drops the tokens), status, help, "
-        "each refusal reason, `ota check` without a link, then factory-reset.",
-        ["9.1", "9.2", "9.3", "8.2"],
-        nonces=[],
-    )
-    d.start()
-    for line in (
-        "",
-        "help",
-        "get volume",
-        "set volume 30",
-        "set child_age 14",
-        "get child_age",
-        "set child_name 'Sam Lee'",
-        "get child_name",
-        "status",
-        "frobnicate",
-        "button hold",
-        "button release",
-        "set colour red",
-        "set volume 101",
-        "reboot now",
-        "text",
-        'set child_name "Sam',
-        'talk "hi"',
-        "get server",
-        "set child_id kid-2",
-        "ota check",
-    ):
-        d.feed(ConsoleLine(line), after_ms=10)
-    d.feed(
-        HttpFailed(d.last(HttpRequest).req_id, "no_route"),
-        after_ms=5,
-        note="SPEC §5.4 row 1: a transport error is check_failed",
-    )
-    d.feed(
-        ConsoleLine("factory-reset"),
-        after_ms=10,
-        note="SPEC §9.2: erase settings and tokens, keep mfg and sys, then reboot",
-    )
-    return d
-
-
 SCRIPTS: Final[dict[str, Callable[[], Draft]]] = {
     "boot_to_websocket": boot_to_websocket,
     "chat_turn": chat_turn,
@@ -411,10 +355,9 @@ SCRIPTS: Final[dict[str, Callable[[], Draft]]] = {
     "ws_refused": ws_refused,
     "reconnect_backoff": reconnect_backoff,
     "close_4001_holdoff": close_4001_holdoff,
-    "wifi_down_during_join": wifi_down_during_join,
     "claim_retry_policy": claim_retry_policy,
     "claim_gives_up": claim_gives_up,
-    "console_replies": console_replies,
+    **CONSOLE_SCRIPTS,
     **CHAT_SCRIPTS,
     **OTA_SCRIPTS,
     **CHECK_SCRIPTS,

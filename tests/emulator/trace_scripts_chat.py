@@ -22,6 +22,7 @@ from emulator.core.inputs import (
     WifiDown,
     WifiUp,
     WsBinary,
+    WsClosed,
     WsOpened,
     WsText,
 )
@@ -156,6 +157,39 @@ def push_to_talk() -> Draft:
     return d
 
 
+def link_lost_mid_turn() -> Draft:
+    d, conn = _connected(
+        "link_lost_mid_turn",
+        "The WebSocket drops (1006) in the middle of things: an utterance being sent is "
+        "abandoned (stop_capture); a `button press` whose source has not opened yet gets its "
+        "one reply, cmd.error{bad_argument} (SPEC §9.3), and the late capture_started is "
+        "stopped; a reply being played is cut (play_end cut). Reconnect backoff follows.",
+        ["6.2", "7.3", "8.2", "8.3", "9.3"],
+    )
+    d.feed(ConsoleLine("talk hello"), after_ms=100)
+    capture = d.last(StartCapture).capture_id
+    d.feed(CaptureStarted(capture), after_ms=3)
+    d.feed(CaptureChunk(capture, bytes(12)), after_ms=128)
+    d.feed(WsClosed(conn, 1006, ""), after_ms=50, note="listening: the utterance is abandoned")
+    fire(d, "ws_retry")
+    conn = d.last(WsConnect).conn_id
+    d.feed(WsOpened(conn), after_ms=5)
+    d.feed(WsText(conn, hello()), after_ms=2)
+    d.feed(ConsoleLine("button press"), after_ms=100)
+    capture = d.last(StartCapture).capture_id
+    d.feed(WsClosed(conn, 1006, ""), after_ms=1, note="the command still owes its reply")
+    d.feed(CaptureStarted(capture), after_ms=3, note="too late: stopped, no second reply")
+    fire(d, "ws_retry")
+    conn = d.last(WsConnect).conn_id
+    d.feed(WsOpened(conn), after_ms=5)
+    d.feed(WsText(conn, hello()), after_ms=2)
+    d.feed(ConsoleLine("text hi"), after_ms=100)
+    d.feed(WsText(conn, audio_frame("r1", 0, bytes(4), final=False, text="Hi!")), after_ms=200)
+    d.feed(WsClosed(conn, 1006, ""), after_ms=20, note="speaking: the reply is cut")
+    d.feed(PlaybackDone("r1"), after_ms=30)
+    return d
+
+
 def link_lost() -> Draft:
     d = Draft(
         "link_lost",
@@ -206,5 +240,6 @@ CHAT_SCRIPTS: Final[dict[str, Callable[[], Draft]]] = {
     "server_frames": server_frames,
     "push_to_talk": push_to_talk,
     "link_lost": link_lost,
+    "link_lost_mid_turn": link_lost_mid_turn,
     "panic_marker": panic_marker,
 }
