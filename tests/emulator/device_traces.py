@@ -17,7 +17,7 @@ import base64
 import json
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Final
 
@@ -31,7 +31,7 @@ from protocol.device_codec import effect_from_json, input_from_json, to_json
 from protocol.device_io import Effect, Input
 from protocol.device_model import RESET_REASONS, SLOTS, TIMING
 from protocol.errors import DeviceCodecError, EventLineError, ProtocolError
-from protocol.eventline import parse_event_line, validate_event
+from protocol.eventline import is_event_line, parse_event_line, validate_event
 
 TRACES_DIR: Final = Path(protocol.__file__).parent / "vectors" / "device_traces"
 # The cores draw jitter from different PRNGs (random.Random, xorshift32): a trace can
@@ -41,16 +41,8 @@ NONCE_BYTES: Final = 16  # SPEC §2.3: 16 random bytes per claim
 
 _TOP_KEYS: Final = {"description", "spec_sections", "setup", "start", "steps"}
 _SETUP_KEYS: Final = {"build", "timing", "boot", "nvs", "rng_seed", "nonces"}
-_BUILD_KEYS: Final = (
-    "server_url",
-    "device_id",
-    "chip",
-    "oob_secret",
-    "child_id",
-    "child_name",
-    "child_age",
-    "volume",
-)
+# The compiled-in settings (the model's `build: true` ones plus the server URL).
+_BUILD_KEYS: Final = tuple(f.name for f in fields(BuildConfig))
 _BOOT_KEYS: Final = (
     "fw_version",
     "slot",
@@ -108,9 +100,7 @@ def trace_paths() -> list[Path]:
 def is_free_text(effect: JsonObj) -> bool:
     """A `print` effect that is not an SPEC §8 event line (not compared, SPEC §10)."""
     line = effect.get("line")
-    return effect.get("kind") == "print" and not (
-        isinstance(line, str) and line.startswith("@teddy ")
-    )
+    return effect.get("kind") == "print" and not (isinstance(line, str) and is_event_line(line))
 
 
 def compared(effects: list[Effect]) -> list[dict[str, object]]:

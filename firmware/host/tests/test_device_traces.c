@@ -23,6 +23,7 @@
 
 #include "device_trace.h"
 #include "teddy_canon.h"
+#include "teddy_wire.h"
 
 #define MAX_EFFECTS 512
 #define MAX_TRACES 64
@@ -39,6 +40,7 @@ typedef struct {
     teddy_device_t *dev;
     fx_list_t actual, expected;
     char *input_text; /* the step's input, printed on a mismatch */
+    uint64_t now_ms;  /* of the previous step (SPEC §8.1: uptime never goes back) */
     size_t nonces_used;
     bool nonces_short;
 } run_t;
@@ -66,7 +68,8 @@ static void list_add(fx_list_t *l, cJSON *canonical)
 /* SPEC §10: free text (a print that is not an SPEC §8 event line) is not compared. */
 static bool free_text(const teddy_effect_t *fx)
 {
-    return fx->kind == TEDDY_FX_PRINT && strncmp(fx->u.print.line, "@teddy ", 7) != 0;
+    return fx->kind == TEDDY_FX_PRINT &&
+           strncmp(fx->u.print.line, TEDDY_EVENT_PREFIX, strlen(TEDDY_EVENT_PREFIX)) != 0;
 }
 
 static void sink(const teddy_effect_t *fx, void *ctx)
@@ -104,12 +107,18 @@ static void read_expected(run_t *run, const cJSON *list, const char *where)
         teddy_canon_store_t store = {0};
         char why[200] = "";
         esp_err_t err = teddy_canon_read_effect(item, &fx, &store, why, sizeof(why));
-        if (err == ESP_OK) {
+        bool text = err == ESP_OK && free_text(&fx);
+        if (err == ESP_OK && !text) {
             list_add(&run->expected, teddy_canon_effect(&fx));
         }
         teddy_canon_store_free(&store);
         if (err != ESP_OK) {
             trace_fail(&run->trace, where, "effects[%d]: %s", i, why);
+        }
+        if (text || run->expected.overflow) {
+            trace_fail(&run->trace, where, "effects[%d]: %s", i,
+                       text ? "free text is not compared (SPEC §10); drop it"
+                            : "too many expected effects");
         }
         i++;
     }
@@ -156,6 +165,11 @@ static void run_step(run_t *run, const cJSON *step, int index)
     snprintf(where, sizeof(where), "steps[%d]", index);
     trace_keys(&run->trace, step, keys, where);
     uint64_t now = (uint64_t)trace_uint(&run->trace, step, "now_ms", where);
+    if (now < run->now_ms) {
+        trace_fail(&run->trace, where, "now_ms %llu < %llu: uptime never goes back",
+                   (unsigned long long)now, (unsigned long long)run->now_ms);
+    }
+    run->now_ms = now;
     const cJSON *input = trace_get(&run->trace, step, "input", where);
     teddy_input_t in;
     teddy_canon_store_t store = {0};
@@ -201,6 +215,7 @@ static void test_trace(void **state)
     trace_keys(t, start, start_keys, "start");
     uint64_t now = (uint64_t)trace_uint(t, start, "now_ms", "start");
     read_expected(run, trace_get(t, start, "effects", "start"), "start");
+    run->now_ms = now;
     teddy_device_start(run->dev, now);
     compare(run, "start", now, "(power-on start)");
 
