@@ -84,6 +84,11 @@ class Auth:
     def authenticate(self) -> None:
         """Claim, refresh or go straight on, whatever the stored tokens allow."""
         if self.busy:
+            # One request at a time (SPEC §3.2). A background refresh in flight now
+            # answers a caller that wants the link (a reconnect): let its end connect, or
+            # retry, instead of leaving the device offline with nothing armed (SPEC
+            # §6.2; device trace refresh_during_reconnect).
+            self._background = False
             return
         if not self.has_tokens() or self.ctx.nvs_get(dm.NVS_AUTH_CHILD_ID) != self.ctx.child_id:
             self.claim()

@@ -5,7 +5,8 @@ answers become the draft expectation, which is then reviewed against SPEC (see
 trace_draft). Boot, claim, tokens, WebSocket and a chat turn here; `SCRIPTS` gathers
 them with those of trace_scripts_console (console, `wifi`), trace_scripts_chat (the
 connected device), trace_scripts_ota (download, apply, self-test) and
-trace_scripts_checks (the update decision and verification).
+trace_scripts_checks (the update decision and verification) and trace_scripts_faults
+(bad answers, downloads that start over).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from tests.emulator.trace_draft import NONCE_2, Draft, nonce, nvs
 from tests.emulator.trace_scripts_chat import CHAT_SCRIPTS
 from tests.emulator.trace_scripts_checks import CHECK_SCRIPTS
 from tests.emulator.trace_scripts_console import CONSOLE_SCRIPTS
+from tests.emulator.trace_scripts_faults import FAULT_SCRIPTS
 from tests.emulator.trace_scripts_ota import OTA_SCRIPTS
 from tests.emulator.trace_server import (
     CONFIG_ETAG,
@@ -244,10 +246,12 @@ def reconnect_backoff() -> Draft:
     d = Draft(
         "reconnect_backoff",
         "SPEC §6.2 reconnect backoff with zero jitter: 100, 200, 400 ms (fast base), a "
-        "connection that lasted 60 s resets it; 4008 reconnects at once.",
-        ["6.2", "8.2", "8.3"],
+        "connection that lasted 60 s resets it; 4008 reconnects at once. Timing sets "
+        "heartbeat_interval_ms 0, which the model defines as the server's value (30 s).",
+        ["6.2", "6.3", "8.2", "8.3"],
         nvs=[*STORED_AUTH, *stored_cfg()],
         nonces=[],
+        timing_set={"heartbeat_interval_ms": 0},
     )
     conn = to_idle(d, stored=True)
     d.feed(WsClosed(conn, 1011, "internal_error"), after_ms=1000, note="attempt 1: 100 ms")
@@ -278,10 +282,12 @@ def reconnect_backoff() -> Draft:
 def close_4001_holdoff() -> Draft:
     d = Draft(
         "close_4001_holdoff",
-        "SPEC §6.2: close 4001 session_replaced holds reconnecting off for 60 s.",
-        ["6.2", "8.2"],
+        "SPEC §6.2: close 4001 session_replaced holds reconnecting off for 60 s. Timing "
+        "sets heartbeat_interval_ms 5000, which overrides the server's interval.",
+        ["6.2", "6.3", "8.2"],
         nvs=[*STORED_AUTH, *stored_cfg()],
         nonces=[],
+        timing_set={"heartbeat_interval_ms": 5000},
     )
     conn = to_idle(d, stored=True)
     d.feed(WsClosed(conn, 4001, "session_replaced"), after_ms=2000)
@@ -361,4 +367,5 @@ SCRIPTS: Final[dict[str, Callable[[], Draft]]] = {
     **CHAT_SCRIPTS,
     **OTA_SCRIPTS,
     **CHECK_SCRIPTS,
+    **FAULT_SCRIPTS,
 }

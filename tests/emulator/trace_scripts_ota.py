@@ -23,7 +23,6 @@ from emulator.core.inputs import (
 )
 from tests.emulator.trace_draft import Draft, nvs
 from tests.emulator.trace_server import (
-    CONFIG_ETAG,
     EPOCH,
     STORED_AUTH,
     fire,
@@ -218,5 +217,3 @@ OTA_SCRIPTS: Final[dict[str, Callable[[], Draft]]] = {
     "ota_selftest_fails": ota_selftest_fails,
     "ota_rollback_report": ota_rollback_report,
 }
-
-__all__ = ["CONFIG_ETAG", "OTA_SCRIPTS"]
