@@ -9,8 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
-from emulator.core.effects import HttpRequest, WsConnect
-from emulator.core.inputs import ConsoleLine, HttpFailed, TimeSynced, WifiUp, WsOpened, WsText
+from emulator.core.effects import HttpRequest, StartCapture, WsConnect
+from emulator.core.inputs import (
+    CaptureEnded,
+    CaptureStarted,
+    ConsoleLine,
+    HttpFailed,
+    TimeSynced,
+    WifiUp,
+    WsOpened,
+    WsText,
+)
+from protocol.messages import ErrorMessage
 from tests.emulator.trace_draft import Draft
 from tests.emulator.trace_server import (
     CONFIG_ETAG,
@@ -18,8 +28,12 @@ from tests.emulator.trace_server import (
     STORED_AUTH,
     error_body,
     hello,
+    image,
+    manifest,
     refresh_body,
+    server_msg,
     stored_cfg,
+    to_idle,
 )
 
 
@@ -97,7 +111,34 @@ def console_replies() -> Draft:
     return d
 
 
+def busy_commands() -> Draft:
+    d = Draft(
+        "busy_commands",
+        "SPEC §9.3 refusals of a busy device (bad_argument, the target cannot do it now): "
+        "`talk` and `button press` during an utterance, `button release` of a `talk`, "
+        "`ota check` while a download runs, `talk` during an update; `status` reports "
+        "listening and updating (SPEC §8.3).",
+        ["8.3", "9.2", "9.3"],
+        nvs=[*STORED_AUTH, *stored_cfg()],
+        nonces=[],
+    )
+    conn = to_idle(d, stored=True)
+    d.feed(ConsoleLine("talk hello"), after_ms=100)
+    capture = d.last(StartCapture).capture_id
+    d.feed(CaptureStarted(capture), after_ms=3)
+    for line in ("talk hello", "button press", "button release", "status"):
+        d.feed(ConsoleLine(line), after_ms=10)
+    d.feed(CaptureEnded(capture), after_ms=100)
+    d.feed(WsText(conn, server_msg(ErrorMessage("no_audio_data", "no audio"))), after_ms=20)
+    d.feed(ConsoleLine("ota check"), after_ms=100)
+    d.answer(200, manifest(image("1.1.0"), version="1.1.0"), headers={"etag": '"mf-1"'}, after_ms=4)
+    for line in ("ota check", "talk hello", "status"):
+        d.feed(ConsoleLine(line), after_ms=10)
+    return d
+
+
 CONSOLE_SCRIPTS: Final[dict[str, Callable[[], Draft]]] = {
     "wifi_down_during_join": wifi_down_during_join,
     "console_replies": console_replies,
+    "busy_commands": busy_commands,
 }
