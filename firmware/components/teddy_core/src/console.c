@@ -68,7 +68,7 @@ static esp_err_t parse_talk(const char *rest, teddy_cmd_t *out, const refuse_t *
     if (!*rest) {
         return refuse(r, TEDDY_CMD_ERR_MISSING_ARGUMENT, "usage: talk <clip> | talk \"<phrase>\"");
     }
-    char msg[TEDDY_CONSOLE_LINE_MAX + 64];
+    char msg[128]; /* the clip name is cut at 32 characters */
     const char *why = NULL;
     if (rest[0] == '"' || rest[0] == '\'') {
         if (!tc_shlex_split(rest, wp, &why)) {
