@@ -27,6 +27,11 @@ from protocol.errors import ProtocolError
 _JSON = (("Content-Type", "application/json"),)
 
 
+def _wire_json(body: dict[str, object]) -> str:
+    """SPEC §1.1: JSON text on the wire is compact (separators `,` and `:`), as C sends it."""
+    return json.dumps(body, separators=(",", ":"))
+
+
 class Auth:
     """Gets the device a usable access token, then calls `on_ready`."""
 
@@ -79,6 +84,11 @@ class Auth:
     def authenticate(self) -> None:
         """Claim, refresh or go straight on, whatever the stored tokens allow."""
         if self.busy:
+            # One request at a time (SPEC §3.2). A background refresh in flight now
+            # answers a caller that wants the link (a reconnect): let its end connect, or
+            # retry, instead of leaving the device offline with nothing armed (SPEC
+            # §6.2; device trace refresh_during_reconnect).
+            self._background = False
             return
         if not self.has_tokens() or self.ctx.nvs_get(dm.NVS_AUTH_CHILD_ID) != self.ctx.child_id:
             self.claim()
@@ -125,7 +135,7 @@ class Auth:
             "POST",
             self.ctx.server_url + CLAIM_PATH,
             headers=_JSON,
-            body=json.dumps(request.to_json()),
+            body=_wire_json(request.to_json()),
             on_event=self._on_claim,
         )
 
@@ -143,7 +153,7 @@ class Auth:
             "POST",
             self.ctx.server_url + REFRESH_PATH,
             headers=_JSON,
-            body=json.dumps(RefreshRequest(token).to_json()),
+            body=_wire_json(RefreshRequest(token).to_json()),
             on_event=self._on_refresh,
         )
 

@@ -224,7 +224,9 @@ class Link:
 
     def _arm_heartbeat(self) -> None:
         interval = self.ctx.timing.heartbeat_interval_ms
-        if interval is None:
+        # The model's `ms_or_server` kind: null *or 0* means the server's interval, as in
+        # the C core (0 ms would send heartbeats in a loop; device trace reconnect_backoff).
+        if not interval:
             seconds = self.ctx.nvs_get(dm.NVS_AUTH_HB_INTERVAL) or HEARTBEAT_INTERVAL_S
             interval = seconds * 1000
         self.ctx.arm("heartbeat", interval)

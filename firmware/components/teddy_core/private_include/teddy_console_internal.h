@@ -24,7 +24,8 @@ typedef struct {
 
 /**
  * shlex.split(s, posix=True, comments=False): quotes, backslash escapes, whitespace
- * " \t\r\n". False on an unclosed quote or a trailing backslash (bad_quoting).
+ * " \t\r\n". False on an unclosed quote or a trailing backslash (bad_quoting), with
+ * shlex's own words for it in *why ("No closing quotation", "No escaped character").
  * `s` must be at most TEDDY_CONSOLE_LINE_MAX bytes.
  */
-bool tc_shlex_split(const char *s, tc_words_t *w);
+bool tc_shlex_split(const char *s, tc_words_t *w, const char **why);

@@ -68,9 +68,12 @@ static esp_err_t parse_talk(const char *rest, teddy_cmd_t *out, const refuse_t *
     if (!*rest) {
         return refuse(r, TEDDY_CMD_ERR_MISSING_ARGUMENT, "usage: talk <clip> | talk \"<phrase>\"");
     }
+    char msg[128]; /* the clip name is cut at 32 characters */
+    const char *why = NULL;
     if (rest[0] == '"' || rest[0] == '\'') {
-        if (!tc_shlex_split(rest, wp)) {
-            return refuse(r, TEDDY_CMD_ERR_BAD_QUOTING, "talk: No closing quotation");
+        if (!tc_shlex_split(rest, wp, &why)) {
+            snprintf(msg, sizeof(msg), "talk: %s", why);
+            return refuse(r, TEDDY_CMD_ERR_BAD_QUOTING, msg);
         }
         if (wp->count != 1) {
             return refuse(r, TEDDY_CMD_ERR_EXTRA_ARGUMENT, "talk: quote the whole phrase once");
@@ -83,8 +86,9 @@ static esp_err_t parse_talk(const char *rest, teddy_cmd_t *out, const refuse_t *
         return ESP_OK;
     }
     if (!clip_name(rest)) {
-        return refuse(r, TEDDY_CMD_ERR_BAD_ARGUMENT,
-                      "talk: bad clip name; quote phrases: talk \"...\"");
+        snprintf(msg, sizeof(msg), "talk: bad clip name '%.32s'; quote phrases: talk \"...\"",
+                 rest);
+        return refuse(r, TEDDY_CMD_ERR_BAD_ARGUMENT, msg);
     }
     out->argc = 1;
     strcpy(out->args[0], rest);
@@ -140,8 +144,10 @@ static esp_err_t parse_key_value(const char *rest, bool is_set, teddy_cmd_t *out
     const char *usage = is_set ? "usage: set <key> <value>" : "usage: get <key>";
     size_t want = is_set ? 2 : 1;
     char msg[128];
-    if (!tc_shlex_split(rest, wp)) {
-        return refuse(r, TEDDY_CMD_ERR_BAD_QUOTING, is_set ? "set: bad quoting" : "get: bad quoting");
+    const char *why = NULL;
+    if (!tc_shlex_split(rest, wp, &why)) {
+        snprintf(msg, sizeof(msg), "%s: %s", is_set ? "set" : "get", why); /* as shlex says */
+        return refuse(r, TEDDY_CMD_ERR_BAD_QUOTING, msg);
     }
     if (wp->count < want) {
         return refuse(r, TEDDY_CMD_ERR_MISSING_ARGUMENT, usage);
@@ -152,12 +158,14 @@ static esp_err_t parse_key_value(const char *rest, bool is_set, teddy_cmd_t *out
     }
     teddy_set_key_t k = teddy_set_key_from_str(wp->words[0]);
     if (k == TEDDY_SET_KEY_COUNT) {
-        snprintf(msg, sizeof(msg), "%s: unknown key; keys: %s", is_set ? "set" : "get",
-                 TEDDY_SET_KEYS_LIST);
+        /* Names the key, as protocol/console.py does (the device trace console_replies
+         * compares the whole cmd.error line, SPEC §9.3 `message`). */
+        snprintf(msg, sizeof(msg), "%s: unknown key '%.32s'; keys: %s", is_set ? "set" : "get",
+                 wp->words[0], TEDDY_SET_KEYS_LIST);
         return refuse(r, TEDDY_CMD_ERR_UNKNOWN_KEY, msg);
     }
     if (is_set && !set_value_ok(&TEDDY_SET_KEYS[k], wp->words[1])) {
-        snprintf(msg, sizeof(msg), "set %.32s: bad value", wp->words[0]);
+        snprintf(msg, sizeof(msg), "set %.32s: bad value '%.32s'", wp->words[0], wp->words[1]);
         return refuse(r, TEDDY_CMD_ERR_BAD_VALUE, msg);
     }
     out->argc = want;

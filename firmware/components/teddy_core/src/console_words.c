@@ -59,8 +59,9 @@ static bool shlex_space(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-bool tc_shlex_split(const char *s, tc_words_t *w)
+bool tc_shlex_split(const char *s, tc_words_t *w, const char **why)
 {
+    *why = "No closing quotation";
     size_t i = 0, len = strlen(s);
     w->count = 0;
     while (i < len) {
@@ -76,7 +77,8 @@ bool tc_shlex_split(const char *s, tc_words_t *w)
             char c = s[i++];
             if (c == '\\') {
                 if (i >= len) {
-                    return false; /* "No escaped character" */
+                    *why = "No escaped character";
+                    return false;
                 }
                 tmp[t++] = s[i++];
             } else if (c == '\'') {
@@ -84,7 +86,7 @@ bool tc_shlex_split(const char *s, tc_words_t *w)
                     tmp[t++] = s[i++];
                 }
                 if (i++ >= len) {
-                    return false; /* "No closing quotation" */
+                    return false; /* *why: "No closing quotation" */
                 }
             } else if (c == '"') {
                 while (i < len && s[i] != '"') {

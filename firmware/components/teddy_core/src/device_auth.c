@@ -36,6 +36,11 @@ bool dev_auth_needs_refresh(const tdev_t *d)
 void dev_auth_authenticate(tdev_t *d)
 {
     if (d->auth.req != 0) {
+        /* One request at a time (SPEC §3.2). A background refresh in flight now answers
+         * a caller that wants the link (a reconnect): let its end connect, or retry,
+         * instead of leaving the device offline with nothing armed (SPEC §6.2; device
+         * trace refresh_during_reconnect). */
+        d->auth.background = false;
         return;
     }
     const char *claimed_child = dev_nvs_str(d, TEDDY_NVS_AUTH_CHILD_ID);
