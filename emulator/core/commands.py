@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final, cast
 
 from emulator.core.effects import Reboot, SetVolume, WifiConnect
-from protocol.console import COMMANDS, Command, parse_command
+from protocol.console import COMMANDS, Command, command_word, parse_command
 from protocol.device_events import (
     CmdErrorEvent,
     CmdOkEvent,
@@ -60,7 +60,7 @@ class Commands:
         try:
             command = parse_command(text)
         except CommandError as exc:
-            self._error(text.split()[0], exc.reason, exc.message)
+            self._error(command_word(text), exc.reason, exc.message)
             return
         try:
             getattr(self, "_" + command.name.replace("-", "_"))(command)
