@@ -278,6 +278,8 @@ _DEVICE_READERS: Final[dict[str, Callable[[FieldReader], DeviceMessage]]] = {
 _SERVER_READERS: Final[dict[str, Callable[[FieldReader], ServerMessage]]] = {
     cls.TYPE: cls.read for cls in (SystemMessage, TextResponse, AudioResponse, ErrorMessage)
 }
+DEVICE_MESSAGE_TYPES: Final = tuple(_DEVICE_READERS)  # SPEC §6.3, device -> server
+SERVER_MESSAGE_TYPES: Final = tuple(_SERVER_READERS)  # SPEC §6.4, server -> device
 
 # --- codec ------------------------------------------------------------------------------
 
