@@ -21,7 +21,7 @@ from typing import Final
 from hil.runner.releases import publish
 from hil.scenario.model import ReleaseSpec, Scenario, ServerSpec
 from hil.streams import ServerEventLog, WireLog
-from hil.tap.tap import ThreadedTap
+from hil.tap.tap import WireTap
 from hil.targets.base import SERVER_EVENTS, SERVER_FAULTS, WIRE
 from server.embedded import EmbeddedServer
 from server.engines import default_pipeline
@@ -82,7 +82,7 @@ class ServerHandle:
     data_dir: Path
     seed: str
     pump: asyncio.Task[None] | None = field(default=None)
-    tap: ThreadedTap | None = field(default=None)
+    tap: WireTap | None = field(default=None)
 
     @property
     def base_url(self) -> str:
@@ -149,15 +149,19 @@ async def _pump(queue: EventQueue, log: ServerEventLog) -> None:
 
 
 async def start_tap(handle: ServerHandle, log: WireLog) -> None:
-    """Put a wire tap in front of the server; its records go to `log` (wire.jsonl)."""
-    tap = ThreadedTap(handle.base_url, sink=log.add_record, clock=log.now)
-    await asyncio.to_thread(tap.start)
+    """Put a wire tap in front of the server; its records go to `log` (wire.jsonl).
+
+    The tap runs on the runner's event loop (hil/tap/bench.py measured it against a
+    thread of its own: the GIL handover made the thread slower).
+    """
+    tap = WireTap(handle.base_url, sink=log.add_record, clock=log.now)
+    await tap.start()
     handle.tap = tap
 
 
 async def stop_server(handle: ServerHandle) -> None:
     if handle.tap is not None:
-        await asyncio.to_thread(handle.tap.stop)
+        await handle.tap.stop()
     if handle.pump is not None:
         handle.pump.cancel()
         with contextlib.suppress(asyncio.CancelledError):

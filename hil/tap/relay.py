@@ -1,10 +1,12 @@
 """One tapped TCP connection: the device's socket, the server's socket, bytes between them.
 
 Forwarding comes first: `data_received` writes the bytes to the other socket, unchanged
-and in the same call, and only then shows them to the `Conversation`. Both sockets are
-asyncio Protocols (no stream buffers in between), and each side's write buffer filling up
-pauses reading on the other side, so a firmware image streams through in pieces with
-bounded memory.
+and in the same call; decoding them (the `Conversation`) is a callback queued behind it,
+so when chunks of many connections arrive at once, all are forwarded before any is
+decoded (asyncio runs the I/O callbacks of one poll before callbacks they schedule).
+Both sockets are asyncio Protocols (no stream buffers in between), and each side's write
+buffer filling up pauses reading on the other side, so a firmware image streams through
+in pieces with bounded memory.
 
 The end of a connection is passed on as it happened: a FIN (`eof_received`) becomes a
 FIN on the other socket, the other direction staying open (TCP half-close); a reset or a
@@ -98,6 +100,7 @@ class TappedConnection:
         self.conversation = Conversation(rec)
         self.bytes = {UP: 0, DOWN: 0}
         self._pending: list[bytes] = []
+        self._undecoded: list[tuple[str, bytes]] = []
         self._pending_eof = False
         self._connected = False
         self._ended: str | None = None
@@ -152,11 +155,20 @@ class TappedConnection:
             self._pending.append(data)
             if sum(map(len, self._pending)) > PENDING_LIMIT:
                 side.pause_reading()
-        self.conversation.feed(side.direction, data)
+        if not self._undecoded:
+            asyncio.get_running_loop().call_soon(self.decode)
+        self._undecoded.append((side.direction, data))
+
+    def decode(self) -> None:
+        """Show what was forwarded to the decoders (also before an end is handled)."""
+        queued, self._undecoded = self._undecoded, []
+        for direction, data in queued:
+            self.conversation.feed(direction, data)
 
     def eof(self, side: _Side) -> None:
         side.got_eof = True
         self._first_eof = self._first_eof or side.direction
+        self.decode()
         self.conversation.eof(side.direction)
         peer = self.other(side)
         if side is self.device and not self._connected:
@@ -205,6 +217,7 @@ class TappedConnection:
         if self._ended is not None:
             return
         self._ended = how
+        self.decode()
         self.conversation.finish(direction, how)
         members: dict[str, object] = {
             "how": how,

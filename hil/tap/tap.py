@@ -8,9 +8,11 @@ names the tap, and the server builds `device_config.websocket_url`, the config d
 through the tap too.
 
 `upstream` is a URL (`http://host:port`), so a tap in front of an external server is the
-same object with another URL. `ThreadedTap` runs a tap on its own thread and event loop
-(like `server.embedded.EmbeddedServer`), so forwarding never waits for the runner's loop,
-which also runs the emulated device; records reach the `WireLog` thread-safely.
+same object with another URL. The runner runs `WireTap` on its own event loop; for
+callers without one, `ThreadedTap` runs it on a thread of its own (like
+`server.embedded.EmbeddedServer`; records reach a `WireLog` thread-safely). It is the
+slower of the two under load (`python -m hil.tap.bench --thread`): every chunk then waits
+for the GIL to come over from the thread that sent it.
 """
 
 from __future__ import annotations
