@@ -50,6 +50,10 @@ class Conversation:
         except Exception as exc:
             self._give_up(direction, exc)
 
+    def unanswered(self) -> list[str]:
+        """Requests of this connection that got no response (for the close record)."""
+        return [] if self._dead or self._ws is not None else self._http.unanswered()
+
     def _give_up(self, direction: str, exc: Exception) -> None:
         self._dead = True
         error = f"the tap's decoder failed ({type(exc).__name__}: {exc}); bytes still forwarded"

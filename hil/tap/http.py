@@ -131,8 +131,18 @@ class HttpObserver:
         self._drain()
 
     def eof(self, direction: str) -> None:
-        """`direction`'s sender shut down its half (FIN): h11 may end a body on it."""
+        """`direction`'s sender shut down its half (FIN): h11 may end a body on it.
+
+        A server closing with requests unanswered is no decoding problem: the close
+        record lists them (`unanswered`).
+        """
+        if direction == DOWN and self._response is None:
+            return
         self.feed(direction, b"")
+
+    def unanswered(self) -> list[str]:
+        """`METHOD target` of each request that got no (complete) response head."""
+        return [f"{head.get('method')} {head.get('target')}" for head in self._asked]
 
     def finish(self, how: str) -> None:
         """The connection is gone: a response still streaming is recorded as cut."""
@@ -180,6 +190,7 @@ class HttpObserver:
             head = _request_head(event)
             head["exchange"] = self._exchange
             self._request = _Message(now, head, header_pairs(event.headers.raw_items()))
+            self._asked.append(head)  # a response may start before the request's body ends
             return
         head = _response_head(event)
         asked = self._asked[0] if self._asked else {}
@@ -199,7 +210,6 @@ class HttpObserver:
             self._request_end = self._rec.now()
             members = {**message.head, "body": message.body.to_json(), "t_end": self._request_end}
             self._rec.emit(REQUEST, UP, members, t=message.t)
-            self._asked.append(message.head)
         elif direction == DOWN:
             self._end_response(complete=True)
         if self._up.our_state is h11.DONE and self._up.their_state is h11.DONE:

@@ -16,7 +16,7 @@ per scenario), `dir` (`up` = device -> server, `down` = server -> device) and `k
 - `error`: a side sent what the tap cannot decode (`error`, `preview`); the bytes are
   still forwarded;
 - `close`: the connection ended (`how`: `eof`, `reset`, `tap_stop`, `upstream_failed`;
-  `bytes_up`, `bytes_down`).
+  `bytes_up`, `bytes_down`; `unanswered`: requests that got no response).
 
 `describe` is the compact line failure reports show (`#3 down GET /api/v1/esp32/config
 -> 304`); `hil.streams.WireLog` stores it as each record's text.

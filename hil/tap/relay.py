@@ -227,4 +227,7 @@ class TappedConnection:
         }
         if error is not None:
             members["error"] = error
+        unanswered = self.conversation.unanswered()
+        if unanswered:
+            members["unanswered"] = unanswered
         self.rec.emit(CLOSE, direction, members)
