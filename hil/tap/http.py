@@ -101,6 +101,32 @@ def _response_head(event: h11.Response | h11.InformationalResponse) -> dict[str,
     }
 
 
+def _as_sent_by_a_client(event: h11.Request) -> h11.Request:
+    """The request as h11's client machine may send it: h11 clients only speak HTTP/1.1.
+
+    An HTTP/1.0 request is mirrored as 1.1 with `Connection: close` (1.0's default) and a
+    `Host` if it had none, which frames the response the same way (the output is unused).
+    """
+    if event.http_version == b"1.1":
+        return event
+    headers = [(n, v) for n, v in event.headers if n not in (b"connection", b"host")]
+    host = next((v for n, v in event.headers if n == b"host"), b"unknown")
+    return h11.Request(
+        method=event.method,
+        target=event.target,
+        headers=[(b"host", host), *headers, (b"connection", b"close")],
+    )
+
+
+def _as_sent_by_a_server(
+    event: h11.Response | h11.InformationalResponse,
+) -> h11.Response | h11.InformationalResponse:
+    """The response as h11's server machine may send it (HTTP/1.1; framing unchanged)."""
+    if event.http_version == b"1.1":
+        return event
+    return type(event)(status_code=event.status_code, headers=event.headers, reason=event.reason)
+
+
 class HttpObserver:
     """Decodes one connection's HTTP exchanges into `request` / `response` records."""
 
@@ -170,8 +196,11 @@ class HttpObserver:
         if event is h11.NEED_DATA or event is h11.PAUSED or isinstance(event, h11.ConnectionClosed):
             return False
         other = self._down if direction == UP else self._up
-        if isinstance(event, h11.Request | h11.Response | h11.InformationalResponse):
-            other.send(event)
+        if isinstance(event, h11.Request):
+            other.send(_as_sent_by_a_client(event))
+            self._head(event)
+        elif isinstance(event, h11.Response | h11.InformationalResponse):
+            other.send(_as_sent_by_a_server(event))
             self._head(event)
         elif isinstance(event, h11.Data):
             other.send(h11.Data(data=event.data))

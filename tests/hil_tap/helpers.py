@@ -5,10 +5,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from hil.streams import ScenarioClock, WireLog
 from hil.tap.recorder import Recorder
 from hil.tap.tap import WireTap
+
+
+def dig(data: object, *keys: str) -> Any:
+    """`data[k1][k2]...` of a record (JSON values), typed loosely for assertions."""
+    for key in keys:
+        assert isinstance(data, dict), f"{data!r} has no {key!r}"
+        data = data[key]
+    return data
 
 
 class Collected:
@@ -17,7 +26,9 @@ class Collected:
     def __init__(self) -> None:
         self.records: list[dict[str, object]] = []
         self.problems: list[str] = []
-        self.rec = Recorder(1, clock=lambda: 1.0, sink=self.records.append, problems=self.problems.append)
+        self.rec = Recorder(
+            1, clock=lambda: 1.0, sink=self.records.append, problems=self.problems.append
+        )
 
     def kinds(self) -> list[str]:
         return [str(r["kind"]) for r in self.records]

@@ -57,7 +57,9 @@ def test_bad_json_says_why_and_long_text_is_cut() -> None:
 
 def test_invalid_base64_audio_is_flagged_not_raised() -> None:
     parsed = parse_json(json.dumps({"audio_data": "not base64!"}))
-    assert parsed.value == {"audio_data": {"base64_chars": 11, "invalid_base64": True, "head": "not base64!"}}
+    assert parsed.value == {
+        "audio_data": {"base64_chars": 11, "invalid_base64": True, "head": "not base64!"}
+    }
 
 
 @pytest.mark.parametrize(

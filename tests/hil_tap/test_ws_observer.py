@@ -6,13 +6,13 @@ import base64
 import json
 
 import pytest
-from wsproto.extensions import PerMessageDeflate
+from wsproto.extensions import Extension, PerMessageDeflate
 from wsproto.frame_protocol import FrameProtocol, Opcode
 
 from hil.tap.http import Upgrade
 from hil.tap.records import DOWN, UP
 from hil.tap.websocket import WebSocketObserver, frame_header_bytes
-from tests.hil_tap.helpers import Collected
+from tests.hil_tap.helpers import Collected, dig
 
 pytestmark = pytest.mark.unit
 
@@ -29,7 +29,7 @@ def observer(extensions: str | None = None) -> tuple[Collected, WebSocketObserve
 
 def device(*, deflate: bool = False) -> FrameProtocol:
     """Writes frames as the device does (masked)."""
-    exts = []
+    exts: list[Extension] = []
     if deflate:
         ext = PerMessageDeflate()
         ext.finalize(DEFLATE)
@@ -70,7 +70,7 @@ def test_compressed_frames_are_inflated_and_their_wire_size_kept() -> None:
     assert record["compressed"] is True
     assert record["frame_bytes"] == [len(frame)] and len(frame) < 200  # zeros deflate well
     assert record["size"] == len(text)
-    assert record["fields"]["audio_data"]["size"] == 4096  # type: ignore[index]
+    assert dig(record, "fields", "audio_data", "size") == 4096
 
 
 def test_close_codes_reasons_pongs_and_binary() -> None:
