@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -48,3 +49,25 @@ async def tapped(upstream: str, log_dir: Path) -> AsyncIterator[tuple[WireTap, W
     finally:
         await tap.stop()
         wire.close()
+
+
+def wire_problems(artifact_dir: Path) -> list[str]:
+    """What is missing from a passed scenario's wire.jsonl (empty when all is there).
+
+    Every scenario makes HTTP requests (config, claim) and gets answers; one whose device
+    opened the chat (`ws.open` in events.jsonl) must show frames both ways; and the
+    reference server and our devices speak a protocol the tap decodes, so no `error`.
+    """
+    path = artifact_dir / "wire.jsonl"
+    if not path.is_file():
+        return [f"no {path}"]
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    kinds = {(r["kind"], r["dir"]) for r in records}
+    problems = [
+        f"no {kind} record" for kind in ("request", "response") if kind not in {k for k, _ in kinds}
+    ]
+    events = (artifact_dir / "events.jsonl").read_text(encoding="utf-8")
+    if '"event": "ws.open"' in events:
+        problems += [f"no ws record {d}" for d in ("up", "down") if ("ws", d) not in kinds]
+    problems += [f"tap error: {r['error']}" for r in records if r["kind"] == "error"]
+    return problems
