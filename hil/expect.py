@@ -8,7 +8,10 @@ Matching rules (the scenario reference repeats them):
 When an expect times out, the error shows the step and its file:line, what was expected,
 the events of the same name that did not match and why (near misses), the last 20
 console lines and the path of the full log: everything pytest-embedded users miss when
-`dut.expect` fails.
+`dut.expect` fails. Where the runner's wire tap is in place, every report also shows the
+last wire records (one line each: `#3 down GET /api/v1/esp32/config -> 304`) and the
+path of wire.jsonl: the runner names the scenario's `WireLog` in `WIRE_SHOWN` (a context
+variable, so every step kind's report gets it without passing it along).
 
 Timeouts count wall time, or simulated time when a `SimDeadline` is given (a step with
 `clock: simulated` on a simulator): the wait then ends when the simulation's clock has
@@ -22,6 +25,7 @@ import contextlib
 import json
 import re
 from collections.abc import Callable, Mapping, MutableMapping
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -31,7 +35,43 @@ from hil.scenario.values import as_text, format_seconds, substitute
 from hil.streams import DeviceConsole, Record, Stream
 
 LAST_LINES = 20
+LAST_WIRE = 12
 NEAR_MISSES = 3
+
+
+@dataclass(frozen=True)
+class WireShown:
+    """The wire log failure reports show, and where the running step began in it."""
+
+    stream: Stream
+    step_start: int
+
+
+WIRE_SHOWN: ContextVar[WireShown | None] = ContextVar("hil_wire_shown", default=None)
+
+
+def wire_lines(shown: WireShown | None, *, listed: bool = False) -> list[str]:
+    """The report's wire part: the last records ('>' = during this step) and the log path.
+
+    `listed`: the report already lists the wire stream's records (an expect_wire step).
+    """
+    if shown is None:
+        return []
+    lines = []
+    records = shown.stream.records
+    if not listed:
+        seen = shown.stream.tail(LAST_WIRE)
+        if seen:
+            lines.append(
+                f"  last {len(seen)} of {len(records)} wire records "
+                "(newest last; '>' = during this step):"
+            )
+            mark = shown.step_start
+            lines += [f"    {'>' if r.index >= mark else '|'} {r.describe()}" for r in seen]
+        else:
+            lines.append("  nothing crossed the wire tap")
+    lines.append(f"  wire log: {display_path(shown.stream.log_path)}")
+    return lines
 
 
 @dataclass(frozen=True)
@@ -144,6 +184,8 @@ def report(
     else:
         lines.append("  the device printed nothing")
     lines.append(f"  full log: {display_path(console.log_path)}")
+    shown = WIRE_SHOWN.get()
+    lines += wire_lines(shown, listed=shown is not None and stream is shown.stream)
     return "\n".join(lines)
 
 

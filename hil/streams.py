@@ -1,11 +1,15 @@
-"""What the harness saw: the device console and the server's event stream, in order.
+"""What the harness saw: the device console, the server's events and the wire, in order.
 
-Both are append-only lists of `Record`s that steps search forward from a cursor
+All are append-only lists of `Record`s that steps search forward from a cursor
 (pexpect/pytest-embedded semantics: an `expect` consumes everything up to and including
 its match). Every record is also written at once to the artifact folder
-(`console.log`, `events.jsonl`, `server-events.jsonl`) so a crashed run still leaves
-its logs. Lines may arrive from another thread (a serial reader, the server thread);
-waiters are woken through the event loop.
+(`console.log`, `events.jsonl`, `server-events.jsonl`, `wire.jsonl`) so a crashed run
+still leaves its logs. Records may arrive from another thread (a serial reader, the
+server thread, the wire tap's thread); waiters are woken through the event loop.
+
+The streams of one scenario share one clock (`ScenarioClock`): a record's `t` is seconds
+since the scenario's streams were opened, so console.log, server-events.jsonl and
+wire.jsonl line up.
 
 Garbage never raises here: a line that starts with `@teddy ` but is malformed, or an
 event the SPEC §8.2 catalogue does not know, becomes a record with a `problem`, which
@@ -23,8 +27,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from hil.tap.records import describe as describe_wire
 from protocol.errors import ProtocolError
 from protocol.eventline import parse_event_line, validate_event
+
+
+class ScenarioClock:
+    """Seconds since the scenario began: the `t` of every stream of one scenario."""
+
+    def __init__(self) -> None:
+        self.origin = time.monotonic()
+
+    def now(self) -> float:
+        return time.monotonic() - self.origin
 
 
 @dataclass(frozen=True)
@@ -43,12 +58,12 @@ class Record:
 class Stream:
     """An append-only record list with async waiting and a log file."""
 
-    def __init__(self, *, label: str, log_path: Path) -> None:
+    def __init__(self, *, label: str, log_path: Path, clock: ScenarioClock | None = None) -> None:
         self.label = label
         self.log_path = log_path
         self.records: list[Record] = []
         self.cursor = 0
-        self._start = time.monotonic()
+        self.clock = clock or ScenarioClock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         self._changed: asyncio.Future[None] | None = None
@@ -62,7 +77,7 @@ class Stream:
         self._loop_thread = threading.get_ident()
 
     def now(self) -> float:
-        return time.monotonic() - self._start
+        return self.clock.now()
 
     def _append(self, make: Callable[[int], Record], log_text: str) -> Record:
         with self._lock:
@@ -123,8 +138,10 @@ class Stream:
 class DeviceConsole(Stream):
     """The device's console: free text and SPEC §8 event lines (events.jsonl beside it)."""
 
-    def __init__(self, *, log_path: Path, events_path: Path) -> None:
-        super().__init__(label="console", log_path=log_path)
+    def __init__(
+        self, *, log_path: Path, events_path: Path, clock: ScenarioClock | None = None
+    ) -> None:
+        super().__init__(label="console", log_path=log_path, clock=clock)
         self._events: IO[str] = events_path.open("w", encoding="utf-8")
 
     def add_line(self, line: str) -> None:
@@ -173,4 +190,25 @@ class ServerEventLog(Stream):
         self._append(
             lambda i: Record(i, t, text, name, dict(data)),
             json.dumps(entry, ensure_ascii=False, default=str),
+        )
+
+
+class WireLog(Stream):
+    """What crossed the wire tap (hil.tap): requests, responses, frames, connections.
+
+    Each record's `name` is the wire record's kind (`request`, `response`, `ws`,
+    `connect`, `close`, `error`), its `data` the whole record as written to wire.jsonl
+    (hil/README.md, "The wire log") and its `text` the one-line form failure reports show.
+    The tap stamps `t` itself (on this stream's clock) when the bytes arrived.
+    """
+
+    def add_record(self, data: dict[str, object]) -> None:
+        """Record one wire record (from the tap's thread); never raises on odd members."""
+        stamp = data.get("t")
+        t = float(stamp) if isinstance(stamp, int | float) else self.now()
+        text = describe_wire(data)
+        kind = data.get("kind")
+        self._append(
+            lambda i: Record(i, t, text, str(kind), data),
+            json.dumps(data, ensure_ascii=False, default=str),
         )

@@ -1,10 +1,11 @@
 """Running one scenario end to end, and many in a row.
 
 Per scenario: check capabilities (skip with a reason before anything starts), start an
-embedded server with its own data dir, provision `given:`, start the target, run the
-steps, and always stop the target and the server, also after a failure or Ctrl-C.
-The artifact folder gets console.log, events.jsonl, server-events.jsonl, the audio
-WAVs, the device's flash, the server's data dir and result.json.
+embedded server with its own data dir, provision `given:`, put the wire tap in front of
+it (the target is given the tap's URL), start the target, run the steps, and always stop
+the target, the tap and the server, also after a failure or Ctrl-C. The artifact folder
+gets console.log, events.jsonl, server-events.jsonl, wire.jsonl, the audio WAVs, the
+device's flash, the server's data dir and result.json.
 """
 
 from __future__ import annotations
@@ -19,14 +20,21 @@ from typing import Final
 from hil import expect as ex
 from hil.errors import HilError, MissingCapabilityError, StepFailedError
 from hil.result import ScenarioResult, Status, StepResult
-from hil.runner.server_setup import ServerHandle, server_capabilities, start_server, stop_server
+from hil.runner.server_setup import (
+    ServerHandle,
+    runner_capabilities,
+    server_capabilities,
+    start_server,
+    start_tap,
+    stop_server,
+)
 from hil.runner.server_side import EmbeddedServerSide
 from hil.runner.watch import PANIC_TAIL_S, DeviceWatch
 from hil.scenario import model as m
 from hil.scenario.values import format_seconds
 from hil.steps.context import StepContext
 from hil.steps.registry import run_step
-from hil.streams import DeviceConsole, ServerEventLog
+from hil.streams import DeviceConsole, ScenarioClock, ServerEventLog, WireLog
 from hil.targets.base import ChosenTarget, Target, TargetSetup
 from server.speech.pipeline import SpeechPipeline
 
@@ -56,7 +64,7 @@ def skip_before_start(scenario: m.Scenario, target: ChosenTarget) -> str | None:
     unavailable = target.unavailable_reason()
     if unavailable:
         return f"target {target.name} unavailable: {unavailable}"
-    offered = target.offered_capabilities() | server_capabilities()
+    offered = target.offered_capabilities() | server_capabilities() | runner_capabilities()
     return missing_capability(scenario.needs(), offered, target.cls.capability_notes)
 
 
@@ -95,6 +103,8 @@ async def _run_one_step(
     ctx: StepContext, step: m.Step, result: StepResult, watch: DeviceWatch
 ) -> None:
     began = time.monotonic()
+    if ctx.wire is not None:
+        ex.WIRE_SHOWN.set(ex.WireShown(ctx.wire, step_start=len(ctx.wire.records)))
     result.status = "failed"
     result.clock = ctx.clock(step)
     try:
@@ -169,14 +179,18 @@ class ScenarioRun:
             self.skip(reason)
             return
         self.dir.mkdir(parents=True, exist_ok=True)
+        clock = ScenarioClock()
         console = DeviceConsole(
-            log_path=self.dir / "console.log", events_path=self.dir / "events.jsonl"
+            log_path=self.dir / "console.log", events_path=self.dir / "events.jsonl", clock=clock
         )
-        server_log = ServerEventLog(label="server", log_path=self.dir / "server-events.jsonl")
-        console.bind(asyncio.get_running_loop())
-        server_log.bind(asyncio.get_running_loop())
+        server_log = ServerEventLog(
+            label="server", log_path=self.dir / "server-events.jsonl", clock=clock
+        )
+        wire = WireLog(label="wire", log_path=self.dir / "wire.jsonl", clock=clock)
+        for stream in (console, server_log, wire):
+            stream.bind(asyncio.get_running_loop())
         try:
-            await self._with_server(console, server_log)
+            await self._with_server(console, server_log, wire)
         except StepFailedError as exc:
             self.fail(exc.reason, str(exc))
         except HilError as exc:  # says what to check in one line; the traceback is in error.txt
@@ -188,15 +202,19 @@ class ScenarioRun:
         finally:
             console.close()
             server_log.close()
+            wire.close()
 
-    async def _with_server(self, console: DeviceConsole, server_log: ServerEventLog) -> None:
+    async def _with_server(
+        self, console: DeviceConsole, server_log: ServerEventLog, wire: WireLog
+    ) -> None:
         server = await start_server(
             self.scenario, data_dir=self.dir / "server-data", pipeline=self.pipeline, log=server_log
         )
         target: Target | None = None
         try:
+            await start_tap(server, wire)
             setup = TargetSetup(
-                server_url=server.base_url,
+                server_url=server.device_url,
                 work_dir=self.dir / "device",
                 audio_dir=self.dir / "audio",
                 device=self.scenario.device,
@@ -204,7 +222,7 @@ class ScenarioRun:
             )
             target = self.target.cls(setup)
             target.lines.subscribe(console.add_line)
-            await self._with_target(target, server, console, server_log)
+            await self._with_target(target, server, console, server_log, wire)
         finally:
             await self._cleanup(target, server)
 
@@ -214,13 +232,15 @@ class ScenarioRun:
         server: ServerHandle,
         console: DeviceConsole,
         server_log: ServerEventLog,
+        wire: WireLog,
     ) -> None:
-        offered = target.capabilities | server_capabilities()
+        offered = target.capabilities | server_capabilities() | runner_capabilities()
         missing = missing_capability(self.scenario.needs(), offered, target.capability_notes)
         if missing:
             self.skip(missing)
             return
-        ctx = StepContext(self.scenario, target, console, EmbeddedServerSide(server, server_log))
+        server_side = EmbeddedServerSide(server, server_log)
+        ctx = StepContext(self.scenario, target, console, server_side, wire=wire)
         ctx.variables.update(self._initial_variables(target, server))
         self.result.variables = ctx.variables
         try:
@@ -230,7 +250,7 @@ class ScenarioRun:
             return
         # Some targets learn what they offer from the device itself (a serial board's
         # `wiring:` line): check again before the first step.
-        offered = target.capabilities | server_capabilities()
+        offered = target.capabilities | server_capabilities() | runner_capabilities()
         missing = missing_capability(self.scenario.needs(), offered, target.capability_notes)
         if missing:
             self.skip(missing)
@@ -249,8 +269,11 @@ class ScenarioRun:
         variables.update({f"device.{k}": v for k, v in target.device_vars().items()})
         variables.update(
             {
-                "server.url": server.base_url,
-                "server.ws_url": server.server.ws_url,
+                # What the device dials (the tap), and the server behind it.
+                "server.url": server.device_url,
+                "server.ws_url": server.device_ws_url,
+                "server.direct_url": server.base_url,
+                "server.direct_ws_url": server.server.ws_url,
                 "scenario": self.scenario.name,
                 "artifacts": str(self.dir),
             }

@@ -1,9 +1,11 @@
-"""One reference server per scenario: settings, `given:` state, the event pump.
+"""One reference server per scenario: settings, `given:` state, the event pump, the tap.
 
 Each scenario gets its own `EmbeddedServer` with its own data dir inside the
 scenario's artifact folder, so scenarios never see each other's devices, tokens or
-releases. The speech pipeline is the expensive part (decoder creation ~0.45 s), so
-one pipeline is built per process and shared by every server (`shared_pipeline`).
+releases. In front of it runs the scenario's wire tap (hil.tap): `ServerHandle.device_url`
+is the tap, the URL every target is given; `base_url` stays the server itself. The
+speech pipeline is the expensive part (decoder creation ~0.45 s), so one pipeline is
+built per process and shared by every server (`shared_pipeline`).
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from typing import Final
 
 from hil.runner.releases import publish
 from hil.scenario.model import ReleaseSpec, Scenario, ServerSpec
-from hil.streams import ServerEventLog
-from hil.targets.base import SERVER_EVENTS, SERVER_FAULTS
+from hil.streams import ServerEventLog, WireLog
+from hil.tap.tap import WireTap
+from hil.targets.base import SERVER_EVENTS, SERVER_FAULTS, WIRE
 from server.embedded import EmbeddedServer
 from server.engines import default_pipeline
 from server.events import EventQueue
@@ -48,6 +51,11 @@ def server_capabilities() -> frozenset[str]:
     return frozenset(cap for cap, ok in offered.items() if ok)
 
 
+def runner_capabilities() -> frozenset[str]:
+    """What the runner itself offers: the wire tap in front of every scenario's server."""
+    return frozenset({WIRE})
+
+
 def settings_for(spec: ServerSpec, *, data_dir: Path) -> ServerSettings:
     """ServerSettings for a scenario's `server:` (unset values keep the server defaults)."""
     default = ServerSettings(data_dir=data_dir)
@@ -74,10 +82,21 @@ class ServerHandle:
     data_dir: Path
     seed: str
     pump: asyncio.Task[None] | None = field(default=None)
+    tap: WireTap | None = field(default=None)
 
     @property
     def base_url(self) -> str:
+        """The server itself (`${server.direct_url}`)."""
         return self.server.base_url
+
+    @property
+    def device_url(self) -> str:
+        """What the device is given: the tap in front of the server (`${server.url}`)."""
+        return self.tap.url if self.tap is not None else self.server.base_url
+
+    @property
+    def device_ws_url(self) -> str:
+        return self.tap.ws_url if self.tap is not None else self.server.ws_url
 
     def publish(self, spec: ReleaseSpec) -> Release:
         return publish(spec, state=self.state, data_dir=self.data_dir, seed=self.seed)
@@ -129,7 +148,20 @@ async def _pump(queue: EventQueue, log: ServerEventLog) -> None:
         queue.close()
 
 
+async def start_tap(handle: ServerHandle, log: WireLog) -> None:
+    """Put a wire tap in front of the server; its records go to `log` (wire.jsonl).
+
+    The tap runs on the runner's event loop (hil/tap/bench.py measured it against a
+    thread of its own: the GIL handover made the thread slower).
+    """
+    tap = WireTap(handle.base_url, sink=log.add_record, clock=log.now)
+    await tap.start()
+    handle.tap = tap
+
+
 async def stop_server(handle: ServerHandle) -> None:
+    if handle.tap is not None:
+        await handle.tap.stop()
     if handle.pump is not None:
         handle.pump.cancel()
         with contextlib.suppress(asyncio.CancelledError):

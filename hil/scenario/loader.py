@@ -26,7 +26,8 @@ from protocol.errors import ProvisioningError
 from protocol.provision import parse_provisioning
 
 COMMON_DIR: Final = "common"  # step groups live in scenarios/common/, never run alone
-SERVER_VARS: Final = ("server.url", "server.ws_url")
+# `server.url` is what the device dials (the wire tap); `direct_` names the server behind it.
+SERVER_VARS: Final = ("server.url", "server.ws_url", "server.direct_url", "server.direct_ws_url")
 BUILTIN_VARS: Final = ("scenario", "artifacts")
 
 

@@ -1,4 +1,7 @@
-"""What a step handler works with: `StepContext` (target, console, server side, variables).
+"""What a step handler works with: `StepContext` (target, console, server side, wire, variables).
+
+`wire` is the scenario's `WireLog` (hil.tap records) when the runner's tap is in place
+(capability `wire`), else None.
 
 Timeouts count wall time, or simulated time for a step with `clock: simulated` (or a
 scenario-wide `clock: simulated`) on a target with a simulated clock (`ctx.clock(step)`
@@ -15,7 +18,7 @@ from typing import Final
 from hil import expect as ex
 from hil.scenario import model as m
 from hil.steps.server_side import ServerSide
-from hil.streams import DeviceConsole, Stream
+from hil.streams import DeviceConsole, Stream, WireLog
 from hil.targets.base import Target
 
 # A simulation may run this many times slower than real time before a step in simulated
@@ -30,6 +33,7 @@ class StepContext:
     console: DeviceConsole
     server: ServerSide
     variables: dict[str, object] = field(default_factory=dict)
+    wire: WireLog | None = None
 
     def timeout(self, step: m.Step) -> float:
         return step.timeout if step.timeout is not None else self.scenario.timeout

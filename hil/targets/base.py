@@ -46,6 +46,8 @@ RESET: Final = "reset"  # can be reset from outside (power cycle / EN pin)
 IDENTITY: Final = "identity"
 SERVER_EVENTS: Final = "server_events"  # the reference server publishes events
 SERVER_FAULTS: Final = "server_faults"  # the reference server injects faults
+# The runner's wire tap is between the target and the server (wire.jsonl, expect_wire).
+WIRE: Final = "wire"
 TARGET_CAPABILITIES: Final = (
     AUDIO_IN,
     AUDIO_OUT,
@@ -57,7 +59,8 @@ TARGET_CAPABILITIES: Final = (
     IDENTITY,
 )
 SERVER_CAPABILITIES: Final = (SERVER_EVENTS, SERVER_FAULTS)
-ALL_CAPABILITIES: Final = TARGET_CAPABILITIES + SERVER_CAPABILITIES
+RUNNER_CAPABILITIES: Final = (WIRE,)
+ALL_CAPABILITIES: Final = TARGET_CAPABILITIES + SERVER_CAPABILITIES + RUNNER_CAPABILITIES
 
 MAX_LINE_CHARS: Final = 8192  # far above any SPEC §8 line; longer output is cut
 

@@ -15,9 +15,10 @@ target; `button press|release` console writes become `set_control` on the diagra
 button (GPIO0).
 
 Where the simulated board finds the reference server: the `public_url` option
-(`--wokwi-public-url`, a public URL of the harness's server), else the harness's URL with
-its host replaced by `host.wokwi.internal`, which Wokwi's private IoT gateway maps to the
-machine running the gateway (docs/wokwi.md).
+(`--wokwi-public-url`, a public URL of the harness's server), else the harness's URL (the
+scenario's wire tap, hil.tap) with its host replaced by `host.wokwi.internal`, which
+Wokwi's private IoT gateway (and the local Wokwi server) maps to the machine running it
+(docs/wokwi.md), so the simulated board's traffic is in wire.jsonl too.
 
 Timeouts in simulated time (`clock: simulated`) use `simulated_clock`.
 `device/wokwi.json` records the upload size and time, and the simulated and wall time the

@@ -32,6 +32,7 @@ from hil.serial.options import SerialOptions
 from hil.targets.base import ChosenTarget
 from hil.targets.serial_target import SerialTarget
 from protocol.image import build_app_image
+from tests.hil_tap.helpers import wire_problems
 
 pytestmark = pytest.mark.emu
 
@@ -115,3 +116,5 @@ async def test_scenario_on_a_shared_flashed_board(
         assert SKIPPED[name] in result.reason
         return
     assert result.status is Status.PASSED, result.detail
+    # The server URL provisioned on the board is the runner's tap: it saw everything.
+    assert wire_problems(tmp_path / "artifacts") == []

@@ -18,6 +18,8 @@ BUILTIN: Final = (
     "expect_server",
     "expect_reply",
     "expect_absent",
+    "expect_wire",
+    "expect_wire_absent",
     "publish",
     "set_config",
     "power_cut",
