@@ -23,6 +23,7 @@ Checker = Callable[[WireRecord], str | None]
 # RFC 3986 query: unreserved, percent-encoded octets, and the `=`/`&` of a form query.
 _ENCODED_QUERY: Final = re.compile(r"(?:[A-Za-z0-9\-._~=&]|%[0-9A-Fa-f]{2})*")
 _BEARER: Final = re.compile(r"Bearer [^\s]+")
+_REQUEST_LINE: Final = re.compile(r"[A-Z]+ (.+) HTTP/\d\.\d")
 
 
 @dataclass(frozen=True)
@@ -99,11 +100,23 @@ def _no_error_frame(record: WireRecord) -> str | None:
 
 
 def _query_encoded(record: WireRecord) -> str | None:
+    if _kind(record, "error", "up"):  # a raw space leaves a request line HTTP cannot parse
+        line = _REQUEST_LINE.fullmatch(str(record.get("preview", "")).split("\r", 1)[0])
+        if line is not None and "?" in line.group(1):
+            return f"query not percent-encoded (the request line broke): {line.group(1)!r}"
+        return None
     if not _kind(record, "request"):
         return None
     query = record.get("query")
     if isinstance(query, str) and query and not _ENCODED_QUERY.fullmatch(query):
         return f"query not percent-encoded: {record.get('target')!r}"
+    return None
+
+
+def _wire_decodes(record: WireRecord) -> str | None:
+    if _kind(record, "error"):
+        side = "device" if record.get("dir") == "up" else "server"
+        return f"the {side} sent bytes that are not HTTP/1.1 or WebSocket: {record.get('error')}"
     return None
 
 
@@ -157,7 +170,7 @@ INVARIANTS: Final[tuple[Invariant, ...]] = (
     Invariant(
         "upgrade_bearer",
         "§6.1",
-        "every WebSocket upgrade carries Authorization: Bearer <token>",
+        "every WebSocket upgrade carries `Authorization: Bearer <token>`",
         _stateless(_upgrade_bearer),
     ),
     Invariant("no_5xx", "§1.2", "no response has a 5xx status", _stateless(_no_5xx)),
@@ -172,6 +185,12 @@ INVARIANTS: Final[tuple[Invariant, ...]] = (
         "§6.1",
         "request query values are percent-encoded (RFC 3986)",
         _stateless(_query_encoded),
+    ),
+    Invariant(
+        "wire_decodes",
+        "§1.1",
+        "every byte either side sends is HTTP/1.1 or WebSocket (RFC 9112, RFC 6455)",
+        _stateless(_wire_decodes),
     ),
     Invariant(
         "json_frames",

@@ -20,6 +20,7 @@ from typing import Final
 from hil import expect as ex
 from hil.errors import HilError, MissingCapabilityError, StepFailedError
 from hil.result import ScenarioResult, Status, StepResult
+from hil.rules.watch import RuleWatch
 from hil.runner.server_setup import (
     ServerHandle,
     runner_capabilities,
@@ -255,7 +256,10 @@ class ScenarioRun:
         if missing:
             self.skip(missing)
             return
-        watch = DeviceWatch(target, console, panic_expected=self.scenario.panic == m.PANIC_EXPECTED)
+        rules = RuleWatch(self.scenario, console=console, server_log=server_log, wire=wire)
+        watch = DeviceWatch(
+            target, console, panic_expected=self.scenario.panic == m.PANIC_EXPECTED, rules=rules
+        )
         for step, step_result in zip(self.scenario.steps, self.result.steps, strict=True):
             await _run_one_step(ctx, step, step_result, watch)
         crash = watch.seen()  # printed after the last step's match

@@ -6,6 +6,8 @@ failure ends the step in progress at once instead of at its timeout, and checks
 - the target lost its device for good (`Target.wait_lost`: a serial port closed);
 - the target reported a crash only it can see (`Target.crashes`: a Python exception in
   the emulated device core, with its traceback);
+- a run-wide rule is broken (`hil.rules`: a `forbid:` entry or a built-in protocol
+  invariant on the wire), with the record that broke it as evidence;
 - the console shows a firmware panic (the first line ESP-IDF's panic handler, abort,
   assert or heap checker prints), unless the scenario provokes one on purpose and says
   so with `panic: expected`. The report holds the panic line and what the device printed
@@ -19,6 +21,7 @@ import contextlib
 from typing import Final
 
 from hil.errors import display_path
+from hil.rules.watch import RuleWatch
 from hil.streams import DeviceConsole, Record
 from hil.targets.base import Target
 from hil.targets.crash import Crash
@@ -41,16 +44,26 @@ def is_panic(record: Record) -> bool:
 class DeviceWatch:
     """Watches one target and its console for failures no step asked for."""
 
-    def __init__(self, target: Target, console: DeviceConsole, *, panic_expected: bool) -> None:
+    def __init__(
+        self,
+        target: Target,
+        console: DeviceConsole,
+        *,
+        panic_expected: bool,
+        rules: RuleWatch | None = None,
+    ) -> None:
         self._target = target
         self._console = console
         self._panic_expected = panic_expected
+        self._rules = rules
 
     async def wait(self) -> Crash:
         """The first such failure, once there is one (cancelled by the runner otherwise)."""
         waiters = [self._lost(), self._target.crashes.wait()]
         if not self._panic_expected:
             waiters.append(self._panic())
+        if self._rules is not None:
+            waiters.append(self._rules.wait())
         tasks = [asyncio.ensure_future(w) for w in waiters]
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -63,6 +76,8 @@ class DeviceWatch:
     def seen(self) -> Crash | None:
         """A crash or an unexpected panic already recorded (checked after the last step)."""
         crash = self._target.crashes.first
+        if crash is None and self._rules is not None:
+            crash = self._rules.seen()
         if crash is not None or self._panic_expected:
             return crash
         for record in self._console.records:

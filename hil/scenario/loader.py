@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from hil.errors import Problem, ScenarioLoadError
+from hil.rules.forbid import build_forbid
 from hil.scenario import model as m
 from hil.scenario.build import build_step
 from hil.scenario.check import schema_check, schema_problems
@@ -65,6 +66,7 @@ def load_scenario(path: Path) -> m.Scenario:
     if problems:
         raise ScenarioLoadError(problems)
     given = _given(doc, data.get("given") or {}, problems)
+    forbid = _forbid(doc, data.get("forbid") or [], problems)
     if problems:
         raise ScenarioLoadError(problems)
     return m.Scenario(
@@ -78,6 +80,8 @@ def load_scenario(path: Path) -> m.Scenario:
         clock=str(data.get("clock", m.WALL)),
         strict_events=data.get("strict_events", True),
         panic=str(data.get("panic", m.PANIC_FAIL)),
+        forbid=forbid,
+        exempt={str(k): str(v) for k, v in (data.get("exempt") or {}).items()},
         server=_server(data.get("server") or {}),
         given=given,
         device=dict(data.get("device") or {}),
@@ -163,6 +167,16 @@ def _given(doc: YamlDoc, data: dict[str, Any], problems: list[Problem]) -> m.Giv
         except InvalidStepError as exc:
             problems.append(doc.problem(("given", "releases", index, *exc.sub), str(exc)))
     return m.Given(provisioning=plan, releases=tuple(releases))
+
+
+def _forbid(doc: YamlDoc, items: list[Any], problems: list[Problem]) -> tuple[m.Forbid, ...]:
+    built = []
+    for index, value in enumerate(items):
+        try:
+            built.append(build_forbid(value, At(doc, ("forbid", index))))
+        except InvalidStepError as exc:
+            problems.append(doc.problem(("forbid", index, *exc.sub), str(exc)))
+    return tuple(built)
 
 
 def variable_problems(variables: object, steps: list[tuple[m.Step, RawStep]]) -> list[Problem]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hil.errors import display_path
+from hil.tap.pattern import WirePattern, describe
 from protocol.provision import Provisioning
 
 DEFAULT_TIMEOUT_S = 10.0
@@ -127,6 +128,32 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Forbid:
+    """One thing that must never happen in the run; `where` is its file:line."""
+
+    where: str
+    event: EventPattern | None = None  # a device or server event
+    wire: WirePattern | None = None
+    because: str = ""
+
+    @property
+    def stream(self) -> str:
+        """Which log it watches: `device`, `server` or `wire`."""
+        if self.wire is not None:
+            return "wire"
+        assert self.event is not None
+        return self.event.source
+
+    def what(self) -> str:
+        if self.wire is not None:
+            return describe(self.wire)
+        assert self.event is not None
+        source = "device event" if self.event.source == SOURCE_DEVICE else "server event"
+        match = ", ".join(f"{k} =~ {v!r}" for k, v in self.event.match.items())
+        return f"{source} {self.event.event}" + (f" with {match}" if match else "")
+
+
+@dataclass(frozen=True)
 class ServerSpec:
     profile: str = "development"
     access_ttl_s: int | None = None
@@ -154,6 +181,8 @@ class Scenario:
     clock: str = WALL  # what step timeouts count by default (CLOCKS)
     strict_events: bool = True
     panic: str = PANIC_FAIL  # PANICS; a crash the target reports always fails
+    forbid: tuple[Forbid, ...] = ()  # checked over the whole run (hil.rules)
+    exempt: Mapping[str, str] = field(default_factory=dict)  # invariant id -> why it is off
     server: ServerSpec = field(default_factory=ServerSpec)
     given: Given = field(default_factory=Given)
     device: Mapping[str, object] = field(default_factory=dict)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from hil.rules.forbid import FORBID
+from hil.rules.invariants import INVARIANT_IDS
 from hil.scenario.fragments import CAPABILITIES, CLOCK, DURATION, NONNEG, STR, Schema, obj
 from hil.scenario.model import PANICS
 from hil.scenario.release import RELEASE
@@ -24,6 +26,13 @@ from protocol.device_model import SETTINGS
 
 # The `device:` mapping is the device model's settings plus `timing` (protocol.device_model).
 DEVICE_KEYS: Final = (*(setting.name for setting in SETTINGS), "timing")
+# Built-in invariants a scenario switches off, each with the reason it must (hil.rules).
+EXEMPT: Final[Schema] = {
+    "type": "object",
+    "propertyNames": {"enum": list(INVARIANT_IDS)},
+    "additionalProperties": {"type": "string", "pattern": "\\S"},
+    "x-hint": "invariant id -> why this scenario breaks it on purpose",
+}
 STEP_COMMON_KEYS: Final = ("timeout", "requires", "name", "clock")
 
 SERVER: Final[Schema] = obj(
@@ -112,6 +121,8 @@ def scenario_schema() -> Schema:
                     "enum": list(PANICS),
                     "x-hint": "expected: the scenario provokes a device panic on purpose",
                 },
+                "forbid": FORBID,
+                "exempt": EXEMPT,
                 "server": SERVER,
                 "given": GIVEN,
                 "device": DEVICE,

@@ -1,8 +1,9 @@
-"""The step table of hil/README.md, generated from the registered step kinds.
+"""The generated tables of hil/README.md: the step kinds and the built-in invariants.
 
-The table sits between two marker comments; `python -m hil.steps.docs` rewrites it and
-`python -m hil.steps.docs --check` fails (exit 1) when it is stale (`make lint` runs
-the check). Each row is a kind's `Doc` plus "needs `cap`" from its `StepKind.needs`.
+Each table sits between two marker comments; `python -m hil.steps.docs` rewrites them and
+`python -m hil.steps.docs --check` fails (exit 1) when one is stale (`make lint` runs the
+check). A step row is a kind's `Doc` plus "needs `cap`" from its `StepKind.needs`; an
+invariant row is its id, SPEC section and rule (`hil.rules.invariants`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from hil.errors import HilError
+from hil.rules.invariants import INVARIANTS
 from hil.steps.kind import StepKind
 from hil.steps.registry import all_kinds
 
@@ -24,6 +26,11 @@ BEGIN: Final = (
 )
 END: Final = "<!-- step-table:end -->"
 HEADER: Final = ("| step | form | waits for / does |", "|---|---|---|")
+INVARIANT_BEGIN: Final = (
+    "<!-- invariant-table:begin (generated from hil/rules/invariants.py by"
+    " python -m hil.steps.docs; do not edit) -->"
+)
+INVARIANT_END: Final = "<!-- invariant-table:end -->"
 
 
 class StaleDocsError(HilError):
@@ -41,27 +48,40 @@ def render_table(kinds: Iterable[StepKind[Any]] | None = None) -> str:
     return "\n".join((*HEADER, *rows))
 
 
-def with_table(text: str, table: str) -> str:
+def render_invariants() -> str:
+    """The Markdown table of the built-in invariants."""
+    rows = [f"| `{inv.id}` | {inv.spec} | {inv.requires} |" for inv in INVARIANTS]
+    return "\n".join(("| invariant | SPEC | every run must keep |", "|---|---|---|", *rows))
+
+
+def with_table(text: str, table: str, *, begin: str = BEGIN, end: str = END) -> str:
     """`text` with the part between the markers replaced by `table`."""
-    begin, end = text.find(BEGIN), text.find(END)
-    if begin < 0 or end < begin:
-        raise StaleDocsError(f"no step table markers in the README; put {BEGIN} and {END}")
-    return text[: begin + len(BEGIN)] + "\n" + table + "\n" + text[end:]
+    first, last = text.find(begin), text.find(end)
+    if first < 0 or last < first:
+        what = "step" if begin == BEGIN else "invariant"
+        raise StaleDocsError(f"no {what} table markers in the README; put {begin} and {end}")
+    return text[: first + len(begin)] + "\n" + table + "\n" + text[last:]
+
+
+def with_tables(text: str) -> str:
+    """`text` with both generated tables rewritten."""
+    text = with_table(text, render_table())
+    return with_table(text, render_invariants(), begin=INVARIANT_BEGIN, end=INVARIANT_END)
 
 
 def check(path: Path = README) -> None:
-    """Raise StaleDocsError when `path`'s step table is not the registry's."""
+    """Raise StaleDocsError when a table in `path` is not what the code gives."""
     text = path.read_text(encoding="utf-8")
-    if with_table(text, render_table()) != text:
+    if with_tables(text) != text:
         raise StaleDocsError(
-            f"the step table in {path} is stale; regenerate it: python -m hil.steps.docs"
+            f"a generated table in {path} is stale; regenerate it: python -m hil.steps.docs"
         )
 
 
 def write(path: Path = README) -> bool:
-    """Rewrite `path`'s step table; True when it changed."""
+    """Rewrite `path`'s generated tables; True when one changed."""
     text = path.read_text(encoding="utf-8")
-    new = with_table(text, render_table())
+    new = with_tables(text)
     if new != text:
         path.write_text(new, encoding="utf-8")
     return new != text
@@ -70,7 +90,7 @@ def write(path: Path = README) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m hil.steps.docs",
-        description="Write the step table of hil/README.md from the registered step kinds.",
+        description="Write the step and invariant tables of hil/README.md from the code.",
     )
     parser.add_argument("--check", action="store_true", help="only check; exit 1 when stale")
     parser.add_argument("--readme", type=Path, default=README, help="default: %(default)s")
@@ -83,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (StaleDocsError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"{args.readme}: step table {'rewritten' if changed else 'already up to date'}")
+    print(f"{args.readme}: tables {'rewritten' if changed else 'already up to date'}")
     return 0
 
 

@@ -103,6 +103,10 @@ CASES: dict[str, tuple[list[Record], list[Record]]] = {
         [req("/chat", query="device_id=Teddy-1&child_name=Sam%20Lee")],
         [req("/chat", query="device_id=Teddy-1&child_name=Sam Lee")],
     ),
+    "wire_decodes": (
+        [req("/api/v1/esp32/config"), resp(200, [])],
+        [{"kind": "error", "dir": "up", "conn": 3, "error": "illegal request line"}],
+    ),
     "json_frames": ([ws("up", "audio_start"), ws("down", "system")], [ws("down", "surprise")]),
     "nonce_unique": (
         [claim("ab" * 16), claim("cd" * 16), claim("ab" * 16, "Teddy-ESP32-0002")],
