@@ -126,7 +126,7 @@ def eventlines() -> dict[str, Any]:
                 "code": "HTTP_404",
                 "attempt": 1,
                 "retry_in_ms": 0,
-                "message": "Gerät \"x\" nicht gefunden",
+                "message": 'Gerät "x" nicht gefunden',
                 "field": "",
             },
             '@teddy 65 claim.fail {"status":404,"code":"HTTP_404","attempt":1,"retry_in_ms":0,'
