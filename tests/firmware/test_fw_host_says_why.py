@@ -53,10 +53,10 @@ class Console:
                 raise AssertionError("teddy-fw-host exited:\n" + "\n".join(self.lines[-20:]))
             line = raw.decode("utf-8").rstrip("\r\n")  # SPEC §8.1: valid UTF-8, or this fails
             self.lines.append(line)
-            event = parse_event_line(line)
-            if event is not None:
-                validate_event(event)
-                self.events.append(event)
+            parsed = parse_event_line(line)
+            if parsed is not None:
+                validate_event(parsed)
+                self.events.append(parsed)
 
     async def send(self, line: str) -> None:
         assert self.proc.stdin is not None
