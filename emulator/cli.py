@@ -36,7 +36,7 @@ def _checked(spec: SettingSpec) -> Callable[[str], object]:
 
     def convert(text: str) -> object:
         value: object = text
-        if spec.type == "int":
+        if spec.type in ("int", "optional_int"):
             try:
                 value = int(text)
             except ValueError:

@@ -65,8 +65,8 @@ class DeviceSettings:
     audio_dir: Path
     device_id: str = DEVICE_DEFAULTS.device_id
     child_id: str = DEVICE_DEFAULTS.child_id
-    child_name: str = DEVICE_DEFAULTS.child_name
-    child_age: int = DEVICE_DEFAULTS.child_age
+    child_name: str | None = DEVICE_DEFAULTS.child_name  # None: the claim's (SPEC §9.2)
+    child_age: int | None = DEVICE_DEFAULTS.child_age  # None: the claim's
     volume: int = DEVICE_DEFAULTS.volume
     oob_secret: str | None = DEVICE_DEFAULTS.oob_secret  # None -> seed derivation (SPEC §2.1)
     chip: str = DEVICE_DEFAULTS.chip

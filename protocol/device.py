@@ -47,15 +47,15 @@ def setting_spec(name: str) -> SettingSpec:
 
 def setting_problem(spec: SettingSpec, value: object) -> str | None:
     """What is wrong with `value` for the setting (None when it is valid)."""
-    if spec.type == "int":
+    if value is None and spec.type in ("optional_str", "optional_int"):
+        return None
+    if spec.type in ("int", "optional_int"):
         if isinstance(value, bool) or not isinstance(value, int):
             return f"{spec.name} must be an integer, got {value!r}"
         if (spec.min is not None and value < spec.min) or (
             spec.max is not None and value > spec.max
         ):
             return f"{spec.name} must be {spec.min}..{spec.max}, got {value}"
-        return None
-    if value is None and spec.type == "optional_str":
         return None
     if not isinstance(value, str):
         return f"{spec.name} must be a string, got {value!r}"
@@ -68,8 +68,8 @@ def setting_problem(spec: SettingSpec, value: object) -> str | None:
 
 def _setting_schema(spec: SettingSpec) -> dict[str, Any]:
     schema: dict[str, Any] = {"description": spec.help}
-    if spec.type == "int":
-        schema["type"] = "integer"
+    if spec.type in ("int", "optional_int"):
+        schema["type"] = "integer" if spec.type == "int" else ["integer", "null"]
         if spec.min is not None:
             schema["minimum"] = spec.min
         if spec.max is not None:

@@ -1,9 +1,10 @@
 """The one HTTP error body of SPEC §1.2: `{"error": {code, message, details?, correlation_id}}`.
 
-Owns `ErrorBody` (what servers write) and `error_code_of` (what devices read: they key
-their behaviour on the status and `error.code` only, SPEC §1.2, and must survive a body
-that is not this shape, e.g. from a proxy). The WebSocket handshake refusal of SPEC §6.1
-uses the same body with status 403.
+Owns `ErrorBody` (what servers write). What devices read back (they key their behaviour
+on the status and `error.code` only, SPEC §1.2, and must survive a body that is not this
+shape, e.g. from a proxy) is `protocol.server_answer.server_error` (SPEC §8.4);
+`error_code_of` is its code. The WebSocket handshake refusal of SPEC §6.1 uses the same
+body with status 403.
 """
 
 from __future__ import annotations
@@ -11,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from protocol._fields import strict_loads
-from protocol.errors import ProtocolError
+from protocol.server_answer import server_error
 
 
 @dataclass(frozen=True)
@@ -49,10 +49,4 @@ class ErrorBody:
 
 def error_code_of(body: bytes, *, status: int) -> str:
     """The `error.code` of `body`, else `http_<status>` (a body of another shape)."""
-    try:
-        decoded = strict_loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ProtocolError, ValueError):
-        return f"http_{status}"
-    error = decoded.get("error") if isinstance(decoded, dict) else None
-    code = error.get("code") if isinstance(error, dict) else None
-    return code if isinstance(code, str) and code else f"http_{status}"
+    return server_error(status, body).code

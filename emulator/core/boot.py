@@ -157,6 +157,9 @@ class BootInfo:
 class BuildConfig:
     """Compiled-in defaults of the firmware (overridden by NVS settings, SPEC §9.2).
 
+    `child_name` and `child_age` are None unless the build sets them: the device then
+    uses the claim's child profile (SPEC §2.5); when set they win over it, like `set`.
+
     The `build: true` settings of the device model (teddy_build_t in C).
     """
 
@@ -165,6 +168,6 @@ class BuildConfig:
     chip: str = DEVICE_DEFAULTS.chip
     oob_secret: str | None = DEVICE_DEFAULTS.oob_secret  # None: the SPEC §2.1 derivation
     child_id: str = DEVICE_DEFAULTS.child_id
-    child_name: str = DEVICE_DEFAULTS.child_name
-    child_age: int = DEVICE_DEFAULTS.child_age
+    child_name: str | None = DEVICE_DEFAULTS.child_name  # None: the claim's (SPEC §9.2)
+    child_age: int | None = DEVICE_DEFAULTS.child_age  # None: the claim's
     volume: int = DEVICE_DEFAULTS.volume

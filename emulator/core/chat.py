@@ -30,7 +30,7 @@ from protocol.device_events import (
     ErrorEvent,
     TextRxEvent,
 )
-from protocol.device_model import CommandErrorReason, CommandName
+from protocol.device_model import SERVER_CODE_MAX_BYTES, CommandErrorReason, CommandName
 from protocol.errors import MessageError
 from protocol.messages import (
     AudioChunk,
@@ -42,6 +42,7 @@ from protocol.messages import (
     TextMessage,
     TextResponse,
 )
+from protocol.server_answer import quote
 
 # Server error codes that answer an utterance or a text instead of a reply (SPEC §6.3).
 _REPLY_ERRORS = frozenset(
@@ -203,7 +204,9 @@ class Chat:
         elif isinstance(message, AudioResponse):
             self._on_audio(message)
         elif isinstance(message, ErrorMessage):
-            self.ctx.emit(ErrorEvent(code=message.error_code, message=message.error_message))
+            # SPEC §8.1: the server's words, quoted (one line, bounded).
+            code = quote(message.error_code, SERVER_CODE_MAX_BYTES)
+            self.ctx.emit(ErrorEvent(code=code, message=quote(message.error_message)))
             if message.error_code in _REPLY_ERRORS and self.pending > 0:
                 self.pending -= 1
         self._settle()

@@ -4,7 +4,11 @@ Owns SPEC §2.6 (device retry policy: 429 waits Retry-After; transport errors, 5
 409 back off `base * 2^(attempt-1)` ±25 % with a fresh nonce; 401 invalid_signature,
 403 and 404 stop and print `claim.fail{retry_in_ms:0}`; 401 stale_timestamp retries once
 without a timestamp) and SPEC §3.2 (tokens persisted refresh-first, access deadline on the
-uptime clock, refresh 60 s before expiry and after a reboot, claim again on a 401).
+uptime clock, refresh 60 s before expiry and after a reboot, claim again on a 401, every
+failed refresh printed as `token.refresh.fail` with what the device does next). Both
+failure events say why (SPEC §8.2: status, the server's code and message, the invalid
+field of a 200 body); the claim's child profile is stored as the default child name and
+age (SPEC §2.5, §9.2).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from emulator.core.config import error_code
+from emulator.core.answers import Failure, bad_answer, failure_of, parse_answer
 from emulator.core.context import Ctx
 from emulator.core.inputs import HttpEvent, HttpFailed, HttpResponse
 from emulator.core.timing import backoff_ms
@@ -20,9 +24,14 @@ from protocol import device_model as dm
 from protocol.claim import ClaimRequest, ClaimResponse, RefreshRequest, RefreshResponse
 from protocol.constants import CLAIM_PATH, REFRESH_PATH
 from protocol.crypto import claim_hmac, derive_oob_secret, nonce_from_bytes
-from protocol.device_events import ClaimFailEvent, ClaimOkEvent, TokenRefreshedEvent
-from protocol.device_model import Timer
-from protocol.errors import ProtocolError
+from protocol.device_events import (
+    ClaimFailEvent,
+    ClaimOkEvent,
+    TokenRefreshedEvent,
+    TokenRefreshFailEvent,
+)
+from protocol.device_model import RefreshNext, Timer
+from protocol.server_answer import BadAnswer
 
 _JSON = (("Content-Type", "application/json"),)
 
@@ -179,18 +188,17 @@ class Auth:
         if answer is None:
             return
         if isinstance(answer, HttpFailed):
-            self._claim_failed(0, "transport", self._backoff())
+            self._claim_failed(failure_of(answer), self._backoff())
             return
         if answer.status == 200:
-            try:
-                claimed = ClaimResponse.from_json(json.loads(answer.body.decode("utf-8")))
-            except (ValueError, UnicodeDecodeError, ProtocolError):
-                self._claim_failed(200, "bad_response", self._backoff())
+            claimed = parse_answer(answer.body, ClaimResponse.from_json)
+            if isinstance(claimed, BadAnswer):
+                self._claim_failed(bad_answer(200, "bad_response", claimed), self._backoff())
                 return
             self._claimed(claimed)
             return
-        code = error_code(answer)
-        self._claim_failed(answer.status, code, self._retry_delay(answer, code))
+        failure = failure_of(answer)
+        self._claim_failed(failure, self._retry_delay(answer, failure.code))
 
     def _retry_delay(self, answer: HttpResponse, code: str) -> int:
         """SPEC §2.6 device retry policy; 0 means stop and wait for a human."""
@@ -218,10 +226,17 @@ class Auth:
             rng=self.ctx.rng,
         )
 
-    def _claim_failed(self, status: int, code: str, retry_in_ms: int) -> None:
+    def _claim_failed(self, why: Failure, retry_in_ms: int) -> None:
         self.attempt += 1
         self.ctx.emit(
-            ClaimFailEvent(status=status, code=code, attempt=self.attempt, retry_in_ms=retry_in_ms)
+            ClaimFailEvent(
+                status=why.status,
+                code=why.code,
+                attempt=self.attempt,
+                retry_in_ms=retry_in_ms,
+                message=why.message,
+                field=why.field,
+            )
         )
         if retry_in_ms > 0:
             self.ctx.arm("claim_retry", retry_in_ms)
@@ -240,10 +255,14 @@ class Auth:
         self.ctx.nvs_set(dm.NVS_AUTH_SESSION_ID, claimed.device_session_id)
         self.ctx.nvs_set(dm.NVS_AUTH_WEBSOCKET_URL, cfg.websocket_url)
         self.ctx.nvs_set(dm.NVS_AUTH_CHILD_ID, self.ctx.child_id)
+        profile = claimed.child_profile
+        # SPEC §2.5, §9.2: the claim's name and age are the defaults of the WebSocket query
+        # (until `set`); kept with the tokens, so they survive a reboot and go with them.
+        self.ctx.nvs_set(dm.NVS_AUTH_CHILD_NAME, profile.name)
+        self.ctx.nvs_set_clamped(dm.NVS_AUTH_CHILD_AGE, profile.age)
         self.ctx.nvs_set(dm.NVS_AUTH_HB_INTERVAL, cfg.heartbeat_interval)
         self.ctx.nvs_set(dm.NVS_AUTH_CHUNK_BYTES, cfg.audio.chunk_bytes)
         self._set_deadline(claimed.expires_in)
-        profile = claimed.child_profile
         self.ctx.emit(
             ClaimOkEvent(
                 device_session_id=claimed.device_session_id, child_id=profile.id, age=profile.age
@@ -267,10 +286,9 @@ class Auth:
             return
         background = self._background
         if isinstance(answer, HttpResponse) and answer.status == 200:
-            try:
-                pair = RefreshResponse.from_json(json.loads(answer.body.decode("utf-8")))
-            except (ValueError, UnicodeDecodeError, ProtocolError):
-                self._refresh_failed("bad_response", background, retry=True)
+            pair = parse_answer(answer.body, RefreshResponse.from_json)
+            if isinstance(pair, BadAnswer):
+                self._refresh_failed(bad_answer(200, "bad_response", pair), background, "retry")
                 return
             self._refresh_failures = 0
             self.ctx.nvs_set(dm.NVS_AUTH_REFRESH_TOKEN, pair.refresh_token)
@@ -280,28 +298,39 @@ class Auth:
             if not background:
                 self._on_ready()
             return
-        if isinstance(answer, HttpFailed):
-            self._refresh_failed(answer.reason, background, retry=True)
-        elif answer.status >= 500 or answer.status == 429:
-            self._refresh_failed(f"http_{answer.status}", background, retry=True)
+        failure = failure_of(answer)
+        if isinstance(answer, HttpFailed) or answer.status >= 500 or answer.status == 429:
+            self._refresh_failed(failure, background, "retry")
         else:
             # SPEC §3.2: on 401 discard both tokens and claim again with a fresh nonce.
-            self._refresh_failed(error_code(answer), background, retry=False)
+            self._refresh_failed(failure, background, "claim")
 
-    def _refresh_failed(self, why: str, background: bool, *, retry: bool) -> None:
-        self.ctx.log(f"token refresh failed: {why}")
-        if not retry:
-            self.drop_tokens()
-            if not background:
-                self.claim()
-            return
-        self._refresh_failures += 1
-        t = self.ctx.timing
-        delay = backoff_ms(
-            attempt=self._refresh_failures,
-            base_ms=t.claim_backoff_base_ms,
-            max_ms=t.claim_backoff_max_ms,
-            jitter=t.claim_jitter,
-            rng=self.ctx.rng,
+    def _refresh_failed(self, why: Failure, background: bool, then: RefreshNext) -> None:
+        """Print `token.refresh.fail` with what happens next, then do it (SPEC §3.2)."""
+        delay = 0
+        if then == "retry":
+            self._refresh_failures += 1
+            t = self.ctx.timing
+            delay = backoff_ms(
+                attempt=self._refresh_failures,
+                base_ms=t.claim_backoff_base_ms,
+                max_ms=t.claim_backoff_max_ms,
+                jitter=t.claim_jitter,
+                rng=self.ctx.rng,
+            )
+        self.ctx.emit(
+            TokenRefreshFailEvent(
+                status=why.status,
+                code=why.code,
+                next=then,
+                retry_in_ms=delay,
+                message=why.message,
+                field=why.field,
+            )
         )
-        self.ctx.arm("token_refresh" if background else "auth_retry", delay)
+        if then == "retry":
+            self.ctx.arm("token_refresh" if background else "auth_retry", delay)
+            return
+        self.drop_tokens()
+        if not background:
+            self.claim()

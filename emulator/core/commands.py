@@ -9,7 +9,7 @@ carry an extra `message` member saying why (allowed by SPEC §8.1).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final, cast
+from typing import TYPE_CHECKING, cast
 
 from emulator.core.effects import Reboot, SetVolume, WifiConnect
 from protocol.console import COMMANDS, Command, command_word, parse_command
@@ -33,10 +33,6 @@ from protocol.errors import CommandError
 
 if TYPE_CHECKING:
     from emulator.core.device import Device
-
-# NVS integer ranges: `set child_age` accepts any integer (SPEC §9.2) and stores it
-# clamped to its key's type, as the C core does.
-_RANGES: Final = {"u32": (0, 2**32 - 1), "i32": (-(2**31), 2**31 - 1)}
 
 
 class Refused(Exception):  # noqa: N818 - a console refusal, reported as cmd.error
@@ -196,8 +192,7 @@ class Commands:
         if spec.nvs.type == "str":
             self.ctx.nvs_set(cast(NvsKey[str], spec.nvs), raw)
         else:
-            low, high = _RANGES[spec.nvs.type]
-            self.ctx.nvs_set(cast(NvsKey[int], spec.nvs), min(high, max(low, int(raw))))
+            self.ctx.nvs_set_clamped(cast(NvsKey[int], spec.nvs), int(raw))
         self.ctx.emit(CmdOkSetEvent(key=key, value=self._value(key)))
         if key == "volume":
             self.ctx.do(SetVolume(self.ctx.volume))  # applied at once (SPEC §9.2)

@@ -3,8 +3,9 @@
 Owns `ConfigSync`. At boot after Wi-Fi, and again when the cached copy is older than
 max-age, the device GETs the config with `If-None-Match: <stored ETag>`; 200 stores body
 and ETag in NVS (`config.ok{cached:false}`), 304 keeps the copy (`config.ok{cached:true}`),
-anything else prints `config.fail{status,error}` and the device carries on with its cached
-copy or the compiled-in defaults: config is never a reason to stop booting.
+anything else prints `config.fail{status,error,message,field}` (SPEC §8.2: what the server
+said, or what was wrong with a 200 body) and the device carries on with its cached copy or
+the compiled-in defaults: config is never a reason to stop booting.
 """
 
 from __future__ import annotations
@@ -13,21 +14,13 @@ import json
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from emulator.core.answers import Failure, as_object, bad_answer, failure_of, parse_answer
 from emulator.core.context import Ctx
 from emulator.core.inputs import HttpEvent, HttpFailed, HttpResponse
 from protocol import device_model as dm
 from protocol.constants import CHAT_PATH, CONFIG_PATH, HEARTBEAT_INTERVAL_S
 from protocol.device_events import ConfigFailEvent, ConfigOkEvent, ErrorEvent
-
-
-def error_code(response: HttpResponse) -> str:
-    """The SPEC §1.2 `error.code` of an error body, else `http_<status>`."""
-    try:
-        body = json.loads(response.body.decode("utf-8"))
-        code = body["error"]["code"]
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-        return f"http_{response.status}"
-    return code if isinstance(code, str) else f"http_{response.status}"
+from protocol.server_answer import BadAnswer
 
 
 class ConfigSync:
@@ -65,26 +58,29 @@ class ConfigSync:
         self.ctx.http_done(event.req_id)
         self._req = None
         if isinstance(event, HttpFailed):
-            self.ctx.emit(ConfigFailEvent(status=0, error=event.reason))
+            self._fail(failure_of(event), error=event.reason)
         elif event.status == 304:
             etag = event.headers.get("etag") or self.ctx.nvs_get(dm.NVS_CFG_ETAG) or ""
             self.ctx.emit(ConfigOkEvent(etag=etag, cached=True))
         elif event.status == 200:
             self._store(event)
         else:
-            self.ctx.emit(ConfigFailEvent(status=event.status, error=error_code(event)))
+            failure = failure_of(event)
+            self._fail(failure, error=failure.code)
         self.ctx.arm("config_refresh", self.ctx.timing.config_max_age_ms)
         if self._continue:
             self._continue = False
             self._on_done()
 
+    def _fail(self, why: Failure, *, error: str) -> None:
+        self.ctx.emit(
+            ConfigFailEvent(status=why.status, error=error, message=why.message, field=why.field)
+        )
+
     def _store(self, response: HttpResponse) -> None:
-        try:
-            body = json.loads(response.body.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError):
-            body = None
-        if not isinstance(body, dict):
-            self.ctx.emit(ConfigFailEvent(status=200, error="bad_body"))
+        body = parse_answer(response.body, as_object)  # SPEC §4.3: lenient, but an object
+        if isinstance(body, BadAnswer):
+            self._fail(bad_answer(200, "bad_body", body), error="bad_body")
             return
         etag = response.headers.get("etag", "")
         # Body first: a power cut between the two writes leaves a body without its

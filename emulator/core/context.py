@@ -5,7 +5,8 @@ classes of `protocol.device_events`) with the current uptime, the SPEC §8.3 `st
 transitions, the in-RAM copy of NVS (typed keys of `protocol.device_model`; every change
 is also emitted as an `NvsSet` effect so the host makes it durable, in order), timers
 (the model's `Timer` names), HTTP callbacks and the settings lookup (NVS value, else the
-build default, SPEC §9.2). Nothing here reads a clock or touches I/O: `now_ms` is set by
+build default, SPEC §9.2; the child's name and age fall back on the claim's child
+profile, SPEC §2.5). Nothing here reads a clock or touches I/O: `now_ms` is set by
 `Device.handle`.
 """
 
@@ -175,6 +176,11 @@ class Ctx:
         self.nvs.setdefault(key.namespace, {})[key.key] = value
         self.do(NvsSet(key.namespace, key.key, value))
 
+    def nvs_set_clamped(self, key: NvsKey[int], value: int) -> None:
+        """Store an integer clamped to the key's NVS type (as C's dev_nvs_set_int does)."""
+        low, high = _NVS_RANGES[key.type]
+        self.nvs_set(key, min(high, max(low, value)))
+
     def nvs_erase(self, namespace: NvsNamespace) -> None:
         """Erase a whole namespace."""
         self.nvs.pop(namespace, None)
@@ -194,12 +200,25 @@ class Ctx:
 
     @property
     def child_name(self) -> str:
-        return self.nvs_get(dm.NVS_SETTINGS_CHILD_NAME) or self.build.child_name
+        """SPEC §9.2: `set child_name`, else the build's, else the claim's (else "")."""
+        return (
+            self.nvs_get(dm.NVS_SETTINGS_CHILD_NAME)
+            or self.build.child_name
+            or self.nvs_get(dm.NVS_AUTH_CHILD_NAME)
+            or ""
+        )
 
     @property
     def child_age(self) -> int:
-        age = self.nvs_get(dm.NVS_SETTINGS_CHILD_AGE)
-        return self.build.child_age if age is None else age
+        """SPEC §9.2: `set child_age`, else the build's, else the claim's child_profile.age."""
+        for age in (
+            self.nvs_get(dm.NVS_SETTINGS_CHILD_AGE),
+            self.build.child_age,
+            self.nvs_get(dm.NVS_AUTH_CHILD_AGE),
+        ):
+            if age is not None:
+                return age
+        return dm.FALLBACK_CHILD_AGE
 
     @property
     def volume(self) -> int:

@@ -5,7 +5,8 @@ Owns the device side of SPEC §5.2: stream the image into the slot while
 at once), persist `bytes so far` + the manifest sha256 in NVS after every slot write, and
 resume with `Range: bytes=<received>-` and `If-Range: <ETag of the first response>`. A
 206 is accepted only when its `Content-Range` starts at the received count and ends at
-`size - 1`; a 200 restarts from byte 0; 5 failed attempts give up with `size_mismatch`.
+`size - 1`; a 200 restarts from byte 0; 5 failed attempts give up with `size_mismatch`,
+whose `message` names the last attempt's failure (SPEC §8.2: the server's answer).
 `ota.progress` is printed at the start (0, or the resume offset), at every further 10 %
 and at the end (SPEC §8.2). A resumed download re-reads the partial slot in reads of
 `SLOT_READ_CHUNK_BYTES` (as the C core does: a board cannot hold the slot in RAM).
@@ -29,9 +30,10 @@ from emulator.core.inputs import (
 )
 from protocol import device_model as dm
 from protocol.device_events import OtaProgressEvent
-from protocol.device_model import SLOT_READ_CHUNK_BYTES, Slot
+from protocol.device_model import SERVER_CODE_MAX_BYTES, SLOT_READ_CHUNK_BYTES, Slot
 from protocol.errors import ImageError, ImageErrorReason
 from protocol.manifest import FirmwareManifest, ImageInfo, ImageVerifier
+from protocol.server_answer import quote
 
 _CONTENT_RANGE: Final = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
 
@@ -46,7 +48,7 @@ class Download:
         manifest: FirmwareManifest,
         slot: Slot,
         on_verified: Callable[[ImageInfo, Slot], None],
-        on_failed: Callable[[str], None],
+        on_failed: Callable[[str, str], None],
     ) -> None:
         self.ctx = ctx
         self.manifest = manifest
@@ -181,10 +183,11 @@ class Download:
     def _on_start(self, event: HttpStreamStart) -> None:
         status = event.status
         if self._range_from > 0 and status == 206:
-            match = _CONTENT_RANGE.fullmatch(event.headers.get("content-range", "").strip())
+            value = event.headers.get("content-range", "")
+            match = _CONTENT_RANGE.fullmatch(value.strip())
             expected = (self._range_from, self.manifest.size - 1, self.manifest.size)
             if match is None or tuple(int(g) for g in match.groups()) != expected:
-                self._attempt_failed(f"bad Content-Range {event.headers.get('content-range')!r}")
+                self._attempt_failed(f"bad Content-Range '{quote(value, SERVER_CODE_MAX_BYTES)}'")
                 return
         elif self._range_from > 0 and status == 200:
             self.ctx.log("server sent the whole image (200): restarting from byte 0")
@@ -235,13 +238,14 @@ class Download:
         self.attempts += 1
         self.ctx.log(f"download attempt {self.attempts} failed: {why}")
         if self.attempts >= self.ctx.timing.ota_max_attempts:
-            self._abort("size_mismatch")  # SPEC §5.2: the bytes never completed
+            # SPEC §5.2: the bytes never completed; §8.2: say what the server did last.
+            self._abort("size_mismatch", quote(f"{self.attempts} attempts failed; the last: {why}"))
             return
         self.ctx.arm("ota_retry", self.ctx.timing.ota_retry_ms)
 
-    def _abort(self, reason: ImageErrorReason) -> None:
+    def _abort(self, reason: ImageErrorReason, message: str = "") -> None:
         self.ctx.http_cancel(self._req)
         self._req = None
         self.ctx.disarm("ota_retry")
         self.ctx.nvs_erase("ota_dl")
-        self._on_failed(reason)
+        self._on_failed(reason, message)

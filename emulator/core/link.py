@@ -2,7 +2,8 @@
 
 Owns SPEC §6.1 on the device side (URL from the claim's `websocket_url` plus the
 percent-encoded query, `Authorization: Bearer`, `ws.open` only on
-`connection_established`, the reaction to each 403 refusal reason) and SPEC §6.2 (one
+`connection_established`, `ws.refused` with the URL, status and the server's reason and
+message, the reaction to each 403 refusal reason) and SPEC §6.2 (one
 reaction per close code: 4001 waits 60 s, 4008 reconnects at once, everything else backs
 off 2 s doubling to 60 s ±20 %, reset after a connection lasted 60 s). Frames the server
 should never send (bad JSON, unknown types, binary) print `error` and are dropped.
@@ -10,9 +11,9 @@ should never send (bad JSON, unknown types, binary) print `error` and are droppe
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from urllib.parse import quote, urlencode
+from urllib.parse import quote as percent_encode
+from urllib.parse import urlencode
 
 from emulator.core.claim import Auth
 from emulator.core.context import Ctx
@@ -20,7 +21,7 @@ from emulator.core.effects import WsClose, WsConnect, WsSend
 from emulator.core.timing import backoff_ms
 from protocol import device_model as dm
 from protocol.constants import HEARTBEAT_INTERVAL_S, CloseCode
-from protocol.device_events import ErrorEvent, WsCloseEvent, WsOpenEvent
+from protocol.device_events import ErrorEvent, WsCloseEvent, WsOpenEvent, WsRefusedEvent
 from protocol.device_model import Timer
 from protocol.errors import MessageError
 from protocol.messages import (
@@ -31,18 +32,10 @@ from protocol.messages import (
     encode_message,
     parse_server_message,
 )
+from protocol.server_answer import quote, server_error
 
 # SPEC §6.1: refusals that need the user to change a setting before any retry.
 HOLD_REASONS = frozenset({"age_out_of_range", "invalid_query"})
-
-
-def refusal_reason(status: int, body: bytes) -> str:
-    """The SPEC §1.2 `error.code` of a refused upgrade, else `http_<status>`."""
-    try:
-        code = json.loads(body.decode("utf-8"))["error"]["code"]
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-        return f"http_{status}"
-    return code if isinstance(code, str) and code else f"http_{status}"
 
 
 class Link:
@@ -89,7 +82,7 @@ class Link:
                 "child_name": self.ctx.child_name,
                 "child_age": str(self.ctx.child_age),
             },
-            quote_via=quote,  # SPEC §6.1: RFC 3986 percent-encoding, a space is %20
+            quote_via=percent_encode,  # SPEC §6.1: RFC 3986 percent-encoding, a space is %20
         )
         self.url = url.split("?", 1)[0]
         self.conn_id = self.ctx.new_id()
@@ -115,7 +108,7 @@ class Link:
         if self.conn_id is None:
             return
         self.ctx.do(WsClose(self.conn_id, code, reason))
-        self.ctx.emit(WsCloseEvent(code=code, reason=reason))
+        self.ctx.emit(WsCloseEvent(code=code, reason=reason, url=self.url))
         self._detach()
         self.ctx.disarm("ws_retry")
 
@@ -134,7 +127,7 @@ class Link:
         try:
             message = parse_server_message(text)
         except MessageError as exc:
-            self.ctx.emit(ErrorEvent(code=exc.code, message=f"server frame: {exc.message}"))
+            self.ctx.emit(ErrorEvent(code=exc.code, message=quote(f"server frame: {exc.message}")))
             return
         if isinstance(message, SystemMessage) and message.data_type == "connection_established":
             if not self.is_open:
@@ -156,8 +149,11 @@ class Link:
 
     def on_refused(self, status: int, body: bytes) -> None:
         """SPEC §6.1 device reaction to a refused handshake (HTTP 403 + reason)."""
-        reason = refusal_reason(status, body)
-        self.ctx.emit(WsCloseEvent(code=int(CloseCode.POLICY), reason=reason))
+        said = server_error(status, body)
+        reason = said.code
+        self.ctx.emit(
+            WsRefusedEvent(url=self.url, status=status, reason=reason, message=said.message)
+        )
         self._detach()
         self.refusals += 1
         self.ctx.set_state("offline")
@@ -177,7 +173,8 @@ class Link:
         """SPEC §6.2: one reaction per close code."""
         lasted = 0 if self._opened_at_ms is None else self.ctx.now_ms - self._opened_at_ms
         was_open = self.is_open
-        self.ctx.emit(WsCloseEvent(code=code, reason=reason))
+        reason = quote(reason)  # the server's close reason (SPEC §8.1: one bounded line)
+        self.ctx.emit(WsCloseEvent(code=code, reason=reason, url=self.url))
         self._detach()
         if was_open and lasted >= self.ctx.timing.reconnect_reset_ms:
             self.attempt = 0

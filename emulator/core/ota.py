@@ -1,7 +1,9 @@
 """Over-the-air update on the device: check, decide, download with resume, verify, apply.
 
 Owns SPEC §5.4 (manifest check with ETag, the update decision table, streaming
-verification with `protocol.manifest.ImageVerifier`), SPEC §5.2 device download (resume
+verification with `protocol.manifest.ImageVerifier`; every `ota.none` carries the
+manifest answer's status and, SPEC §8.2, what the server said or which field of the
+manifest was wrong), SPEC §5.2 device download (resume
 with `Range: bytes=<received>-` + `If-Range`, accept a 206 only when it starts at the
 received count, a 200 restarts, give up after 5 failed attempts) and the app side of SPEC
 §5.5 (write the inactive slot, set otadata, `ota.applied`, reboot; on a pending-verify
@@ -14,10 +16,10 @@ asks only for the rest.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from urllib.parse import urlencode
 
+from emulator.core.answers import Failure, bad_answer, failure_of, parse_answer
 from emulator.core.boot import other_slot
 from emulator.core.context import Ctx
 from emulator.core.download import Download
@@ -32,9 +34,9 @@ from protocol.device_events import (
     OtaVerifyFailEvent,
 )
 from protocol.device_model import OtaNoneReason, Slot, Timer
-from protocol.errors import ProtocolError
 from protocol.manifest import FirmwareManifest, ImageInfo, decide_update
 from protocol.semver import parse_version
+from protocol.server_answer import BadAnswer
 
 
 class Ota:
@@ -127,25 +129,25 @@ class Ota:
         self.ctx.http_done(event.req_id)
         self._req = None
         if isinstance(event, HttpFailed) or event.status not in (200, 304, 404):
-            self._none("check_failed")
+            self._none("check_failed", failure_of(event))
             return
         if event.status == 404:
-            self._none("no_release")
+            self._none("no_release", failure_of(event))
             return
         raw = event.body if event.status == 200 else None
         if raw is None:
             raw = (self.ctx.nvs_get(dm.NVS_OTA_MF_BODY) or "").encode()
-        try:
-            manifest = FirmwareManifest.from_json(json.loads(raw.decode("utf-8")))
-        except (ValueError, UnicodeDecodeError, ProtocolError):
-            self._none("bad_manifest")
+        manifest = parse_answer(raw, FirmwareManifest.from_json)
+        if isinstance(manifest, BadAnswer):
+            self._none("bad_manifest", bad_answer(event.status, "", manifest))
             return
         if event.status == 200:
             self.ctx.nvs_set(dm.NVS_OTA_MF_BODY, raw.decode("utf-8"))
             self.ctx.nvs_set(dm.NVS_OTA_MF_ETAG, event.headers.get("etag", ""))
-        self._decide(manifest)
+        self._decide(manifest, Failure(event.status, ""))
 
-    def _decide(self, manifest: FirmwareManifest) -> None:
+    def _decide(self, manifest: FirmwareManifest, answer: Failure) -> None:
+        """SPEC §5.4 rows 4..8 (`answer`: the manifest's status, for the `ota.none` line)."""
         boot = self.ctx.boot
         decision = decide_update(
             manifest,
@@ -155,12 +157,12 @@ class Ota:
         )
         if decision.action == "skip":
             assert decision.reason != "newer_version"  # only an update is newer
-            self._none(decision.reason)
+            self._none(decision.reason, answer)
             return
         bad = self.ctx.nvs_get(dm.NVS_OTA_BAD_VERSION)
         if bad and parse_version(bad) == parse_version(manifest.version):
             # Like esp_https_ota's "same as the invalid version": no install loop.
-            self._none("rolled_back")
+            self._none("rolled_back", answer)
             return
         self.ctx.emit(OtaAvailableEvent(version=manifest.version, size=manifest.size))
         if manifest.mandatory or self._is_idle():
@@ -169,8 +171,16 @@ class Ota:
             self.ctx.log(f"update {manifest.version} waits until the device is idle")
             self._waiting = manifest
 
-    def _none(self, reason: OtaNoneReason) -> None:
-        self.ctx.emit(OtaNoneEvent(reason=reason))
+    def _none(self, reason: OtaNoneReason, answer: Failure) -> None:
+        self.ctx.emit(
+            OtaNoneEvent(
+                reason=reason,
+                status=answer.status,
+                code=answer.code,
+                message=answer.message,
+                field=answer.field,
+            )
+        )
 
     def on_idle(self) -> None:
         """The chat went idle: a waiting non-mandatory update may start (SPEC §5.4)."""
@@ -184,7 +194,9 @@ class Ota:
         slot = other_slot(self.ctx.boot.slot)
         if manifest.size > self.ctx.boot.slot_size:
             # esp_ota_begin refuses an image larger than the partition before any write.
-            self.ctx.emit(OtaVerifyFailEvent(reason="size_mismatch"))
+            slot_size = self.ctx.boot.slot_size
+            why = f"image of {manifest.size} bytes does not fit the {slot_size}-byte slot"
+            self.ctx.emit(OtaVerifyFailEvent(reason="size_mismatch", message=why))
             return
         self.ctx.set_state("updating")
         self.download = Download(
@@ -196,8 +208,8 @@ class Ota:
         )
         self.download.begin()
 
-    def _failed(self, reason: str) -> None:
-        self.ctx.emit(OtaVerifyFailEvent(reason=reason))
+    def _failed(self, reason: str, message: str) -> None:
+        self.ctx.emit(OtaVerifyFailEvent(reason=reason, message=message))
         self.download = None
         self._settle()
 

@@ -74,8 +74,11 @@ void app_main(void)
         .chip = CONFIG_IDF_TARGET, /* "esp32" / "esp32s3": SPEC §5.1 chip names */
         .oob_secret = NULL,        /* SPEC §2.1 seed derivation unless mfg/oob_secret */
         .child_id = CONFIG_TEDDY_CHILD_ID,
-        .child_name = CONFIG_TEDDY_CHILD_NAME,
+        .child_name = CONFIG_TEDDY_CHILD_NAME, /* "": the claim's child_profile.name */
+#ifdef CONFIG_TEDDY_CHILD_AGE_SET
+        .has_child_age = true, /* else the claim's child_profile.age (SPEC §9.2) */
         .child_age = CONFIG_TEDDY_CHILD_AGE,
+#endif
         .volume = CONFIG_TEDDY_VOLUME,
     };
     teddy_timing_t timing;

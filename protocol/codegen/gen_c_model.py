@@ -85,8 +85,12 @@ def _vocab(m: Model) -> list[str]:
     out += [
         define(f"TEDDY_BEHAVIOUR_{upper(k.name)}", c_str(k.name), k.type) for k in m.behaviour_keys
     ]
-    out += ["", "/* SPEC §8.2 ota.none reasons and the device's own error codes. */"]
+    out += [
+        "",
+        "/* SPEC §8.2 ota.none reasons, token.refresh.fail{next}, the device's error codes. */",
+    ]
     out += [define(f"TEDDY_OTA_NONE_{upper(r)}", c_str(r)) for r in m.ota_none_reasons]
+    out += [define(f"TEDDY_REFRESH_NEXT_{upper(r)}", c_str(r)) for r in m.refresh_next]
     out += [define(f"TEDDY_ERROR_{upper(c.name)}", c_str(c.name)) for c in m.local_error_codes]
     return [*out, ""]
 

@@ -96,7 +96,9 @@ def console(m: Model) -> list[str]:
 def settings(m: Model) -> list[str]:
     out = ["/* Device settings: defaults of the emulated boards (teddy-fw-host, emulator). */"]
     for s in m.settings:
-        if s.type == "int":
+        if s.type == "optional_int" and s.default is None:
+            continue  # no default: the C side keeps a has_ flag (teddy_build_t)
+        if s.type in ("int", "optional_int"):
             value = str(s.default)
         else:
             value = "NULL" if s.default is None else c_str(str(s.default))
@@ -110,7 +112,7 @@ def settings(m: Model) -> list[str]:
     out += enum(
         "teddy_option_type_t",
         "TEDDY_OPT_",
-        ["str", "int", "optional_str"],
+        ["str", "int", "optional_str", "optional_int"],
         "value types of settings and options",
         count="TEDDY_OPT_TYPE_COUNT",
     )

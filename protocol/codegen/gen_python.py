@@ -180,6 +180,7 @@ def _vocabularies(m: Model) -> list[str]:
     out.append("")
     out += literal("CaptureKind", [c.name for c in m.capture_kinds], "start_capture sources")
     out += literal("OtaNoneReason", list(m.ota_none_reasons), "SPEC §8.2 ota.none{reason}")
+    out += literal("RefreshNext", list(m.refresh_next), "SPEC §8.2 token.refresh.fail{next}")
     out += literal(
         "LocalErrorCode", [c.name for c in m.local_error_codes], "SPEC §8.2 local error{code}"
     )
@@ -325,7 +326,12 @@ def _settings(m: Model) -> list[str]:
     out += [")", "", "", "@dataclass(frozen=True)", "class DeviceDefaults:"]
     out += ['    """The default of every device setting, by name (SETTINGS)."""', ""]
     for s in m.settings:
-        typ = {"str": "str", "int": "int", "optional_str": "str | None"}[s.type]
+        typ = {
+            "str": "str",
+            "int": "int",
+            "optional_str": "str | None",
+            "optional_int": "int | None",
+        }[s.type]
         out.append(f"    {s.name}: {typ} = {py_value(s.default)}")
     out += ["", "", "DEVICE_DEFAULTS: Final = DeviceDefaults()", ""]
     return out

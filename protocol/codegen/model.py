@@ -39,7 +39,7 @@ IO_TYPES: Final = (
 )
 EVENT_TYPES: Final = ("str", "int", "bool", "str_list", "setting_value")
 NVS_TYPES: Final = ("str", "u32", "i32")
-SETTING_TYPES: Final = ("str", "int", "optional_str")
+SETTING_TYPES: Final = ("str", "int", "optional_str", "optional_int")
 TIMING_KINDS: Final = ("ms", "ratio", "count", "ms_or_server")
 ARG_FORMS: Final = ("none", "choice", "talk", "rest", "set", "get")
 RULE_KINDS: Final = ("integer", "id", "nonblank")
@@ -52,6 +52,7 @@ VOCABULARIES: Final = (
     "reset_reasons",
     "rollback_reasons",
     "ota_none_reasons",
+    "refresh_next",
     "commands",
     "command_error_reasons",
 )
@@ -215,6 +216,7 @@ class Model:
     effects: tuple[IoKind, ...]
     events: tuple[Event, ...]
     ota_none_reasons: tuple[str, ...]
+    refresh_next: tuple[str, ...]
     local_error_codes: tuple[Named, ...]
     nvs: tuple[NvsNamespace, ...]
     commands: tuple[Command, ...]
@@ -241,6 +243,7 @@ class Model:
             "reset_reasons": tuple(r.name for r in self.reset_reasons),
             "rollback_reasons": self.all_rollback_reasons,
             "ota_none_reasons": self.ota_none_reasons,
+            "refresh_next": self.refresh_next,
             "commands": tuple(c.name for c in self.commands),
             "command_error_reasons": tuple(r.name for r in self.command_error_reasons),
         }

@@ -35,6 +35,7 @@ def _check_typed(value: object, typ: str, where: str) -> None:
         "str": isinstance(value, str),
         "int": isinstance(value, int) and not isinstance(value, bool),
         "optional_str": value is None or isinstance(value, str),
+        "optional_int": value is None or (isinstance(value, int) and not isinstance(value, bool)),
     }[typ]
     if not ok:
         raise ModelError(f"{where}: default {value!r} is not of type {typ}")

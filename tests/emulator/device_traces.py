@@ -183,16 +183,19 @@ def _build(r: _Reader, b: JsonObj) -> BuildConfig:
     oob = r.get(b, "oob_secret", where)
     if oob is not None and not isinstance(oob, str):
         raise r.fail(f"{where}.oob_secret", f"expected a string or null, got {oob!r}")
-    age = r.get(b, "child_age", where)
-    if isinstance(age, bool) or not isinstance(age, int):
-        raise r.fail(f"{where}.child_age", f"expected an integer, got {age!r}")
+    age = r.get(b, "child_age", where)  # null: the claim's child_profile.age (SPEC §9.2)
+    if age is not None and (isinstance(age, bool) or not isinstance(age, int)):
+        raise r.fail(f"{where}.child_age", f"expected an integer or null, got {age!r}")
+    name = r.get(b, "child_name", where)
+    if name is not None and not isinstance(name, str):
+        raise r.fail(f"{where}.child_name", f"expected a string or null, got {name!r}")
     return BuildConfig(
         server_url=r.str_(b, "server_url", where),
         device_id=r.str_(b, "device_id", where),
         chip=r.str_(b, "chip", where),
         oob_secret=oob,
         child_id=r.str_(b, "child_id", where),
-        child_name=r.str_(b, "child_name", where),
+        child_name=name,
         child_age=age,
         volume=r.int_(b, "volume", where),
     )

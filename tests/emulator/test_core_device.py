@@ -81,7 +81,9 @@ def test_config_304_and_failure_continue_the_boot() -> None:
     d2 = Driver()
     d2.feed(WifiUp("10.0.2.15"))
     d2.feed(HttpFailed(d2.last(HttpRequest).req_id, "connect_failed"))
-    assert d2.named("config.fail") == [{"status": 0, "error": "connect_failed"}]
+    assert d2.named("config.fail") == [
+        {"status": 0, "error": "connect_failed", "message": "connect_failed", "field": ""}
+    ]
     assert d2.device.state == "time_sync"
 
 
@@ -102,6 +104,7 @@ def test_claim_retry_policy(status: int, code: str, headers: dict[str, str], ret
     d.answer(status, error_body(code), **headers)
     fail = d.named("claim.fail")[0]
     assert (fail["status"], fail["code"], fail["attempt"]) == (status, code, 1)
+    assert (fail["message"], fail["field"]) == (code, "")  # SPEC §8.2: the server's message
     if retry == 0:
         assert fail["retry_in_ms"] == 0 and d.device.state == "offline"
         assert not [t for t in d.all(SetTimer) if t.name == "claim_retry"]
@@ -139,13 +142,20 @@ def test_transport_error_on_claim_is_retried() -> None:
     d.feed(HttpFailed(claim.req_id, "timeout"))
     fail = d.named("claim.fail")[0]
     assert (fail["status"], fail["code"]) == (0, "transport") and fail["retry_in_ms"] != 0
+    assert fail["message"] == "timeout"  # the transport's reason (SPEC §8.2)
 
 
 def test_refused_handshake_reactions() -> None:
     d = Driver()
     connect = d.to_ws()
     d.feed(WsRefused(connect.conn_id, 403, error_body("token_expired")))
-    assert d.named("ws.close")[-1] == {"code": 1008, "reason": "token_expired"}
+    assert d.named("ws.refused")[-1] == {
+        "url": WS_URL,
+        "status": 403,
+        "reason": "token_expired",
+        "message": "token_expired",
+    }
+    assert not d.named("ws.close")  # no connection was open (SPEC §8.2)
     assert d.last(HttpRequest).url.endswith("/pair/token/refresh")
     d.answer(
         200,
@@ -180,7 +190,7 @@ def test_close_codes_pick_the_reconnect_delay(code: int, delay: int) -> None:
     d = Driver()
     connect = d.to_idle()
     d.feed(WsClosed(connect.conn_id, code, "x"))
-    assert d.named("ws.close")[-1] == {"code": code, "reason": "x"}
+    assert d.named("ws.close")[-1] == {"code": code, "reason": "x", "url": WS_URL}
     assert d.device.state == "offline"
     waited = d.timer("ws_retry").at_ms - d.now
     assert delay * 0.8 <= waited <= delay * 1.2

@@ -74,36 +74,41 @@ def checked(driver: Driver) -> Driver:
     return driver
 
 
+def none(reason: str, status: int, code: str = "", message: str = "", field: str = "") -> object:
+    """An `ota.none` event's data (SPEC §8.2: the answer's status and what it said)."""
+    return {"reason": reason, "status": status, "code": code, "message": message, "field": field}
+
+
 @pytest.mark.parametrize(
-    ("status", "body", "reason"),
+    ("status", "body", "expected"),
     [
-        (404, b'{"error":{"code":"no_release"}}', "no_release"),
-        (500, b"", "check_failed"),
-        (200, b"{not json", "bad_manifest"),
-        (200, manifest(size=0), "bad_manifest"),
-        (200, manifest(chip="esp32s3"), "wrong_chip"),
-        (200, manifest(version="1.0.0"), "same_version"),
-        (200, manifest(version="0.9.9"), "older_version"),
-        (200, manifest(secure_version=1), "secure_version_too_low"),
+        (404, b'{"error":{"code":"no_release"}}', none("no_release", 404, "no_release")),
+        (500, b"", none("check_failed", 500, "http_500")),
+        (200, b"{not json", none("bad_manifest", 200, message="(body): invalid_json")),
+        (200, manifest(size=0), none("bad_manifest", 200, "", "size: out_of_range", "size")),
+        (200, manifest(chip="esp32s3"), none("wrong_chip", 200)),
+        (200, manifest(version="1.0.0"), none("same_version", 200)),
+        (200, manifest(version="0.9.9"), none("older_version", 200)),
+        (200, manifest(secure_version=1), none("secure_version_too_low", 200)),
     ],
 )
-def test_update_decision(status: int, body: bytes, reason: str) -> None:
+def test_update_decision(status: int, body: bytes, expected: object) -> None:
     boot = BootInfo("1.0.0", "ota_0", "poweron", 1, efuse_secure_version=2)
     d = checked(Driver(boot=boot))
     d.answer(status, body, etag='"m1"')
-    assert d.named("ota.none") == [{"reason": reason}]
+    assert d.named("ota.none") == [expected]
 
 
 def test_check_failed_on_transport_error_and_304_reuses_the_manifest() -> None:
     d = checked(Driver())
     d.feed(HttpFailed(d.last(HttpRequest).req_id, "timeout"))
-    assert d.named("ota.none") == [{"reason": "check_failed"}]
+    assert d.named("ota.none") == [none("check_failed", 0, "transport", "timeout")]
     d.line("ota check")
     d.answer(200, manifest(version="1.0.0"), etag='"m1"')
     d.line("ota check")
     assert dict(d.last(HttpRequest).headers)["If-None-Match"] == '"m1"'
     d.answer(304, etag='"m1"')
-    assert d.named("ota.none")[-1] == {"reason": "same_version"}
+    assert d.named("ota.none")[-1] == none("same_version", 304)
 
 
 def _stream(
@@ -141,7 +146,7 @@ def test_streaming_verifier_aborts_early_on_a_wrong_version() -> None:
     request = d.last(HttpRequest)
     d.feed(HttpStreamStart(request.req_id, 200, {}))
     d.feed(HttpStreamData(request.req_id, other[:1000]))
-    assert d.named("ota.verify.fail") == [{"reason": "version_mismatch"}]
+    assert d.named("ota.verify.fail") == [{"reason": "version_mismatch", "message": ""}]
     assert d.last(HttpCancel).req_id == request.req_id and d.device.state == "idle"
 
 
@@ -212,7 +217,9 @@ def test_five_failed_attempts_give_up_with_size_mismatch() -> None:
         d.feed(HttpFailed(request.req_id, "reset"))
         if attempt < 4:
             d.feed(TimerFired("ota_retry", d.timer("ota_retry").at_ms))
-    assert d.named("ota.verify.fail") == [{"reason": "size_mismatch"}]
+    # SPEC §8.2: the give-up says what the last attempt got.
+    why = "5 attempts failed; the last: transport: reset"
+    assert d.named("ota.verify.fail") == [{"reason": "size_mismatch", "message": why}]
     assert any(isinstance(e, NvsSet) and e.key == "bytes" for e in d.effects)
 
 
@@ -232,5 +239,6 @@ def test_self_test_marks_valid_on_ws_open_or_rolls_back() -> None:
 def test_image_larger_than_the_slot_is_refused_before_writing() -> None:
     d = checked(Driver(boot=BootInfo("1.0.0", "ota_0", "poweron", 1, slot_size=1024)))
     d.answer(200, manifest())
-    assert d.named("ota.verify.fail") == [{"reason": "size_mismatch"}]
+    why = f"image of {len(IMAGE)} bytes does not fit the 1024-byte slot"
+    assert d.named("ota.verify.fail") == [{"reason": "size_mismatch", "message": why}]
     assert not d.all(SlotErase) and d.device.state == "idle"

@@ -36,6 +36,9 @@ REQUIRED = {
     "claim_retry_policy",
     "close_4001_holdoff",
     "console_replies",
+    "claim_says_why",
+    "link_says_why",
+    "claim_child_profile",
 }
 
 

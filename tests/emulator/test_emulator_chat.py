@@ -134,8 +134,9 @@ async def test_settings_persist_and_age_refusal_waits_for_set(rig: Rig) -> None:
     mark = rig.lines.mark()
     await host.write_line("set child_age 14")
     await host.write_line("claim")
-    refused = await rig.lines.wait("ws.close", lambda d: d["code"] == 1008, since=mark)
+    refused = await rig.lines.wait("ws.refused", since=mark)
     assert refused.data["reason"] == "age_out_of_range"  # the 403 body's code (SPEC §6.1)
+    assert refused.data["status"] == 403 and "14" in str(refused.data["message"])  # §8.2
     await rig.lines.wait("state", lambda d: d["to"] == "offline", since=mark)
     mark = rig.lines.mark()
     await host.write_line("set child_age 9")
@@ -167,7 +168,8 @@ async def test_wifi_down_closes_normally_and_up_reconnects(rig: Rig) -> None:
     mark = rig.lines.mark()
     await host.write_line("wifi down")
     closed = await rig.lines.wait("ws.close", since=mark)
-    assert closed.data == {"code": 1000, "reason": "normal"}
+    assert (closed.data["code"], closed.data["reason"]) == (1000, "normal")
+    assert str(closed.data["url"]).endswith("/api/v1/esp32/private/chat")  # SPEC §8.2
     await rig.lines.wait("wifi.down", since=mark)
     await host.write_line("text hello")
     refused = await rig.lines.wait("cmd.error", since=mark)
@@ -188,7 +190,7 @@ async def test_factory_reset_forgets_settings_and_claims_again(rig: Rig) -> None
     assert config.data["cached"] is False
     await host.write_line("get child_name")
     got = await rig.lines.wait("cmd.ok", lambda d: d["cmd"] == "get", since=mark)
-    assert got.data["value"] == "Mia"
+    assert got.data["value"] == "Friend"  # not Bob: the claim's child_profile.name (SPEC §9.2)
 
 
 async def test_realtime_pacing_sends_one_chunk_per_128_ms(rig: Rig) -> None:

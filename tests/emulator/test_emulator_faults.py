@@ -139,6 +139,8 @@ async def test_unknown_device_is_not_retried(rig: Rig) -> None:
         "code": "device_not_found",
         "attempt": 1,
         "retry_in_ms": 0,
+        "message": "device is not registered; provision it (teddy-server provision)",
+        "field": "",
     }
     await rig.lines.wait("state", lambda d: d["to"] == "offline")
     await asyncio.sleep(0.4)

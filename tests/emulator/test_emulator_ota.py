@@ -16,6 +16,11 @@ pytestmark = pytest.mark.emu
 PAYLOAD = bytes(range(256)) * 200  # ~51 KB images: a dozen 4 KiB download chunks
 
 
+def decided(reason: str, status: int) -> dict[str, object]:
+    """`ota.none` of a decision row (SPEC §5.4, §8.2): the answer was fine, no error."""
+    return {"reason": reason, "status": status, "code": "", "message": "", "field": ""}
+
+
 async def _status(rig: Rig, lines: Lines) -> dict[str, object]:
     assert rig.host is not None
     mark = lines.mark()
@@ -25,7 +30,7 @@ async def _status(rig: Rig, lines: Lines) -> dict[str, object]:
 
 async def _expect_refusal(rig: Rig, reason: str) -> None:
     failed = await rig.lines.wait("ota.verify.fail")
-    assert failed.data == {"reason": reason}
+    assert failed.data == {"reason": reason, "message": ""}
     await rig.lines.wait("state", lambda d: d["from"] == "updating")
     status = await _status(rig, rig.lines)
     assert (status["fw_version"], status["slot"]) == ("1.0.0", "ota_0")
@@ -41,7 +46,8 @@ async def test_update_is_applied_and_survives_a_reboot(rig: Rig) -> None:
     applied = await rig.lines.wait("ota.applied")
     assert applied.data == {"version": "1.1.0", "slot": "ota_1"}
     closed = rig.lines.named("ws.close")[-1]
-    assert closed.data == {"code": 1001, "reason": "ota"}
+    assert (closed.data["code"], closed.data["reason"]) == (1001, "ota")
+    assert str(closed.data["url"]).endswith("/api/v1/esp32/private/chat")  # SPEC §8.2
     progress = [int(str(e.data["bytes"])) for e in rig.lines.named("ota.progress")]
     assert progress[0] == 0 and progress[-1] == len(image)
     assert progress == sorted(progress) and 10 <= len(progress) <= 12
@@ -49,7 +55,7 @@ async def test_update_is_applied_and_survives_a_reboot(rig: Rig) -> None:
     assert boot.data["slot"] == "ota_1" and boot.data["reset_reason"] == "sw"
     mark = rig.lines.mark()
     none = await rig.lines.wait("ota.none", since=mark)  # self-test passed at ws.open
-    assert none.data == {"reason": "same_version"}
+    assert none.data == decided("same_version", 304)  # the manifest it installed from
     await host.write_line("reboot")
     again = await rig.lines.wait("boot", since=mark + 1)
     assert (again.data["fw_version"], again.data["slot"]) == ("1.1.0", "ota_1")
@@ -64,12 +70,12 @@ async def test_update_is_applied_and_survives_a_reboot(rig: Rig) -> None:
 async def test_same_version_is_skipped(rig: Rig) -> None:
     rig.publish("1.0.0", payload=b"same")
     await boot_to_idle(rig)
-    assert rig.lines.named("ota.none")[0].data == {"reason": "same_version"}
+    assert rig.lines.named("ota.none")[0].data == decided("same_version", 200)
     mark = rig.lines.mark()
     assert rig.host is not None
     await rig.host.write_line("ota check")
     again = await rig.lines.wait("ota.none", since=mark)  # 304 -> cached manifest decides
-    assert again.data == {"reason": "same_version"}
+    assert again.data == decided("same_version", 304)
 
 
 async def test_sha256_mismatch_is_refused(rig: Rig) -> None:
@@ -98,14 +104,14 @@ async def test_image_for_another_chip_is_refused(rig: Rig) -> None:
 async def test_lower_secure_version_is_refused(rig: Rig) -> None:
     rig.publish("1.1.0", secure_version=1, payload=PAYLOAD)
     host = await boot_to_idle(rig, secure_version=2)
-    assert rig.lines.named("ota.none")[0].data == {"reason": "secure_version_too_low"}
+    assert rig.lines.named("ota.none")[0].data == decided("secure_version_too_low", 200)
     # A manifest that lies about secure_version is caught by the streaming verifier.
     image = build_app_image(version="1.2.0", secure_version=1, payload=PAYLOAD)
     rig.publish("1.2.0", image=image, overrides=ReleaseOverrides(secure_version=2))
     mark = rig.lines.mark()
     await host.write_line("ota check")
     failed = await rig.lines.wait("ota.verify.fail", since=mark)
-    assert failed.data == {"reason": "secure_version_too_low"}
+    assert failed.data == {"reason": "secure_version_too_low", "message": ""}
 
 
 async def test_power_cut_mid_download_resumes_with_range(rig: Rig) -> None:
@@ -145,13 +151,18 @@ async def test_failed_self_test_rolls_back(rig: Rig) -> None:
     assert bad.data["slot"] == "ota_1"
     mark = rig.lines.mark()
     failed = await rig.lines.wait("config.fail", since=mark)  # its network is broken
-    assert failed.data == {"status": 0, "error": "network_unreachable"}
+    assert failed.data == {
+        "status": 0,
+        "error": "network_unreachable",
+        "message": "network_unreachable",
+        "field": "",
+    }
     rollback = await rig.lines.wait("ota.rollback", within=15)
     assert rollback.data == {"from": "1.1.0", "to": "1.0.0", "reason": "self_test_failed"}
     back = rig.lines.named("boot")[-1]
     assert (back.data["fw_version"], back.data["slot"]) == ("1.0.0", "ota_0")
     none = await rig.lines.wait("ota.none", since=rig.lines.mark() - 2)
-    assert none.data == {"reason": "rolled_back"}  # no endless re-install of a bad image
+    assert none.data == decided("rolled_back", 304)  # no endless re-install of a bad image
 
 
 async def test_crash_before_confirming_rolls_back_with_the_reset_reason(rig: Rig) -> None:

@@ -5,8 +5,9 @@ answers become the draft expectation, which is then reviewed against SPEC (see
 trace_draft). Boot, claim, tokens, WebSocket and a chat turn here; `SCRIPTS` gathers
 them with those of trace_scripts_console (console, `wifi`), trace_scripts_chat (the
 connected device), trace_scripts_ota (download, apply, self-test) and
-trace_scripts_checks (the update decision and verification) and trace_scripts_faults
-(bad answers, downloads that start over).
+trace_scripts_checks (the update decision and verification), trace_scripts_faults
+(bad answers, downloads that start over) and trace_scripts_why (events that say why,
+the claim's child profile).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from tests.emulator.trace_scripts_checks import CHECK_SCRIPTS
 from tests.emulator.trace_scripts_console import CONSOLE_SCRIPTS
 from tests.emulator.trace_scripts_faults import FAULT_SCRIPTS
 from tests.emulator.trace_scripts_ota import OTA_SCRIPTS
+from tests.emulator.trace_scripts_why import WHY_SCRIPTS
 from tests.emulator.trace_server import (
     CONFIG_ETAG,
     EPOCH,
@@ -194,7 +196,8 @@ def token_refresh() -> Draft:
 def ws_refused() -> Draft:
     d = Draft(
         "ws_refused",
-        "SPEC §6.1 reactions to refused handshakes (ws.close{1008, reason} each time): "
+        "SPEC §6.1 reactions to refused handshakes (ws.refused{url, status, reason, message} "
+        "each time): "
         "token_expired refreshes; that refresh's 401 discards both tokens and claims with a "
         "fresh nonce (SPEC §3.2); session_revoked claims again; age_out_of_range (the "
         'setting says 14) holds until `set child_age` changes it. The child name "Sam '
@@ -368,4 +371,5 @@ SCRIPTS: Final[dict[str, Callable[[], Draft]]] = {
     **OTA_SCRIPTS,
     **CHECK_SCRIPTS,
     **FAULT_SCRIPTS,
+    **WHY_SCRIPTS,
 }

@@ -63,12 +63,15 @@ def stored_cfg() -> list[dict[str, object]]:
     return [nvs("cfg", "body", config_body().decode()), nvs("cfg", "etag", CONFIG_ETAG)]
 
 
-def claim_body(*, expires_in: int = 3600, chunk_bytes: int = 8, age: int = 7) -> bytes:
+def claim_body(
+    *, expires_in: int = 3600, chunk_bytes: int = 8, age: int = 7, name: str = "Friend"
+) -> bytes:
+    """A SPEC §2.5 claim 200; the child profile is the development default unless given."""
     response = ClaimResponse(
         access_token="access-1",
         refresh_token="refresh-1",
         device_session_id=SESSION,
-        child_profile=ChildProfile(CHILD_ID, "Friend", age, "en"),
+        child_profile=ChildProfile(CHILD_ID, name, age, "en"),
         device_config=DeviceConfig(WS_URL),
         expires_in=expires_in,
     )

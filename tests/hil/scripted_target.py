@@ -116,10 +116,16 @@ class ScriptedTarget(Target):
                 )
             )
         else:
-            code = data["error"]["code"]
+            code, message = data["error"]["code"], data["error"].get("message", "")
             self.lines.emit(
                 event(
-                    "claim.fail", status=response.status_code, code=code, attempt=1, retry_in_ms=0
+                    "claim.fail",
+                    status=response.status_code,
+                    code=code,
+                    attempt=1,
+                    retry_in_ms=0,
+                    message=message,  # SPEC §8.2: what the server said
+                    field="",
                 )
             )
 

@@ -22,6 +22,7 @@ from protocol.etag import compute_etag
 from protocol.eventline import EVENT_CATALOGUE
 from tests.protocol import (
     vector_specs,
+    vector_specs_answers,
     vector_specs_invalid,
     vector_specs_messages,
     vector_specs_text,
@@ -272,6 +273,7 @@ def main() -> int:
         "images": images(),
         "eventlines": eventlines(),
         "console": vector_specs_text.console(),
+        "server_answers": vector_specs_answers.server_answers(),
     }
     VECTORS_DIR.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():

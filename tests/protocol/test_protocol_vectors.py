@@ -37,6 +37,7 @@ EXPECTED_FILES = {
     "messages_valid",
     "oob",
     "semver",
+    "server_answers",
 }
 
 

@@ -39,11 +39,11 @@ def eventlines() -> dict[str, Any]:
         },
         {
             "id": "crlf_stripped",
-            "line": '@teddy 5 ws.close {"code":4008,"reason":"idle_timeout"}\r\n',
+            "line": '@teddy 5 ws.close {"code":4008,"reason":"idle_timeout","url":"ws://h/c"}\r\n',
             "expect": {
                 "uptime_ms": 5,
                 "name": "ws.close",
-                "data": {"code": 4008, "reason": "idle_timeout"},
+                "data": {"code": 4008, "reason": "idle_timeout", "url": "ws://h/c"},
             },
         },
         {
@@ -116,6 +116,44 @@ def eventlines() -> dict[str, Any]:
             "text.rx",
             {"text": "ü\n", "transcript": ""},
             '@teddy 3 text.rx {"text":"ü\\n","transcript":""}',
+        ),
+        (
+            "format_claim_fail_says_why",  # SPEC §8.4: the server's code and message
+            65,
+            "claim.fail",
+            {
+                "status": 404,
+                "code": "HTTP_404",
+                "attempt": 1,
+                "retry_in_ms": 0,
+                "message": 'Gerät "x" nicht gefunden',
+                "field": "",
+            },
+            '@teddy 65 claim.fail {"status":404,"code":"HTTP_404","attempt":1,"retry_in_ms":0,'
+            '"message":"Gerät \\"x\\" nicht gefunden","field":""}',
+        ),
+        (
+            "format_ws_refused",
+            73,
+            "ws.refused",
+            {"url": "ws://h/c", "status": 404, "reason": "http_404", "message": "Not Found"},
+            '@teddy 73 ws.refused {"url":"ws://h/c","status":404,"reason":"http_404",'
+            '"message":"Not Found"}',
+        ),
+        (
+            "format_token_refresh_fail",
+            93,
+            "token.refresh.fail",
+            {
+                "status": 200,
+                "code": "bad_response",
+                "next": "retry",
+                "retry_in_ms": 100,
+                "message": "refresh_token: required",
+                "field": "refresh_token",
+            },
+            '@teddy 93 token.refresh.fail {"status":200,"code":"bad_response","next":"retry",'
+            '"retry_in_ms":100,"message":"refresh_token: required","field":"refresh_token"}',
         ),
     ]
     for case_id, uptime, name, data, line in fmt:

@@ -50,10 +50,11 @@ static void usage_line(FILE *out, const teddy_option_spec_t *spec)
         size_t used = strlen(choices);
         snprintf(choices + used, sizeof(choices) - used, "%s%s", used ? "|" : "", *c);
     }
+    bool number = spec->type == TEDDY_OPT_INT || spec->type == TEDDY_OPT_OPTIONAL_INT;
     const char *metavar = spec->metavar != NULL ? spec->metavar
                           : choices[0] != '\0'   ? choices
-                          : spec->type == TEDDY_OPT_INT ? "N"
-                                                        : "VALUE";
+                          : number              ? "N"
+                                                : "VALUE";
     snprintf(flag, sizeof(flag), "%s %s", spec->flag, metavar);
     fprintf(out, "  %-26s %s", flag, spec->help);
     if (spec->cli_default != NULL) {
@@ -81,7 +82,7 @@ static void usage(FILE *out)
  * not (a pattern: the value must match it). */
 static const char *invalid(const teddy_option_spec_t *spec, const char *text, long long *num)
 {
-    if (spec->type == TEDDY_OPT_INT) {
+    if (spec->type == TEDDY_OPT_INT || spec->type == TEDDY_OPT_OPTIONAL_INT) {
         char *end = NULL;
         long long v = strtoll(text, &end, 10);
         if (end == text || *end != '\0') {
@@ -123,7 +124,10 @@ static void apply_setting(config_t *c, teddy_setting_t id, const char *v, long l
     case TEDDY_SETTING_DEVICE_ID: c->build.device_id = v; break;
     case TEDDY_SETTING_CHILD_ID: c->build.child_id = v; break;
     case TEDDY_SETTING_CHILD_NAME: c->build.child_name = v; break;
-    case TEDDY_SETTING_CHILD_AGE: c->build.child_age = (int)n; break;
+    case TEDDY_SETTING_CHILD_AGE:
+        c->build.has_child_age = true; /* given: wins over the claim's (SPEC §9.2) */
+        c->build.child_age = (int)n;
+        break;
     case TEDDY_SETTING_VOLUME: c->build.volume = (int)n; break;
     case TEDDY_SETTING_OOB_SECRET: c->build.oob_secret = v; break;
     case TEDDY_SETTING_CHIP: c->port.chip = c->build.chip = v; break;

@@ -101,7 +101,8 @@ static teddy_device_t *boot(const char *oob)
     teddy_device_init_t init = {.sink = sink, .random_bytes = fake_random, .boot_count = 1};
     init.build = (teddy_build_t){.server_url = "http://srv:8000/", .device_id = "Teddy-ESP32-001",
                                  .chip = "esp32", .oob_secret = oob, .child_id = "child-001",
-                                 .child_name = "Mia Rose", .child_age = 7, .volume = 70};
+                                 .child_name = "Mia Rose", .has_child_age = true,
+                                 .child_age = 7, .volume = 70};
     teddy_timing_fast(&init.timing);
     snprintf(init.boot.fw_version, sizeof(init.boot.fw_version), "1.0.0");
     snprintf(init.boot.reset_reason, sizeof(init.boot.reset_reason), "poweron");
@@ -256,7 +257,9 @@ static void test_age_refusal_holds_until_a_setting_changes(void **state)
     feed(dev, (teddy_input_t){.kind = TEDDY_IN_WS_REFUSED, .id = s_fx[ws].id, .status = 403,
                               .data = (const uint8_t *)body, .len = strlen(body)},
          50);
-    assert_true(find(ws, TEDDY_FX_PRINT, "ws.close {\"code\":1008,\"reason\":\"age_out_of_range\"}") > 0);
+    assert_true(find(ws, TEDDY_FX_PRINT,
+                     "ws.refused {\"url\":\"ws://srv:8000/api/v1/esp32/private/chat\",\"status\":403,"
+                     "\"reason\":\"age_out_of_range\",\"message\":\"3..13\"}") > 0);
     assert_int_equal(find(ws + 1, TEDDY_FX_WS_CONNECT, NULL), -1); /* held: no retry */
     assert_int_equal(find(ws + 1, TEDDY_FX_HTTP_REQUEST, "POST"), -1);
     feed(dev, (teddy_input_t){.kind = TEDDY_IN_CONSOLE_LINE, .text = "set child_age 13"}, 60);

@@ -6,7 +6,7 @@
 # build/fuzz/artifacts/.
 #
 #   firmware/host/fuzz/run.sh [SECONDS] [HARNESS...]
-#   harnesses: server_msg manifest console image eventline (default: all)
+#   harnesses: server_msg manifest console image eventline answer (default: all)
 #   env: TEDDY_FUZZ_BUILD (build dir, default <repo>/build/fuzz), CC (default clang),
 #        TEDDY_FUZZ_JOBS (parallel build jobs, default nproc)
 set -euo pipefail
@@ -18,7 +18,7 @@ case "$secs" in
 esac
 harnesses=("$@")
 if [ ${#harnesses[@]} -eq 0 ]; then
-    harnesses=(server_msg manifest console image eventline)
+    harnesses=(server_msg manifest console image eventline answer)
 fi
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -1,10 +1,10 @@
 /*
  * seed_corpus.c - writes the libFuzzer seed corpora from protocol/vectors, so every
- * harness starts from the frames, manifests, images, event lines and console lines
- * the golden vectors already describe (valid and invalid ones).
+ * harness starts from the frames, manifests, images, event lines, console lines and
+ * server error bodies the golden vectors already describe (valid and invalid ones).
  *
  * usage: teddy_fuzz_seed <vectors_dir> <out_dir>
- * out_dir/{server_msg,manifest,console,image,eventline}/<n>, one input per file.
+ * out_dir/{server_msg,manifest,console,image,eventline,answer}/<n>, one input per file.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -85,17 +85,22 @@ static void cases(const char *dir, const char *file, const char *key, const char
     cJSON_Delete(root);
 }
 
-static void images(const char *dir, const char *out)
+/* Each case's hex member `key` (cases without it are skipped), decoded, into harness. */
+static void hex_cases(const char *dir, const char *file, const char *key, const char *out,
+                      const char *harness)
 {
-    cJSON *root = load(dir, "images.json");
+    cJSON *root = load(dir, file);
     const cJSON *c;
     cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(root, "cases"))
     {
-        const cJSON *hex = cJSON_GetObjectItemCaseSensitive(c, "image_hex");
+        const cJSON *hex = cJSON_GetObjectItemCaseSensitive(c, key);
+        if (!cJSON_IsString(hex)) {
+            continue;
+        }
         size_t n = 0, len = strlen(hex->valuestring) / 2;
         uint8_t *buf = malloc(len + 1);
         if (teddy_hex_decode(hex->valuestring, buf, len, &n) == ESP_OK) {
-            put(out, "image", buf, n);
+            put(out, harness, buf, n);
         }
         free(buf);
     }
@@ -116,7 +121,8 @@ int main(int argc, char **argv)
     cases(dir, "claim_responses.json", "body", out, "manifest"); /* other strict bodies */
     cases(dir, "console.json", "line", out, "console");
     cases(dir, "eventlines.json", "line", out, "eventline");
-    images(dir, out);
+    hex_cases(dir, "images.json", "image_hex", out, "image");
+    hex_cases(dir, "server_answers.json", "body", out, "answer");
     printf("wrote %d seed inputs into %s\n", written, out);
     return 0;
 }

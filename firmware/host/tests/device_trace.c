@@ -115,12 +115,13 @@ static void read_build(trace_t *t, const cJSON *b)
     out->chip = str_member(t, b, "chip", w, false);
     out->oob_secret = str_member(t, b, "oob_secret", w, true);
     out->child_id = str_member(t, b, "child_id", w, false);
-    out->child_name = str_member(t, b, "child_name", w, false);
+    out->child_name = str_member(t, b, "child_name", w, true); /* null: the claim's */
     const cJSON *age = trace_get(t, b, "child_age", w);
-    if (!teddy_json_is_int(age)) {
-        trace_fail(t, w, "'child_age' must be an integer");
+    if (!cJSON_IsNull(age) && !teddy_json_is_int(age)) {
+        trace_fail(t, w, "'child_age' must be an integer or null");
     }
-    out->child_age = (int)age->valuedouble;
+    out->has_child_age = !cJSON_IsNull(age);
+    out->child_age = out->has_child_age ? (int)age->valuedouble : 0;
     out->volume = (int)trace_uint(t, b, "volume", w);
 }
 

@@ -3,7 +3,7 @@
  * differential_check.py, which compares every verdict with protocol/ (Python).
  *
  * stdin:  "<kind>\t<JSON string>\n" per input, kind one of server, device, console,
- *         semver, event, manifest.
+ *         semver, event, manifest, answer (an HTTP error body, status 400).
  * stdout: one verdict line per input ("ok", an error code and field, a reason...).
  */
 #include <stdio.h>
@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cJSON.h"
+#include "teddy_answer.h"
 #include "teddy_console.h"
 #include "teddy_event.h"
 #include "teddy_manifest.h"
@@ -77,6 +78,20 @@ static void manifest_verdict(const char *in, size_t len)
     putchar('\n');
 }
 
+/* SPEC §8.2: the code and message an event reports, as one JSON array. */
+static void answer_verdict(const char *in, size_t len)
+{
+    teddy_server_error_t got;
+    teddy_server_error(400, in, len, &got);
+    cJSON *pair = cJSON_CreateArray();
+    cJSON_AddItemToArray(pair, cJSON_CreateString(got.code));
+    cJSON_AddItemToArray(pair, cJSON_CreateString(got.message));
+    char *json = cJSON_PrintUnformatted(pair);
+    puts(json);
+    cJSON_free(json);
+    cJSON_Delete(pair);
+}
+
 int main(void)
 {
     static char line[1 << 20];
@@ -103,6 +118,8 @@ int main(void)
             teddy_event_free(&ev);
         } else if (strcmp(line, "manifest") == 0) {
             manifest_verdict(in, len);
+        } else if (strcmp(line, "answer") == 0) {
+            answer_verdict(in, len);
         } else {
             fprintf(stderr, "unknown kind %s\n", line);
             return 2;

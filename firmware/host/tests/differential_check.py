@@ -5,8 +5,9 @@ characters that matter to each grammar), feeds every input to both the C parsers
 (through build/host/tests/teddy_diff_driver) and the Python ones, and reports every
 input on which their verdicts differ: WebSocket frames in both directions (error code
 and field, SPEC §6.3/§6.4, incl. ISO 8601 timestamps), console lines (reason or
-canonical form, SPEC §9), SemVer strings (SPEC §5.4), event lines (SPEC §8) and
-manifests (every field error, SPEC §5.1).
+canonical form, SPEC §9), SemVer strings (SPEC §5.4), event lines (SPEC §8),
+manifests (every field error, SPEC §5.1) and HTTP error bodies (the code and message
+an event reports, SPEC §8.2).
 
 usage: .venv/bin/python firmware/host/tests/differential_check.py [SEED] [PER_KIND] [DRIVER]
        exits 1 on any mismatch.
@@ -37,6 +38,7 @@ from protocol.eventline import parse_event_line  # noqa: E402
 from protocol.manifest import FirmwareManifest  # noqa: E402
 from protocol.messages import parse_device_message, parse_server_message  # noqa: E402
 from protocol.semver import is_valid_version  # noqa: E402
+from protocol.server_answer import server_error  # noqa: E402
 
 VECTORS = REPO / "protocol" / "vectors"
 ALPHABET = [*'{}[]":,0123456789.-+eE abcxyz\\/tn\t\'"#vWZT', "\u00a0", "ü", "🐻", "\u2028"]
@@ -67,7 +69,21 @@ def seeds() -> dict[str, list[str]]:
         "semver": strings("semver.json", "input", "a", "b"),
         "event": strings("eventlines.json", "line"),
         "manifest": [json.dumps(c["manifest"]) for c in cases("manifests.json")],
+        "answer": [
+            text
+            for c in cases("server_answers.json")
+            if c["kind"] == "error" and (text := _utf8(str(c["body"]))) is not None
+        ],
     }
+
+
+def _utf8(hex_body: str) -> str | None:
+    """A vector body as text, None when it is not UTF-8 or holds NUL (C strings end)."""
+    try:
+        text = bytes.fromhex(hex_body).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return None if "\x00" in text else text
 
 
 def mutate(rnd: random.Random, text: str) -> str:
@@ -98,6 +114,11 @@ def _console(text: str) -> str:
     return "ok " + json.dumps(canonical, ensure_ascii=False, separators=(",", ":"))
 
 
+def _answer(text: str) -> str:
+    got = server_error(400, text.encode("utf-8"))
+    return json.dumps([got.code, got.message], ensure_ascii=False, separators=(",", ":"))
+
+
 def _ok(parse: Callable[[str], object]) -> Callable[[str], str]:
     return lambda text: (parse(text), "ok")[1]
 
@@ -109,6 +130,7 @@ PYTHON: dict[str, Callable[[str], str]] = {
     "semver": lambda text: str(int(is_valid_version(text))),
     "event": lambda text: "none" if parse_event_line(text) is None else "ok",
     "manifest": _manifest,
+    "answer": _answer,
 }
 
 

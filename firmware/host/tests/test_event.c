@@ -114,9 +114,18 @@ static void test_printf_and_validate(void **state)
         esp_err_t want;
     } checks[] = {
         {"state", "{\"from\":\"idle\",\"to\":\"dancing\"}", ESP_ERR_INVALID_ARG},
-        {"ws.close", "{\"code\":1000,\"reason\":\"normal\"}", ESP_OK},
-        {"ws.close", "{\"code\":\"1000\",\"reason\":\"normal\"}", ESP_ERR_INVALID_ARG},
-        {"ws.close", "{\"code\":1000.5,\"reason\":\"normal\"}", ESP_ERR_INVALID_ARG},
+        {"ws.close", "{\"code\":1000,\"reason\":\"normal\",\"url\":\"ws://h/p\"}", ESP_OK},
+        {"ws.close", "{\"code\":1000,\"reason\":\"normal\"}", ESP_ERR_INVALID_ARG}, /* no url */
+        {"ws.close", "{\"code\":\"1000\",\"reason\":\"normal\",\"url\":\"\"}", ESP_ERR_INVALID_ARG},
+        {"ws.close", "{\"code\":1000.5,\"reason\":\"normal\",\"url\":\"\"}", ESP_ERR_INVALID_ARG},
+        {"token.refresh.fail",
+         "{\"status\":401,\"code\":\"x\",\"next\":\"claim\",\"retry_in_ms\":0,\"message\":\"\","
+         "\"field\":\"\"}",
+         ESP_OK},
+        {"token.refresh.fail",
+         "{\"status\":401,\"code\":\"x\",\"next\":\"later\",\"retry_in_ms\":0,\"message\":\"\","
+         "\"field\":\"\"}",
+         ESP_ERR_INVALID_ARG}, /* next is retry or claim */
         {"config.ok", "{\"etag\":\"x\",\"cached\":1}", ESP_ERR_INVALID_ARG},
         {"cmd.error", "{\"cmd\":\"x\",\"reason\":\"bad_value\"}", ESP_OK},
         {"cmd.error", "{\"cmd\":\"x\",\"reason\":\"bad_value\",\"message\":7}", ESP_ERR_INVALID_ARG},

@@ -44,14 +44,17 @@ extern "C" {
 
 /** Compiled-in defaults (Kconfig on the board, CLI flags on the host, the model's
  * `build: true` settings); NVS settings override child_*, server and volume (SPEC
- * §9.2). Strings are copied; a NULL one takes the model's TEDDY_DEFAULT_* value. */
+ * §9.2). Strings are copied; a NULL one takes the model's TEDDY_DEFAULT_* value.
+ * child_name and child_age are unset by default: the device then uses the claim's
+ * child profile (SPEC §2.5); when set they win over it, like a console `set`. */
 typedef struct {
     const char *server_url; /* http://host:port */
     const char *device_id;  /* used until mfg/device_id exists in NVS */
     const char *chip;       /* "esp32" */
     const char *oob_secret; /* NULL: the seed derivation of SPEC §2.1 */
     const char *child_id;
-    const char *child_name;
+    const char *child_name; /* NULL or "": the claim's child_profile.name */
+    bool has_child_age;     /* false: the claim's child_profile.age */
     int child_age;
     int volume;
 } teddy_build_t;

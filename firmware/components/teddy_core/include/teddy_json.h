@@ -20,6 +20,7 @@
 
 #include "cJSON.h"
 #include "teddy_err.h"
+#include "teddy_model.h" /* TEDDY_JSON_MAX_DEPTH (the device model's json_max_depth) */
 #include "teddy_wire.h"
 
 #ifdef __cplusplus
@@ -27,8 +28,6 @@ extern "C" {
 #endif
 
 /* --- strict JSON ------------------------------------------------------------------ */
-
-#define TEDDY_JSON_MAX_DEPTH 64
 
 /**
  * Parse `len` bytes of JSON text (no NUL needed) into `*out` (free with cJSON_Delete).

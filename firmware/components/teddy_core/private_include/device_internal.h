@@ -15,6 +15,7 @@
 
 #include "cJSON.h"
 #include "device_events.h"
+#include "teddy_answer.h"
 #include "teddy_device.h"
 #include "teddy_image.h"
 #include "teddy_manifest.h"
@@ -61,7 +62,7 @@ typedef struct {
     bool is_open;
     char url[DEV_URL_MAX];
     uint32_t attempt, refusals;
-    char hold_reason[64]; /* "" = none */
+    char hold_reason[TEDDY_ANSWER_CODE_SIZE]; /* "" = none */
     bool has_opened_at;
     uint64_t opened_at_ms;
 } dev_link_t;
@@ -131,8 +132,8 @@ typedef struct {
 struct teddy_device {
     /* build (copied) */
     char server_url[256], device_id[65], chip[16], oob_secret[65], child_id[65];
-    char child_name[128];
-    bool has_oob;
+    char child_name[128]; /* "": the claim's */
+    bool has_oob, has_child_age;
     int child_age, volume;
     teddy_timing_t timing;
     teddy_port_boot_info_t boot;
@@ -188,12 +189,29 @@ void dev_http_done(tdev_t *d, uint32_t req);
 void dev_http_cancel(tdev_t *d, uint32_t *req);
 dev_http_owner_t dev_http_owner(const tdev_t *d, uint32_t req);
 const char *dev_header(const teddy_input_t *in, const char *name);
-/* SPEC §1.2 error.code of an error body, else http_<status>, into buf. */
-const char *dev_error_code(const teddy_input_t *in, char *buf, size_t size);
 cJSON *dev_obj(void);
 void dev_pct_encode(char *out, size_t size, const char *in);
 /* strdup (not in C11). */
 char *dev_strdup(const char *s);
+
+/* device_answers.c: why a request failed, as claim.fail, token.refresh.fail, config.fail
+ * and ota.none print it (SPEC §8.2; emulator/core/answers.py). */
+typedef struct {
+    int status; /* 0: no answer (transport) */
+    char code[TEDDY_ANSWER_CODE_SIZE];
+    char message[TEDDY_ANSWER_TEXT_SIZE];
+    char field[TEDDY_FIELD_NAME_MAX];
+} dev_failure_t;
+#define DEV_TRANSPORT "transport" /* the code of a request that got no answer */
+/* A transport failure (its reason quoted as the message) or an error answer. */
+void dev_failure_of(const teddy_input_t *in, dev_failure_t *out);
+/* A 200/304 whose body the device cannot use; errs NULL: it was not JSON. */
+void dev_failure_bad(int status, const char *code, const teddy_field_errors_t *errs,
+                     dev_failure_t *out);
+/* A plain answer (status only), for the ota.none rows that are decisions. */
+void dev_failure_none(int status, dev_failure_t *out);
+/* The body of an answer as both cores read it (SPEC §1.1): UTF-8, no U+0000 escape. */
+bool dev_body_readable(const teddy_input_t *in);
 
 /* device_kv.c: the in-RAM NVS view; every change is also an NVS effect. Keys are the
  * model's (pass TEDDY_NVS_<NS>_<KEY>, the `ns, key` pair); a value of the wrong type, or
@@ -263,7 +281,7 @@ void dev_ota_on_idle(tdev_t *d);
 void dev_ota_on_rollback_reported(tdev_t *d, const char *from_version);
 bool dev_ota_busy(const tdev_t *d);
 bool dev_ota_updating(const tdev_t *d);
-void dev_ota_download_failed(tdev_t *d, const char *reason);
+void dev_ota_download_failed(tdev_t *d, const char *reason, const char *message);
 void dev_ota_download_verified(tdev_t *d, const char *version, int slot);
 void dev_ota_free(tdev_t *d);
 

@@ -6,7 +6,9 @@
  * 404 stop and print claim.fail{retry_in_ms:0}; 401 stale_timestamp retries once
  * without a timestamp. SPEC §3.2: tokens persisted refresh-first, the access
  * deadline on the uptime clock, refresh 60 s before expiry and after a reboot, claim
- * again on a 401.
+ * again on a 401, every failed refresh printed as token.refresh.fail with what the
+ * device does next. Both failure events say why (SPEC §8.2, device_answers.c); the
+ * claim's child profile is stored as the default child name and age (SPEC §2.5, §9.2).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,11 +150,11 @@ static uint32_t claim_backoff(tdev_t *d)
                        d->timing.claim_backoff_max_ms, d->timing.claim_jitter);
 }
 
-static void claim_failed(tdev_t *d, int status, const char *code, uint32_t retry_in_ms)
+static void claim_failed(tdev_t *d, const dev_failure_t *why, uint32_t retry_in_ms)
 {
     d->auth.attempt++;
-    EMIT_CLAIM_FAIL(d, .status = status, .code = code, .attempt = d->auth.attempt,
-                    .retry_in_ms = retry_in_ms);
+    EMIT_CLAIM_FAIL(d, .status = why->status, .code = why->code, .attempt = d->auth.attempt,
+                    .retry_in_ms = retry_in_ms, .message = why->message, .field = why->field);
     if (retry_in_ms > 0) {
         dev_arm(d, TEDDY_TIMER_CLAIM_RETRY, retry_in_ms);
     } else {
@@ -211,6 +213,10 @@ static void claimed(tdev_t *d, const teddy_claim_response_t *r)
     dev_nvs_set_str(d, TEDDY_NVS_AUTH_SESSION_ID, r->device_session_id);
     dev_nvs_set_str(d, TEDDY_NVS_AUTH_WEBSOCKET_URL, r->device_config.websocket_url);
     dev_nvs_set_str(d, TEDDY_NVS_AUTH_CHILD_ID, child);
+    /* SPEC §2.5, §9.2: the claim's name and age are the defaults of the WebSocket query
+     * (until `set`); kept with the tokens, so they survive a reboot and go with them. */
+    dev_nvs_set_str(d, TEDDY_NVS_AUTH_CHILD_NAME, r->child_profile.name);
+    dev_nvs_set_int(d, TEDDY_NVS_AUTH_CHILD_AGE, r->child_profile.age); /* clamped to i32 */
     dev_nvs_set_int(d, TEDDY_NVS_AUTH_HB_INTERVAL, r->device_config.heartbeat_interval);
     dev_nvs_set_int(d, TEDDY_NVS_AUTH_CHUNK_BYTES, r->device_config.chunk_bytes);
     set_deadline(d, r->expires_in);
@@ -222,54 +228,66 @@ static void claimed(tdev_t *d, const teddy_claim_response_t *r)
 
 static void on_claim(tdev_t *d, const teddy_input_t *in)
 {
+    dev_failure_t why;
     if (in->kind == TEDDY_IN_HTTP_FAILED) {
-        claim_failed(d, 0, "transport", claim_backoff(d));
+        dev_failure_of(in, &why);
+        claim_failed(d, &why, claim_backoff(d));
         return;
     }
     if (in->status == 200) {
         teddy_claim_response_t *r = malloc(sizeof(*r));
-        if (r == NULL ||
-            teddy_claim_response_parse((const char *)in->data, in->len, r, NULL) != ESP_OK) {
+        teddy_field_errors_t errs = {0};
+        if (r == NULL || !dev_body_readable(in) ||
+            teddy_claim_response_parse((const char *)in->data, in->len, r, &errs) != ESP_OK) {
             free(r);
-            claim_failed(d, 200, "bad_response", claim_backoff(d));
+            dev_failure_bad(200, "bad_response", &errs, &why);
+            claim_failed(d, &why, claim_backoff(d));
             return;
         }
         claimed(d, r);
         free(r);
         return;
     }
-    char code[64];
-    dev_error_code(in, code, sizeof(code));
-    claim_failed(d, in->status, code, retry_delay(d, in, code));
+    dev_failure_of(in, &why);
+    claim_failed(d, &why, retry_delay(d, in, why.code));
 }
 
 /* --- refresh answers ------------------------------------------------------------------- */
 
-static void refresh_failed(tdev_t *d, const char *why, bool background, bool retry)
+/* Print token.refresh.fail with what happens next, then do it (SPEC §3.2). */
+static void refresh_failed(tdev_t *d, const dev_failure_t *why, bool background, bool retry)
 {
-    dev_log(d, "token refresh failed: %s", why);
-    if (!retry) {
-        dev_auth_drop_tokens(d);
-        if (!background) {
-            dev_auth_claim(d);
-        }
+    uint32_t delay = 0;
+    if (retry) {
+        d->auth.refresh_failures++;
+        delay = dev_backoff(d, d->auth.refresh_failures, d->timing.claim_backoff_base_ms,
+                            d->timing.claim_backoff_max_ms, d->timing.claim_jitter);
+    }
+    EMIT_TOKEN_REFRESH_FAIL(d, .status = why->status, .code = why->code,
+                            .next = retry ? TEDDY_REFRESH_NEXT_RETRY : TEDDY_REFRESH_NEXT_CLAIM,
+                            .retry_in_ms = delay, .message = why->message, .field = why->field);
+    if (retry) {
+        dev_arm(d, background ? TEDDY_TIMER_TOKEN_REFRESH : TEDDY_TIMER_AUTH_RETRY, delay);
         return;
     }
-    d->auth.refresh_failures++;
-    uint32_t delay = dev_backoff(d, d->auth.refresh_failures, d->timing.claim_backoff_base_ms,
-                                 d->timing.claim_backoff_max_ms, d->timing.claim_jitter);
-    dev_arm(d, background ? TEDDY_TIMER_TOKEN_REFRESH : TEDDY_TIMER_AUTH_RETRY, delay);
+    dev_auth_drop_tokens(d);
+    if (!background) {
+        dev_auth_claim(d);
+    }
 }
 
 static void on_refresh(tdev_t *d, const teddy_input_t *in)
 {
     bool background = d->auth.background;
+    dev_failure_t why;
     if (in->kind == TEDDY_IN_HTTP_RESPONSE && in->status == 200) {
         teddy_refresh_response_t *r = malloc(sizeof(*r));
-        if (r == NULL ||
-            teddy_refresh_response_parse((const char *)in->data, in->len, r, NULL) != ESP_OK) {
+        teddy_field_errors_t errs = {0};
+        if (r == NULL || !dev_body_readable(in) ||
+            teddy_refresh_response_parse((const char *)in->data, in->len, r, &errs) != ESP_OK) {
             free(r);
-            refresh_failed(d, "bad_response", background, true);
+            dev_failure_bad(200, "bad_response", &errs, &why);
+            refresh_failed(d, &why, background, true);
             return;
         }
         d->auth.refresh_failures = 0;
@@ -283,16 +301,11 @@ static void on_refresh(tdev_t *d, const teddy_input_t *in)
         }
         return;
     }
-    char why[64];
-    if (in->kind == TEDDY_IN_HTTP_FAILED) {
-        refresh_failed(d, in->text != NULL ? in->text : "transport", background, true);
-    } else if (in->status >= 500 || in->status == 429) {
-        snprintf(why, sizeof(why), "http_%d", in->status);
-        refresh_failed(d, why, background, true);
-    } else {
-        /* SPEC §3.2: on 401 discard both tokens and claim again with a fresh nonce. */
-        refresh_failed(d, dev_error_code(in, why, sizeof(why)), background, false);
-    }
+    dev_failure_of(in, &why);
+    /* SPEC §3.2: transport errors, 5xx and 429 retry; a 401 (any other refusal) means
+     * discard both tokens and claim again with a fresh nonce. */
+    bool retry = in->kind == TEDDY_IN_HTTP_FAILED || in->status >= 500 || in->status == 429;
+    refresh_failed(d, &why, background, retry);
 }
 
 void dev_auth_on_http(tdev_t *d, dev_http_owner_t owner, const teddy_input_t *in)

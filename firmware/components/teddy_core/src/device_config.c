@@ -5,14 +5,16 @@
  * At boot after Wi-Fi, and again when the cached copy is older than max-age, GET the
  * config with `If-None-Match: <stored ETag>`: 200 stores body and ETag in NVS
  * (config.ok{cached:false}), 304 keeps the copy (config.ok{cached:true}), anything
- * else prints config.fail{status,error} and the device carries on with its cached
- * copy or the compiled-in defaults: config is never a reason to stop booting.
+ * else prints config.fail{status,error,message,field} (SPEC §8.2: what the server said,
+ * or what was wrong with a 200 body) and the device carries on with its cached copy or
+ * the compiled-in defaults: config is never a reason to stop booting.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "device_internal.h"
+#include "teddy_fields.h"
 #include "teddy_json.h"
 
 void dev_config_fetch(tdev_t *d, bool continue_boot)
@@ -36,24 +38,40 @@ static void emit_ok(tdev_t *d, const char *etag, bool cached)
     EMIT_CONFIG_OK(d, .etag = etag, .cached = cached);
 }
 
-static void emit_fail(tdev_t *d, int status, const char *error)
+static void emit_fail(tdev_t *d, const dev_failure_t *why, const char *error)
 {
-    EMIT_CONFIG_FAIL(d, .status = status, .error = error);
+    EMIT_CONFIG_FAIL(d, .status = why->status, .error = error, .message = why->message,
+                     .field = why->field);
+}
+
+/* A 200 that is not a JSON object (SPEC §4.3: lenient, but an object). */
+static void bad_body(tdev_t *d, bool json)
+{
+    teddy_field_errors_t errs = {0};
+    if (json) {
+        tf_not_object(&errs);
+    }
+    dev_failure_t why;
+    dev_failure_bad(200, "bad_body", &errs, &why);
+    emit_fail(d, &why, "bad_body");
 }
 
 static void store(tdev_t *d, const teddy_input_t *in)
 {
     cJSON *body = NULL;
-    if (teddy_json_parse((const char *)in->data, in->len, &body) != ESP_OK ||
-        !cJSON_IsObject(body)) {
+    if (teddy_body_parse((const char *)in->data, in->len, &body) != ESP_OK) {
+        bad_body(d, false);
+        return;
+    }
+    if (!cJSON_IsObject(body)) {
         cJSON_Delete(body);
-        emit_fail(d, 200, "bad_body");
+        bad_body(d, true);
         return;
     }
     char *compact = cJSON_PrintUnformatted(body);
     cJSON_Delete(body);
     if (compact == NULL) {
-        emit_fail(d, 200, "bad_body");
+        bad_body(d, false); /* out of memory */
         return;
     }
     const char *etag = dev_header(in, "etag");
@@ -75,8 +93,10 @@ void dev_config_on_http(tdev_t *d, const teddy_input_t *in)
     }
     dev_http_done(d, in->id);
     d->config.req = 0;
+    dev_failure_t why;
     if (in->kind == TEDDY_IN_HTTP_FAILED) {
-        emit_fail(d, 0, in->text != NULL ? in->text : "transport");
+        dev_failure_of(in, &why);
+        emit_fail(d, &why, in->text != NULL ? in->text : "transport");
     } else if (in->status == 304) {
         const char *etag = dev_header(in, "etag");
         if (etag == NULL || etag[0] == '\0') {
@@ -86,8 +106,8 @@ void dev_config_on_http(tdev_t *d, const teddy_input_t *in)
     } else if (in->status == 200) {
         store(d, in);
     } else {
-        char code[64];
-        emit_fail(d, in->status, dev_error_code(in, code, sizeof(code)));
+        dev_failure_of(in, &why);
+        emit_fail(d, &why, why.code);
     }
     dev_arm(d, TEDDY_TIMER_CONFIG_REFRESH, d->timing.config_max_age_ms);
     if (d->config.continue_boot) {

@@ -34,7 +34,7 @@ esp_err_t teddy_device_create(const teddy_device_init_t *init, teddy_device_t **
     copy(d->device_id, sizeof(d->device_id), b->device_id, TEDDY_DEFAULT_DEVICE_ID);
     copy(d->chip, sizeof(d->chip), b->chip, TEDDY_DEFAULT_CHIP);
     copy(d->child_id, sizeof(d->child_id), b->child_id, TEDDY_DEFAULT_CHILD_ID);
-    copy(d->child_name, sizeof(d->child_name), b->child_name, TEDDY_DEFAULT_CHILD_NAME);
+    copy(d->child_name, sizeof(d->child_name), b->child_name, ""); /* "": the claim's */
     d->has_oob = b->oob_secret != NULL && b->oob_secret[0] != '\0';
     copy(d->oob_secret, sizeof(d->oob_secret), b->oob_secret, "");
     for (char *p = d->oob_secret; *p != '\0'; p++) {
@@ -42,6 +42,7 @@ esp_err_t teddy_device_create(const teddy_device_init_t *init, teddy_device_t **
             *p = (char)(*p - 'a' + 'A'); /* SPEC §2.1: upper-case hex */
         }
     }
+    d->has_child_age = b->has_child_age;
     d->child_age = b->child_age;
     d->volume = b->volume;
     d->timing = init->timing;

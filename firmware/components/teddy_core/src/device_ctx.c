@@ -205,21 +205,6 @@ const char *dev_header(const teddy_input_t *in, const char *name)
     return NULL;
 }
 
-const char *dev_error_code(const teddy_input_t *in, char *buf, size_t size)
-{
-    snprintf(buf, size, "http_%d", in->status);
-    cJSON *body = NULL;
-    if (in->len > 0 && teddy_json_parse((const char *)in->data, in->len, &body) == ESP_OK) {
-        cJSON *err = cJSON_GetObjectItemCaseSensitive(body, "error");
-        cJSON *code = cJSON_IsObject(err) ? cJSON_GetObjectItemCaseSensitive(err, "code") : NULL;
-        if (cJSON_IsString(code)) {
-            snprintf(buf, size, "%s", code->valuestring);
-        }
-    }
-    cJSON_Delete(body);
-    return buf;
-}
-
 /* RFC 3986 percent-encoding of a query value (SPEC §6.1: a space is %20). */
 void dev_pct_encode(char *out, size_t size, const char *in)
 {

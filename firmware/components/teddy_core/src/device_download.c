@@ -68,12 +68,17 @@ static void progress(tdev_t *d, dev_download_t *dl)
 }
 
 /* Ends the download: dl is freed by the callee, touch nothing after. */
-static void abort_dl(tdev_t *d, dev_download_t *dl, const char *reason)
+static void abort_with(tdev_t *d, dev_download_t *dl, const char *reason, const char *message)
 {
     dev_http_cancel(d, &dl->req);
     dev_disarm(d, TEDDY_TIMER_OTA_RETRY);
     dev_nvs_erase(d, TEDDY_NS_OTA_DL);
-    dev_ota_download_failed(d, reason);
+    dev_ota_download_failed(d, reason, message);
+}
+
+static void abort_dl(tdev_t *d, dev_download_t *dl, const char *reason)
+{
+    abort_with(d, dl, reason, "");
 }
 
 static void fresh(tdev_t *d, dev_download_t *dl)
@@ -188,7 +193,12 @@ static bool attempt_failed(tdev_t *d, dev_download_t *dl, const char *why)
     dl->attempts++;
     dev_log(d, "download attempt %u failed: %s", (unsigned)dl->attempts, why);
     if (dl->attempts >= d->timing.ota_max_attempts) {
-        abort_dl(d, dl, "size_mismatch"); /* SPEC §5.2: the bytes never completed */
+        /* SPEC §5.2: the bytes never completed; §8.2: say what the server did last. */
+        char message[320], quoted[TEDDY_ANSWER_TEXT_SIZE];
+        snprintf(message, sizeof(message), "%u attempts failed; the last: %s",
+                 (unsigned)dl->attempts, why);
+        teddy_quote(message, strlen(message), quoted, TEDDY_SERVER_TEXT_MAX_BYTES);
+        abort_with(d, dl, "size_mismatch", quoted);
         return false;
     }
     dev_arm(d, TEDDY_TIMER_OTA_RETRY, d->timing.ota_retry_ms);
@@ -197,7 +207,7 @@ static bool attempt_failed(tdev_t *d, dev_download_t *dl, const char *why)
 
 static void on_start(tdev_t *d, dev_download_t *dl, const teddy_input_t *in)
 {
-    char why[160];
+    char why[256];
     if (dl->range_from > 0 && in->status == 206) {
         const char *cr = dev_header(in, "content-range");
         unsigned long long a = 0, b = 0, total = 0;
@@ -205,7 +215,9 @@ static void on_start(tdev_t *d, dev_download_t *dl, const teddy_input_t *in)
         if (cr == NULL || sscanf(cr, "bytes %llu-%llu/%llu%c", &a, &b, &total, &tail) != 3 ||
             a != dl->range_from || b != (unsigned long long)dl->manifest.size - 1 ||
             total != (unsigned long long)dl->manifest.size) {
-            snprintf(why, sizeof(why), "bad Content-Range '%s'", cr != NULL ? cr : "");
+            char value[TEDDY_ANSWER_CODE_SIZE]; /* the server's header, quoted (SPEC §8.1) */
+            teddy_quote(cr, cr != NULL ? strlen(cr) : 0, value, TEDDY_SERVER_CODE_MAX_BYTES);
+            snprintf(why, sizeof(why), "bad Content-Range '%s'", value);
             attempt_failed(d, dl, why);
             return;
         }
@@ -274,7 +286,7 @@ void dev_dl_on_http(tdev_t *d, dev_download_t *dl, const teddy_input_t *in)
     if (in->id != dl->req) {
         return;
     }
-    char why[160];
+    char why[256];
     switch (in->kind) {
     case TEDDY_IN_HTTP_STREAM_START:
         on_start(d, dl, in);

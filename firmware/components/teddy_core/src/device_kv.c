@@ -194,16 +194,26 @@ const char *dev_child_id(const tdev_t *d)
     return v != NULL ? v : d->child_id;
 }
 
+/* SPEC §9.2: `set child_name`, else the build's, else the claim's child_profile.name. */
 const char *dev_child_name(const tdev_t *d)
 {
     const char *v = nonempty(dev_nvs_str(d, TEDDY_NVS_SETTINGS_CHILD_NAME));
-    return v != NULL ? v : d->child_name;
+    v = v != NULL ? v : nonempty(d->child_name);
+    v = v != NULL ? v : nonempty(dev_nvs_str(d, TEDDY_NVS_AUTH_CHILD_NAME));
+    return v != NULL ? v : "";
 }
 
+/* SPEC §9.2: `set child_age`, else the build's, else the claim's child_profile.age. */
 int dev_child_age(const tdev_t *d)
 {
     int64_t v;
-    return dev_nvs_int(d, TEDDY_NVS_SETTINGS_CHILD_AGE, &v) ? (int)v : d->child_age;
+    if (dev_nvs_int(d, TEDDY_NVS_SETTINGS_CHILD_AGE, &v)) {
+        return (int)v;
+    }
+    if (d->has_child_age) {
+        return d->child_age;
+    }
+    return dev_nvs_int(d, TEDDY_NVS_AUTH_CHILD_AGE, &v) ? (int)v : TEDDY_FALLBACK_CHILD_AGE;
 }
 
 int dev_volume(const tdev_t *d)

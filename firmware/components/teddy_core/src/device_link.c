@@ -3,7 +3,8 @@
  *
  * SPEC §6.1 on the device side: the URL is the claim's websocket_url plus the
  * percent-encoded query, the handshake carries `Authorization: Bearer`, ws.open is
- * printed only on connection_established, and each 403 refusal reason has its own
+ * printed only on connection_established, ws.refused carries the URL, the status and
+ * the server's reason and message (SPEC §8.2), and each 403 refusal reason has its own
  * reaction. SPEC §6.2: one reaction per close code (4001 waits 60 s, 4008 reconnects
  * at once, everything else backs off 2 s doubling to 60 s ±20 %, reset after a
  * connection lasted 60 s). Frames the server should never send (bad JSON, unknown
@@ -82,7 +83,7 @@ bool dev_link_send(tdev_t *d, const char *text, size_t len)
 
 static void emit_close(tdev_t *d, int code, const char *reason)
 {
-    EMIT_WS_CLOSE(d, .code = code, .reason = reason);
+    EMIT_WS_CLOSE(d, .code = code, .reason = reason, .url = d->link.url);
 }
 
 static void detach(tdev_t *d)
@@ -153,9 +154,10 @@ static void on_text(tdev_t *d, const char *text, size_t len)
     memset(&msg, 0, sizeof(msg));
     if (teddy_msg_parse_server(text, len, TEDDY_DOWNLINK_MAX_FRAME_BYTES - 1, &msg, &err) !=
         ESP_OK) {
-        char m[200];
+        char m[200], quoted[TEDDY_ANSWER_TEXT_SIZE];
         snprintf(m, sizeof(m), "server frame: %s", err.message);
-        EMIT_ERROR(d, .code = teddy_ws_error_str(err.code), .message = m);
+        teddy_quote(m, strlen(m), quoted, TEDDY_SERVER_TEXT_MAX_BYTES); /* SPEC §8.1 */
+        EMIT_ERROR(d, .code = teddy_ws_error_str(err.code), .message = quoted);
         return;
     }
     if (msg.type == TEDDY_SMSG_SYSTEM && msg.data_type != NULL &&
@@ -172,12 +174,11 @@ static void on_text(tdev_t *d, const char *text, size_t len)
 /* SPEC §6.1 device reaction to a refused handshake (HTTP 403 + reason). */
 static void on_refused(tdev_t *d, const teddy_input_t *in)
 {
-    char reason[64];
-    dev_error_code(in, reason, sizeof(reason));
-    if (reason[0] == '\0') {
-        snprintf(reason, sizeof(reason), "http_%d", in->status);
-    }
-    emit_close(d, TEDDY_CLOSE_POLICY, reason);
+    teddy_server_error_t said;
+    teddy_server_error(in->status, (const char *)in->data, in->len, &said);
+    const char *reason = said.code; /* the SPEC §6.1 reason, else http_<status> */
+    EMIT_WS_REFUSED(d, .url = d->link.url, .status = in->status, .reason = reason,
+                    .message = said.message);
     detach(d);
     d->link.refusals++;
     dev_set_state(d, TEDDY_STATE_OFFLINE);
@@ -201,7 +202,9 @@ void dev_link_on_closed(tdev_t *d, int code, const char *reason)
     /* SPEC §6.2: one reaction per close code. */
     uint64_t lasted = d->link.has_opened_at ? d->now_ms - d->link.opened_at_ms : 0;
     bool was_open = d->link.is_open;
-    emit_close(d, code, reason);
+    char quoted[TEDDY_ANSWER_TEXT_SIZE]; /* the server's close reason: one bounded line */
+    teddy_quote(reason, strlen(reason), quoted, TEDDY_SERVER_TEXT_MAX_BYTES);
+    emit_close(d, code, quoted);
     detach(d);
     if (was_open && lasted >= d->timing.reconnect_reset_ms) {
         d->link.attempt = 0;

@@ -3,7 +3,9 @@
  * (emulator/core/ota.py).
  *
  * SPEC §5.4: the manifest check with its ETag, the update decision table (chip,
- * SemVer precedence, anti-rollback), a version that rolled back is never offered
+ * SemVer precedence, anti-rollback; every ota.none carries the manifest answer's
+ * status and, SPEC §8.2, what the server said or which field was wrong), a version
+ * that rolled back is never offered
  * again (ota.none{rolled_back}, no install loop), a non-mandatory update waits until
  * the chat is idle. SPEC §5.5 app side: write the inactive slot (device_download.c),
  * set otadata, ota.applied, reboot; on a pending-verify boot mark the image valid at
@@ -20,9 +22,10 @@ bool dev_ota_busy(const tdev_t *d) { return d->ota.req != 0 || d->ota.download !
 
 bool dev_ota_updating(const tdev_t *d) { return d->ota.download != NULL; }
 
-static void ota_none(tdev_t *d, const char *reason)
+static void ota_none(tdev_t *d, const char *reason, const dev_failure_t *answer)
 {
-    EMIT_OTA_NONE(d, .reason = reason);
+    EMIT_OTA_NONE(d, .reason = reason, .status = answer->status, .code = answer->code,
+                  .message = answer->message, .field = answer->field);
 }
 
 void dev_ota_on_boot(tdev_t *d)
@@ -101,7 +104,10 @@ static void start(tdev_t *d, const teddy_manifest_t *m)
     int slot = d->boot.slot == 0 ? 1 : 0;
     if (m->size < 0 || (uint64_t)m->size > (uint64_t)d->boot.slot_size) {
         /* esp_ota_begin refuses an image larger than the partition before any write. */
-        EMIT_OTA_VERIFY_FAIL(d, .reason = "size_mismatch");
+        char why[128];
+        snprintf(why, sizeof(why), "image of %lld bytes does not fit the %llu-byte slot",
+                 (long long)m->size, (unsigned long long)d->boot.slot_size);
+        EMIT_OTA_VERIFY_FAIL(d, .reason = "size_mismatch", .message = why);
         return;
     }
     d->ota.download = dev_dl_new(d, m, slot);
@@ -113,16 +119,19 @@ static void start(tdev_t *d, const teddy_manifest_t *m)
     dev_dl_begin(d, d->ota.download);
 }
 
-static void decide(tdev_t *d, const teddy_manifest_t *m)
+/* SPEC §5.4 rows 4..8; `status` is the manifest answer's, for the ota.none line. */
+static void decide(tdev_t *d, const teddy_manifest_t *m, int status)
 {
     teddy_update_decision_t dec;
+    dev_failure_t answer;
+    dev_failure_none(status, &answer);
     if (teddy_manifest_decide(m, d->boot.fw_version, d->chip, d->boot.efuse_secure_version,
                               &dec) != ESP_OK) {
-        ota_none(d, TEDDY_OTA_NONE_BAD_MANIFEST);
+        ota_none(d, TEDDY_OTA_NONE_BAD_MANIFEST, &answer);
         return;
     }
     if (dec.action == TEDDY_UPDATE_SKIP) {
-        ota_none(d, teddy_update_reason_str(dec.reason));
+        ota_none(d, teddy_update_reason_str(dec.reason), &answer);
         return;
     }
     const char *bad = dev_nvs_str(d, TEDDY_NVS_OTA_BAD_VERSION);
@@ -130,7 +139,7 @@ static void decide(tdev_t *d, const teddy_manifest_t *m)
     if (bad != NULL && bad[0] != '\0' && teddy_semver_compare_str(bad, m->version, &cmp) == ESP_OK &&
         cmp == 0) {
         /* Like esp_https_ota's "same as the invalid version": no install loop. */
-        ota_none(d, TEDDY_OTA_NONE_ROLLED_BACK);
+        ota_none(d, TEDDY_OTA_NONE_ROLLED_BACK, &answer);
         return;
     }
     EMIT_OTA_AVAILABLE(d, .version = m->version, .size = m->size);
@@ -153,13 +162,16 @@ void dev_ota_on_manifest(tdev_t *d, const teddy_input_t *in)
     }
     dev_http_done(d, in->id);
     d->ota.req = 0;
+    dev_failure_t why;
     if (in->kind == TEDDY_IN_HTTP_FAILED ||
         (in->status != 200 && in->status != 304 && in->status != 404)) {
-        ota_none(d, TEDDY_OTA_NONE_CHECK_FAILED);
+        dev_failure_of(in, &why);
+        ota_none(d, TEDDY_OTA_NONE_CHECK_FAILED, &why);
         return;
     }
     if (in->status == 404) {
-        ota_none(d, TEDDY_OTA_NONE_NO_RELEASE);
+        dev_failure_of(in, &why);
+        ota_none(d, TEDDY_OTA_NONE_NO_RELEASE, &why);
         return;
     }
     const char *raw = (const char *)in->data;
@@ -170,9 +182,12 @@ void dev_ota_on_manifest(tdev_t *d, const teddy_input_t *in)
         len = strlen(raw);
     }
     teddy_manifest_t *m = malloc(sizeof(*m));
-    if (m == NULL || teddy_manifest_parse(raw, len, m, NULL) != ESP_OK) {
+    teddy_field_errors_t errs = {0};
+    if (m == NULL || !teddy_body_readable(raw, len) ||
+        teddy_manifest_parse(raw, len, m, &errs) != ESP_OK) {
         free(m);
-        ota_none(d, TEDDY_OTA_NONE_BAD_MANIFEST);
+        dev_failure_bad(in->status, "", &errs, &why);
+        ota_none(d, TEDDY_OTA_NONE_BAD_MANIFEST, &why);
         return;
     }
     if (in->status == 200) {
@@ -186,7 +201,7 @@ void dev_ota_on_manifest(tdev_t *d, const teddy_input_t *in)
             free(body);
         }
     }
-    decide(d, m);
+    decide(d, m, in->status);
     free(m);
 }
 
@@ -201,9 +216,9 @@ void dev_ota_on_idle(tdev_t *d)
     }
 }
 
-void dev_ota_download_failed(tdev_t *d, const char *reason)
+void dev_ota_download_failed(tdev_t *d, const char *reason, const char *message)
 {
-    EMIT_OTA_VERIFY_FAIL(d, .reason = reason);
+    EMIT_OTA_VERIFY_FAIL(d, .reason = reason, .message = message);
     dev_dl_free(d->ota.download);
     d->ota.download = NULL;
     dev_settle(d);

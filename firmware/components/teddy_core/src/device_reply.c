@@ -116,7 +116,11 @@ void dev_chat_on_message(tdev_t *d, const teddy_server_msg_t *m)
         on_audio(d, m);
     } else if (m->type == TEDDY_SMSG_ERROR) {
         const char *code = m->error_code != NULL ? m->error_code : "";
-        EMIT_ERROR(d, .code = code, .message = m->error_message);
+        const char *text = m->error_message != NULL ? m->error_message : "";
+        char qcode[TEDDY_ANSWER_CODE_SIZE], qmessage[TEDDY_ANSWER_TEXT_SIZE];
+        teddy_quote(code, strlen(code), qcode, TEDDY_SERVER_CODE_MAX_BYTES); /* SPEC §8.1 */
+        teddy_quote(text, strlen(text), qmessage, TEDDY_SERVER_TEXT_MAX_BYTES);
+        EMIT_ERROR(d, .code = qcode, .message = qmessage);
         for (size_t i = 0; i < sizeof(REPLY_ERRORS) / sizeof(REPLY_ERRORS[0]); i++) {
             if (strcmp(code, REPLY_ERRORS[i]) == 0) {
                 pending_done(d);
