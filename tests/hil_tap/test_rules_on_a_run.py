@@ -146,7 +146,7 @@ async def test_an_upgrade_without_a_token(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 async def test_a_query_not_encoded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(link_module, "quote", lambda text, *args: text)  # defect 19
+    monkeypatch.setattr(link_module, "percent_encode", lambda text, *args: text)  # defect 19
     result = await run(scenario("streaming/child_name_with_spaces.yaml"), tmp_path)
     _fails_with(result, "query_encoded")  # a raw space breaks the request line itself
     assert "Sam O'Neil" in result.reason
@@ -154,7 +154,7 @@ async def test_a_query_not_encoded(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 async def test_bytes_that_are_not_http(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # With query_encoded switched off, the broken request line is still caught: it is not HTTP.
-    monkeypatch.setattr(link_module, "quote", lambda text, *args: text)
+    monkeypatch.setattr(link_module, "percent_encode", lambda text, *args: text)
     loaded = scenario("streaming/child_name_with_spaces.yaml", exempt={"query_encoded": "test"})
     _fails_with(await run(loaded, tmp_path), "wire_decodes")
 
