@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import io
 import math
 import os
 import wave
@@ -25,6 +24,7 @@ import numpy as np
 
 from emulator.errors import AudioSourceError
 from protocol.constants import BYTES_PER_SECOND, SAMPLE_RATE, UPLINK_CHUNK_BYTES
+from voice.wav import write_wav
 
 Pacing = Literal["realtime", "fast"]
 PACINGS: Final[tuple[Pacing, ...]] = ("realtime", "fast")
@@ -102,23 +102,6 @@ def load_wav(path: Path) -> bytes:
         common = math.gcd(SAMPLE_RATE, rate)
         samples = resample_poly(samples, SAMPLE_RATE // common, rate // common)
     return np.clip(np.round(samples), -32768, 32767).astype("<i2").tobytes()
-
-
-def wav_bytes(pcm: bytes) -> bytes:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(SAMPLE_RATE)
-        wav.writeframes(pcm)
-    return buffer.getvalue()
-
-
-def write_wav(path: Path, pcm: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(wav_bytes(pcm))
-    os.replace(tmp, path)
 
 
 def append_wav(path: Path, pcm: bytes, *, create: bool) -> None:

@@ -26,7 +26,6 @@ from emulator.audio import (
     scale_volume,
     silence,
     synthesize,
-    write_wav,
 )
 from emulator.core.effects import Play, PlayEnd, StartCapture
 from emulator.core.inputs import (
@@ -38,6 +37,7 @@ from emulator.core.inputs import (
     PlaybackDone,
 )
 from emulator.errors import AudioSourceError
+from voice.wav import write_wav
 
 Post = Callable[[Input], None]
 

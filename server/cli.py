@@ -35,6 +35,12 @@ def _parser() -> argparse.ArgumentParser:
         "production serves only what was provisioned (SPEC §2.7)",
     )
     serve.add_argument("--public-host", help="host name devices use to reach this server")
+    serve.add_argument(
+        "--keep-utterance-audio",
+        action="store_true",
+        help="write each utterance heard as a WAV under DATA/utterances (development profile "
+        "only: by default no child audio is kept after transcription, SPEC §6.5 rule 10)",
+    )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     prov = sub.add_parser("provision", help="add devices, children and config from a YAML file")
     prov.add_argument("file", type=Path, help="provisioning YAML (devices, children, config)")
@@ -57,13 +63,25 @@ def _data_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def serve(
-    *, host: str, port: int, data: Path, profile: Profile, public_host: str | None, log_level: str
+    *,
+    host: str,
+    port: int,
+    data: Path,
+    profile: Profile,
+    public_host: str | None,
+    log_level: str,
+    keep_utterance_audio: bool = False,
 ) -> None:
     import uvicorn
 
     from server.app import create_app
 
-    settings = ServerSettings(data_dir=data, profile=profile, public_host=public_host)
+    settings = ServerSettings(
+        data_dir=data,
+        profile=profile,
+        public_host=public_host,
+        keep_utterance_audio=keep_utterance_audio,
+    )
     app = create_app(settings)
     print(
         f"teddy-server: {profile.value} profile, data in {data}, listening on http://{host}:{port}",
@@ -133,6 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 profile=Profile(args.profile),
                 public_host=args.public_host,
                 log_level=args.log_level,
+                keep_utterance_audio=args.keep_utterance_audio,
             )
         elif args.command == "provision":
             print(provision(file=args.file, data=args.data))

@@ -18,6 +18,7 @@ from server.limits import MemoryNonceStore, MemorySlidingWindowLimiter, NonceSto
 from server.settings import ServerSettings
 from server.store import Store
 from server.tokens import TokenService, load_or_create_key
+from server.utterance_audio import UtteranceAudioKeeper, keeper_for
 
 if TYPE_CHECKING:
     from server.speech.pipeline import SpeechPipeline
@@ -56,6 +57,8 @@ class ServerState:
     connections: ConnectionRegistry
     events: EventBus
     faults: FaultPlan
+    # Writes utterance audio only under `keep_utterance_audio` (SPEC §6.5 rule 10).
+    audio_keeper: UtteranceAudioKeeper | None = None
 
 
 def build_state(
@@ -65,6 +68,7 @@ def build_state(
     nonces: NonceStore | None = None,
     limiter: RateLimiter | None = None,
 ) -> ServerState:
+    audio_keeper = keeper_for(settings)  # refuses before anything is created
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(settings.data_dir / "teddy.sqlite3")
     tokens = TokenService(
@@ -88,4 +92,5 @@ def build_state(
         connections=ConnectionRegistry(),
         events=EventBus(settings.clock),
         faults=FaultPlan(),
+        audio_keeper=audio_keeper,
     )

@@ -8,6 +8,7 @@ handlers through the `ServerEventLog` the runner pumps them into (server_setup).
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from hil.runner.server_setup import ServerHandle, server_capabilities
 from hil.scenario.model import ReleaseSpec
@@ -29,6 +30,10 @@ class EmbeddedServerSide(ServerSide):
     @property
     def events(self) -> Stream:
         return self._events
+
+    @property
+    def data_dir(self) -> Path:
+        return self.handle.data_dir
 
     async def publish(self, release: ReleaseSpec) -> None:
         await asyncio.to_thread(self.handle.publish, release)

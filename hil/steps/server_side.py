@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final
 
 from hil.errors import MissingCapabilityError
 from hil.scenario.model import ReleaseSpec
 from hil.streams import Stream
-from hil.targets.base import SERVER_EVENTS, SERVER_FAULTS
+from hil.targets.base import SERVER_EVENTS, SERVER_FAULTS, SERVER_FILES
 
 # Events a server side publishes on its event stream (the reference server's
 # `state.events`, server/events.py).
@@ -89,6 +90,11 @@ class ServerSide(abc.ABC):
     def events(self) -> Stream:
         """The server's event stream (capability `server_events`)."""
         raise MissingCapabilityError(self._lacks(SERVER_EVENTS))
+
+    @property
+    def data_dir(self) -> Path:
+        """The server's data folder, read by `expect_files` (capability `server_files`)."""
+        raise MissingCapabilityError(self._lacks(SERVER_FILES))
 
     async def inject_fault(self, fault: FaultSpec) -> None:
         """Misbehave as `fault` says (capability `server_faults`)."""

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Final
 
+from hil.errors import MissingCapabilityError
 from hil.targets.crash import CrashLog
 from hil.targets.options import NoOptions, OptionError, TargetOptions
 
@@ -44,8 +45,11 @@ RESET: Final = "reset"  # can be reset from outside (power cycle / EN pin)
 # Its device_id and OOB secret come from the scenario's `device:` (a real board's come from
 # its MAC and its manufacturing NVS, so identity scenarios are skipped there).
 IDENTITY: Final = "identity"
+# Its flash can be read as files while it runs (`Target.flash_root`, expect_files `in: device`).
+DEVICE_FILES: Final = "device_files"
 SERVER_EVENTS: Final = "server_events"  # the reference server publishes events
 SERVER_FAULTS: Final = "server_faults"  # the reference server injects faults
+SERVER_FILES: Final = "server_files"  # its data folder can be read (expect_files `in: server`)
 # The runner's wire tap is between the target and the server (wire.jsonl, expect_wire).
 WIRE: Final = "wire"
 TARGET_CAPABILITIES: Final = (
@@ -57,8 +61,9 @@ TARGET_CAPABILITIES: Final = (
     BUTTON,
     RESET,
     IDENTITY,
+    DEVICE_FILES,
 )
-SERVER_CAPABILITIES: Final = (SERVER_EVENTS, SERVER_FAULTS)
+SERVER_CAPABILITIES: Final = (SERVER_EVENTS, SERVER_FAULTS, SERVER_FILES)
 RUNNER_CAPABILITIES: Final = (WIRE,)
 ALL_CAPABILITIES: Final = TARGET_CAPABILITIES + SERVER_CAPABILITIES + RUNNER_CAPABILITIES
 
@@ -193,6 +198,13 @@ class Target(abc.ABC):
     def device_vars(self) -> dict[str, object]:
         """Settings scenarios may use as `${device.<name>}` (defaults filled in)."""
         return dict(self.setup.device)
+
+    @property
+    def flash_root(self) -> Path:
+        """The folder that holds the device's flash as files (capability `device_files`)."""
+        raise MissingCapabilityError(
+            f"target {self.name!r} cannot show its flash as files (capability {DEVICE_FILES!r})"
+        )
 
     @property
     def simulated_clock(self) -> SimulatedClock | None:

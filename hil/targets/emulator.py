@@ -22,6 +22,7 @@ from hil.targets.base import (
     AUDIO_IN,
     AUDIO_OUT,
     BUTTON,
+    DEVICE_FILES,
     IDENTITY,
     NETWORK_FAULTS,
     OTA,
@@ -94,7 +95,17 @@ def device_settings(setup: TargetSetup) -> DeviceSettings:
 class EmulatorTarget(Target):
     description = "the Python device (emulator.host.EmulatorHost) inside the runner's process"
     declared_capabilities = frozenset(
-        {AUDIO_IN, AUDIO_OUT, OTA, POWER_CUT, NETWORK_FAULTS, BUTTON, RESET, IDENTITY}
+        {
+            AUDIO_IN,
+            AUDIO_OUT,
+            OTA,
+            POWER_CUT,
+            NETWORK_FAULTS,
+            BUTTON,
+            RESET,
+            IDENTITY,
+            DEVICE_FILES,
+        }
     )
 
     def __init__(self, setup: TargetSetup) -> None:
@@ -131,8 +142,13 @@ class EmulatorTarget(Target):
 
     @property
     def capabilities(self) -> frozenset[str]:
-        # The host knows its hardware; identity comes from `device:` (DeviceSettings).
-        return frozenset(self._host.capabilities) | {IDENTITY}
+        # The host knows its hardware; identity comes from `device:` (DeviceSettings) and
+        # its flash is a folder of the scenario's (DeviceSettings.flash_dir).
+        return frozenset(self._host.capabilities) | {IDENTITY, DEVICE_FILES}
+
+    @property
+    def flash_root(self) -> Path:
+        return Path(self._settings.flash_dir)
 
     def device_vars(self) -> dict[str, object]:
         values = dataclasses.asdict(self._settings)

@@ -31,6 +31,7 @@ from hil.targets.base import (
     AUDIO_IN,
     AUDIO_OUT,
     BUTTON,
+    DEVICE_FILES,
     IDENTITY,
     NETWORK_FAULTS,
     OTA,
@@ -132,7 +133,17 @@ def device_flags(device: Mapping[str, object]) -> tuple[list[str], dict[str, obj
 class FirmwareHostTarget(Target):
     description = "the C firmware (teddy_core + port_linux) as the teddy-fw-host subprocess"
     declared_capabilities = frozenset(
-        {AUDIO_IN, AUDIO_OUT, OTA, POWER_CUT, NETWORK_FAULTS, BUTTON, RESET, IDENTITY}
+        {
+            AUDIO_IN,
+            AUDIO_OUT,
+            OTA,
+            POWER_CUT,
+            NETWORK_FAULTS,
+            BUTTON,
+            RESET,
+            IDENTITY,
+            DEVICE_FILES,
+        }
     )
 
     options_type = FirmwareHostOptions
@@ -157,6 +168,10 @@ class FirmwareHostTarget(Target):
         if not os.access(binary, os.X_OK):
             return f"{binary} is not executable"
         return None
+
+    @property
+    def flash_root(self) -> Path:
+        return self._flash
 
     def device_vars(self) -> dict[str, object]:
         values = {k: v for k, v in self._settings.items() if v is not None}

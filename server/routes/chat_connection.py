@@ -56,8 +56,13 @@ class ChatConnection:
             send=self.send,
             now=self.now,
             publish=self._publish,
+            keep=self._keep_audio if state.audio_keeper is not None else None,
         )
         self.close_code: int = CloseCode.NORMAL
+
+    def _keep_audio(self, audio_session_id: str, pcm: bytes) -> None:
+        assert self._state.audio_keeper is not None  # offered only then (__init__)
+        self._state.audio_keeper.keep(self._peer.device_key, audio_session_id, pcm)
 
     def now(self) -> str:
         return iso_now(self._state)

@@ -1,5 +1,9 @@
 """The per-connection speech worker: runs the session's work orders in order (SPEC §6.5).
 
+Utterance audio stays in memory; only with a `keep` callback (the server setting
+`keep_utterance_audio`, SPEC §6.5 rule 10) is an answered utterance's PCM collected and
+handed over to be written.
+
 Speech engines are blocking; each step runs in a thread so the event loop keeps
 answering heartbeats. One worker per connection keeps a device's utterances in order
 while different devices decode in parallel.
@@ -27,6 +31,7 @@ from server.speech.pipeline import SpeechPipeline, Utterance
 log = logging.getLogger("teddy.server.speech")
 
 SendFn = Callable[[list[Send]], Awaitable[None]]
+KeepFn = Callable[[str, bytes], None]
 
 
 class SpeechWorker:
@@ -39,6 +44,7 @@ class SpeechWorker:
         send: SendFn,
         now: Callable[[], str],
         publish: Callable[[str, dict[str, object]], None],
+        keep: KeepFn | None = None,
     ) -> None:
         self._pipeline = pipeline
         self._session = session
@@ -48,6 +54,8 @@ class SpeechWorker:
         self._publish = publish
         self._queue: asyncio.Queue[Action] = asyncio.Queue()
         self._utterances: dict[str, Utterance] = {}
+        self._keep = keep
+        self._kept_pcm: dict[str, bytearray] = {}
 
     def submit(self, action: Action) -> None:
         self._queue.put_nowait(action)
@@ -67,12 +75,17 @@ class SpeechWorker:
         if isinstance(action, UtteranceStarted):
             utterance = await asyncio.to_thread(self._pipeline.open_utterance)
             self._utterances[action.audio_session_id] = utterance
+            if self._keep is not None:
+                self._kept_pcm[action.audio_session_id] = bytearray()
         elif isinstance(action, UtteranceAudio):
             current = self._utterances.get(action.audio_session_id)
             if current is not None:
                 await asyncio.to_thread(current.feed, action.pcm)
+                if action.audio_session_id in self._kept_pcm:
+                    self._kept_pcm[action.audio_session_id] += action.pcm
         elif isinstance(action, UtteranceAborted):
             dropped = self._utterances.pop(action.audio_session_id, None)
+            self._kept_pcm.pop(action.audio_session_id, None)
             if dropped is not None:
                 dropped.close()
         elif isinstance(action, UtteranceEnded):
@@ -120,9 +133,13 @@ class SpeechWorker:
                 timestamp=self._now(),
             )
         )
+        kept = self._kept_pcm.pop(audio_session_id, None)
+        if self._keep is not None and kept is not None:
+            await asyncio.to_thread(self._keep, audio_session_id, bytes(kept))
 
     def close(self) -> None:
         """Release decoders of utterances the device never finished."""
         for utterance in self._utterances.values():
             utterance.close()
         self._utterances.clear()
+        self._kept_pcm.clear()

@@ -97,3 +97,14 @@ def test_publish_refuses_broken_images(
 def test_publish_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["publish", str(tmp_path / "nope.bin"), "--data", str(tmp_path)]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_serve_refuses_to_keep_child_audio_in_production(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    argv = ["serve", "--data", str(data), "--profile", "production", "--keep-utterance-audio"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "keep_utterance_audio" in err and "development profile only" in err
+    assert not data.exists()  # refused before anything was created

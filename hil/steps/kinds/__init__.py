@@ -20,6 +20,7 @@ BUILTIN: Final = (
     "expect_absent",
     "expect_wire",
     "expect_wire_absent",
+    "expect_files",
     "publish",
     "set_config",
     "power_cut",
