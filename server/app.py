@@ -35,8 +35,11 @@ def create_app(settings: ServerSettings, *, state: ServerState | None = None) ->
         state = build_state(settings, pipeline=default_pipeline())
     app = FastAPI(title="teddy reference server", version="0.1.0", docs_url=None, redoc_url=None)
     app.state.teddy = state
-    for module in (pairing, esp32, files, chat):
+    for module in (pairing, esp32, files):
         app.include_router(module.router)
+    # The chat path is a setting (SPEC §2.5): only it is served, so a device that dials a
+    # compiled-in path instead of the claim's websocket_url is refused.
+    app.add_api_websocket_route(state.settings.chat_path, chat.chat)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -25,5 +25,6 @@ def config_body(
         app_version=settings.app_version,
         firmware_version=release.version if release else settings.default_firmware_version,
         heartbeat_interval=settings.heartbeat_interval_s,
+        ws_path=settings.chat_path,
     )
     return document.to_json(store.config_overrides())

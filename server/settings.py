@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from protocol.constants import CHAT_PATH
+
 
 class Profile(StrEnum):
     DEVELOPMENT = "development"
@@ -42,6 +44,9 @@ class ServerSettings:
     app_version: str = "1.3.0"
     default_firmware_version: str = "1.0.0"
     keep_utterance_audio: bool = False
+    # Where the chat WebSocket is served (SPEC §2.5, §4.1): a deployment behind a gateway may
+    # use another path; the claim's websocket_url and the config's ws_path follow it.
+    chat_path: str = CHAT_PATH
     clock: Callable[[], float] = time.time
 
     @property

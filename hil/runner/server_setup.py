@@ -76,6 +76,7 @@ def settings_for(spec: ServerSpec, *, data_dir: Path) -> ServerSettings:
         heartbeat_interval_s=spec.heartbeat_interval_s or default.heartbeat_interval_s,
         rate_limits=limits,
         keep_utterance_audio=default.keep_utterance_audio if keep_audio is None else keep_audio,
+        chat_path=spec.chat_path or default.chat_path,
     )
 
 

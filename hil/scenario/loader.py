@@ -147,6 +147,7 @@ def _server(data: dict[str, Any]) -> m.ServerSpec:
         refresh_ttl_s=seconds("refresh_ttl"),
         heartbeat_interval_s=seconds("heartbeat_interval"),
         keep_utterance_audio=data.get("keep_utterance_audio"),
+        chat_path=data.get("chat_path"),
         rate_limits=rate,
     )
 

@@ -160,6 +160,7 @@ class ServerSpec:
     refresh_ttl_s: int | None = None
     heartbeat_interval_s: int | None = None
     keep_utterance_audio: bool | None = None
+    chat_path: str | None = None  # the chat WebSocket's path (SPEC §2.5); None: the default
     rate_limits: tuple[int, int, float] | None = None  # per_device, per_ip, window_s
 
 

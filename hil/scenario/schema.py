@@ -42,6 +42,7 @@ SERVER: Final[Schema] = obj(
         "refresh_ttl": DURATION,
         "heartbeat_interval": DURATION,
         "keep_utterance_audio": {"type": "boolean"},
+        "chat_path": {"type": "string", "pattern": "^/[A-Za-z0-9/._~-]*$"},
         "rate_limits": obj(
             {"per_device": NONNEG, "per_ip": NONNEG, "window": DURATION},
         ),

@@ -13,11 +13,11 @@ import logging
 import re
 import uuid
 
-from fastapi import APIRouter, WebSocket
+from fastapi import WebSocket
 from fastapi.responses import JSONResponse
 
 from protocol.claim import canonical_id
-from protocol.constants import CHAT_PATH, MAX_CHILD_AGE, MIN_CHILD_AGE, CloseCode
+from protocol.constants import MAX_CHILD_AGE, MIN_CHILD_AGE, CloseCode
 from protocol.error_body import ErrorBody
 from server.routes.chat_connection import ChatConnection, Peer
 from server.speech.interfaces import ChildContext
@@ -25,7 +25,6 @@ from server.state import ServerState
 from server.tokens import TokenError, TokenType
 
 log = logging.getLogger("teddy.server.chat")
-router = APIRouter()
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _CHILD_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -82,7 +81,6 @@ async def refuse(websocket: WebSocket, refusal: HandshakeRefused) -> None:
         await websocket.close(code=CloseCode.POLICY, reason=refusal.reason)
 
 
-@router.websocket(CHAT_PATH)
 async def chat(websocket: WebSocket) -> None:
     state: ServerState = websocket.app.state.teddy
     try:

@@ -56,6 +56,10 @@ class SpeechWorker:
         self._utterances: dict[str, Utterance] = {}
         self._keep = keep
         self._kept_pcm: dict[str, bytearray] = {}
+        # Bytes each utterance's recogniser was fed: the server's own view of what it heard,
+        # published with chat.utterance so a scenario can compare it with the device's
+        # `audio.tx.end{bytes}` (audio lost between the socket and the decoder shows).
+        self._fed: dict[str, int] = {}
 
     def submit(self, action: Action) -> None:
         self._queue.put_nowait(action)
@@ -75,16 +79,19 @@ class SpeechWorker:
         if isinstance(action, UtteranceStarted):
             utterance = await asyncio.to_thread(self._pipeline.open_utterance)
             self._utterances[action.audio_session_id] = utterance
+            self._fed[action.audio_session_id] = 0
             if self._keep is not None:
                 self._kept_pcm[action.audio_session_id] = bytearray()
         elif isinstance(action, UtteranceAudio):
             current = self._utterances.get(action.audio_session_id)
             if current is not None:
                 await asyncio.to_thread(current.feed, action.pcm)
+                self._fed[action.audio_session_id] += len(action.pcm)
                 if action.audio_session_id in self._kept_pcm:
                     self._kept_pcm[action.audio_session_id] += action.pcm
         elif isinstance(action, UtteranceAborted):
             dropped = self._utterances.pop(action.audio_session_id, None)
+            self._fed.pop(action.audio_session_id, None)
             self._kept_pcm.pop(action.audio_session_id, None)
             if dropped is not None:
                 dropped.close()
@@ -122,6 +129,7 @@ class SpeechWorker:
                 "transcript": reply.transcript,
                 "reply": reply.reply_text,
                 "category": reply.category,
+                "bytes": self._fed.pop(audio_session_id, 0),
             },
         )
         await self._send(
@@ -143,3 +151,4 @@ class SpeechWorker:
             utterance.close()
         self._utterances.clear()
         self._kept_pcm.clear()
+        self._fed.clear()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from protocol.constants import CHAT_PATH, CLAIM_PATH, REFRESH_PATH
+from protocol.constants import CLAIM_PATH, REFRESH_PATH
 from server.claim_service import ClaimContext
 from server.errors import ApiError
 from server.routes.common import json_body, public_base, teddy
@@ -22,7 +22,7 @@ async def claim(request: Request) -> JSONResponse:
     body = await json_body(request)
     context = ClaimContext(
         client_ip=request.client.host if request.client else "unknown",
-        websocket_url=public_base(request, scheme="ws") + CHAT_PATH,
+        websocket_url=public_base(request, scheme="ws") + state.settings.chat_path,
     )
     device_id = body.get("device_id") if isinstance(body, dict) else None
     try:
