@@ -134,6 +134,7 @@ def test_registered_with_honest_capabilities() -> None:
         "button",
         "reset",
         "identity",  # --device-id / --oob-secret flags
+        "device_files",  # --flash DIR: nvs.json, otadata.json, the slots
     }
 
 
