@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from hil.probe import PROBE_HEADER
 from protocol.constants import CLAIM_PATH, DOWNLINK_MAX_FRAME_BYTES
 from protocol.messages import DEVICE_MESSAGE_TYPES, SERVER_MESSAGE_TYPES
 
@@ -52,6 +53,12 @@ def _kind(record: WireRecord, kind: str, direction: str | None = None) -> bool:
     return record.get("kind") == kind and (direction is None or record.get("dir") == direction)
 
 
+def _device_request(record: WireRecord) -> bool:
+    """A request the device sent: the harness's own probes (hil.probe) break device rules
+    on purpose, and only what the server answers them is judged."""
+    return _kind(record, "request") and header(record, PROBE_HEADER) is None
+
+
 def _stateless(check: Checker) -> Callable[[], Checker]:
     return lambda: check
 
@@ -75,7 +82,7 @@ def _not_modified_headers(record: WireRecord) -> str | None:
 
 
 def _upgrade_bearer(record: WireRecord) -> str | None:
-    if not _kind(record, "request") or (header(record, "upgrade") or "").lower() != "websocket":
+    if not _device_request(record) or (header(record, "upgrade") or "").lower() != "websocket":
         return None
     auth = header(record, "authorization")
     if auth is None or not _BEARER.fullmatch(auth.strip()):
@@ -105,7 +112,7 @@ def _query_encoded(record: WireRecord) -> str | None:
         if line is not None and "?" in line.group(1):
             return f"query not percent-encoded (the request line broke): {line.group(1)!r}"
         return None
-    if not _kind(record, "request"):
+    if not _device_request(record):
         return None
     query = record.get("query")
     if isinstance(query, str) and query and not _ENCODED_QUERY.fullmatch(query):
@@ -139,7 +146,7 @@ def _nonce_unique() -> Checker:
     seen: set[tuple[str, str]] = set()
 
     def check(record: WireRecord) -> str | None:
-        if not _kind(record, "request") or record.get("path") != CLAIM_PATH:
+        if not _device_request(record) or record.get("path") != CLAIM_PATH:
             return None
         body = record.get("body")
         claim = body.get("json") if isinstance(body, Mapping) else None

@@ -21,6 +21,7 @@ BUILTIN: Final = (
     "expect_wire",
     "expect_wire_absent",
     "expect_files",
+    "http",
     "publish",
     "set_config",
     "power_cut",

@@ -1,0 +1,93 @@
+"""`http` probes (hil.probe): refused at load when malformed; on real runs, the security
+scenarios pass on the reference server and fail on servers with the original's defects
+(a chat that takes any upgrade, defect 8; a token-minting legacy path, defect 7)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from fastapi import WebSocket
+from fastapi.routing import APIRoute
+
+from hil.errors import ScenarioLoadError
+from hil.result import ScenarioResult, Status
+from hil.runner.run import run_scenario
+from hil.runner.server_setup import shared_pipeline
+from hil.scenario.loader import load_scenario
+from hil.targets.registry import choose
+from server.routes import chat, chat_connection, pairing
+from server.speech.interfaces import ChildContext
+from tests.hil.conftest import WriteFile
+
+REPO = Path(__file__).resolve().parents[2]
+HEAD = "version: 1\nname: t\ndescription: d\nsteps:\n"
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("step", "problem"),
+    [
+        ("http: {path: x}", "'x' must start with /"),
+        ("http: {path: /a, json: {}, body: b}", "give json or body, not both"),
+        ("http: {path: /a, method: BREW}", "BREW"),
+        ("http: {path: /a, expect: {status: 200, method: GET}}", "method"),
+        ("http: {method: GET}", "path"),
+    ],
+)
+def test_bad_probes_are_refused_at_load(write: WriteFile, step: str, problem: str) -> None:
+    path = write("x.yaml", f"{HEAD}  - {step}\n")
+    with pytest.raises(ScenarioLoadError, match=re.escape(problem)):
+        load_scenario(path)
+
+
+async def run(name: str, artifacts: Path) -> ScenarioResult:
+    return await run_scenario(
+        load_scenario(REPO / "scenarios" / name),
+        target=choose("emulator"),
+        artifact_dir=artifacts,
+        pipeline=shared_pipeline(),
+    )
+
+
+@pytest.mark.emu
+async def test_refusals_hold_and_probes_are_not_judged_as_the_device(tmp_path: Path) -> None:
+    result = await run("security/websocket_refusals.yaml", tmp_path)
+    assert result.status is Status.PASSED, result.detail
+    records = [json.loads(line) for line in (tmp_path / "wire.jsonl").read_text().splitlines()]
+    probes = [
+        r for r in records if r["kind"] == "request" and "x-teddy-probe" in dict(r["headers"])
+    ]
+    assert len(probes) == 5  # upgrades without a Bearer token: upgrade_bearer let them be
+    assert not any(name.lower() == "authorization" for name, _ in probes[0]["headers"])
+
+
+@pytest.mark.emu
+async def test_a_chat_that_takes_any_upgrade_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def anyone(state: object, websocket: WebSocket) -> chat_connection.Peer:  # defect 8
+        query = websocket.query_params
+        child = ChildContext(name="Friend", age=7)
+        return chat_connection.Peer(query.get("device_id", "").lower(), child, "no-session")
+
+    monkeypatch.setattr(chat, "check_handshake", anyone)
+    result = await run("security/websocket_refusals.yaml", tmp_path)
+    assert result.status is Status.FAILED
+    assert "-> 101" in result.detail and "status: 101 is not 403" in result.detail
+
+
+@pytest.mark.emu
+async def test_a_token_minting_legacy_path_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def mint() -> dict[str, str]:  # defect 7: ignores the old token
+        return {"access_token": "minted"}
+
+    legacy = APIRoute("/api/v1/esp32/token/refresh", mint, methods=["POST"])
+    monkeypatch.setattr(pairing.router, "routes", [*pairing.router.routes, legacy])
+    result = await run("security/legacy_paths.yaml", tmp_path)
+    assert result.status is Status.FAILED
+    assert "POST /api/v1/esp32/token/refresh -> 200" in result.reason
