@@ -41,6 +41,7 @@ from hil.targets.options import flags_of
 from hil.targets.registry import all_targets
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a pipe its reader closed
 DEFAULT_PATHS = (Path("scenarios"),)
 
 # Subcommands with their own argument parsers (module, function, help).
@@ -227,6 +228,10 @@ def main(
     except KeyboardInterrupt:
         print("teddy-hil: interrupted", file=stream)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `teddy-hil targets | head`: the reader left; say nothing more
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush cannot fail
+        return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":

@@ -19,15 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from hil.errors import HilError, TargetUnavailableError
 from hil.targets.base import (
-    AUDIO_IN,
-    AUDIO_OUT,
-    BUTTON,
     DEVICE_FILES,
     IDENTITY,
-    NETWORK_FAULTS,
-    OTA,
-    POWER_CUT,
-    RESET,
+    TARGET_CAPABILITIES,
     Target,
     TargetSetup,
 )
@@ -94,19 +88,7 @@ def device_settings(setup: TargetSetup) -> DeviceSettings:
 @register("emulator")
 class EmulatorTarget(Target):
     description = "the Python device (emulator.host.EmulatorHost) inside the runner's process"
-    declared_capabilities = frozenset(
-        {
-            AUDIO_IN,
-            AUDIO_OUT,
-            OTA,
-            POWER_CUT,
-            NETWORK_FAULTS,
-            BUTTON,
-            RESET,
-            IDENTITY,
-            DEVICE_FILES,
-        }
-    )
+    declared_capabilities = frozenset(TARGET_CAPABILITIES)  # a simulated board has them all
 
     def __init__(self, setup: TargetSetup) -> None:
         super().__init__(setup)

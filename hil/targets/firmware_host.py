@@ -28,15 +28,7 @@ from typing import ClassVar, Final
 
 from hil.errors import HilError
 from hil.targets.base import (
-    AUDIO_IN,
-    AUDIO_OUT,
-    BUTTON,
-    DEVICE_FILES,
-    IDENTITY,
-    NETWORK_FAULTS,
-    OTA,
-    POWER_CUT,
-    RESET,
+    TARGET_CAPABILITIES,
     LineSplitter,
     Target,
     TargetSetup,
@@ -132,19 +124,7 @@ def device_flags(device: Mapping[str, object]) -> tuple[list[str], dict[str, obj
 @register("firmware-host")
 class FirmwareHostTarget(Target):
     description = "the C firmware (teddy_core + port_linux) as the teddy-fw-host subprocess"
-    declared_capabilities = frozenset(
-        {
-            AUDIO_IN,
-            AUDIO_OUT,
-            OTA,
-            POWER_CUT,
-            NETWORK_FAULTS,
-            BUTTON,
-            RESET,
-            IDENTITY,
-            DEVICE_FILES,
-        }
-    )
+    declared_capabilities = frozenset(TARGET_CAPABILITIES)  # a simulated board has them all
 
     options_type = FirmwareHostOptions
 

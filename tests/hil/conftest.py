@@ -8,14 +8,30 @@ from pathlib import Path
 
 import pytest
 
+from hil.result import ScenarioResult
+from hil.runner.run import run_scenario
+from hil.runner.server_setup import shared_pipeline
+from hil.scenario.loader import load_scenario
 from hil.steps import registry
 from hil.steps.kind import StepKind
+from hil.targets.registry import choose
 from server.speech.pipeline import SpeechPipeline
 from tests.hil import beep_kind
 from tests.hil.scripted_target import Calls, Script, ScriptedTarget
 from tests.server.helpers import scripted_pipeline
 
 WriteFile = Callable[[str, str], Path]
+REPO = Path(__file__).resolve().parents[2]
+
+
+async def run_on_emulator(name: str, artifacts: Path) -> ScenarioResult:
+    """Run the repository's `scenarios/<name>` on the emulator with the real speech pipeline."""
+    return await run_scenario(
+        load_scenario(REPO / "scenarios" / name),
+        target=choose("emulator"),
+        artifact_dir=artifacts,
+        pipeline=shared_pipeline(),
+    )
 
 
 @pytest.fixture

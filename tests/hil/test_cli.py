@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -103,3 +106,23 @@ def test_run_exitfirst_invalid_files_and_usage_errors(
     assert code == 2 and "unknown target 'nope'; valid targets: emulator" in out
     assert main("run", str(scenario_dir / "missing.yaml"))[0] == 2
     assert main(*args, "-k", "a and")[0] == 2
+
+
+@pytest.mark.unit
+def test_a_closed_pipe_ends_quietly() -> None:
+    # `teddy-hil targets | head -1`: the reader is gone before the listing is written.
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "hil.cli", "targets"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write)
+    assert done.returncode == cli.EXIT_BROKEN_PIPE
+    assert "Traceback" not in done.stderr, done.stderr

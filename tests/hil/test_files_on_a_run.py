@@ -16,27 +16,13 @@ import pytest
 
 from emulator.core.context import Ctx
 from hil.result import ScenarioResult, Status
-from hil.runner.run import run_scenario
-from hil.runner.server_setup import shared_pipeline
-from hil.scenario.loader import load_scenario
-from hil.targets.registry import choose
 from protocol import device_model as dm
 from server import state as state_module
 from server.settings import ServerSettings
 from server.utterance_audio import UtteranceAudioKeeper
+from tests.hil.conftest import run_on_emulator
 
 pytestmark = pytest.mark.emu
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-async def run(name: str, artifacts: Path) -> ScenarioResult:
-    return await run_scenario(
-        load_scenario(REPO / "scenarios" / name),
-        target=choose("emulator"),
-        artifact_dir=artifacts,
-        pipeline=shared_pipeline(),
-    )
 
 
 def _failed_at_files(result: ScenarioResult, glob: str) -> None:
@@ -45,7 +31,7 @@ def _failed_at_files(result: ScenarioResult, glob: str) -> None:
 
 
 async def test_no_audio_at_rest_holds(tmp_path: Path) -> None:
-    result = await run("privacy/no_audio_at_rest.yaml", tmp_path)
+    result = await run_on_emulator("privacy/no_audio_at_rest.yaml", tmp_path)
     assert result.status is Status.PASSED, result.detail
     assert (tmp_path / "server-data" / "teddy.sqlite3").is_file()  # the folder it judged
 
@@ -57,13 +43,13 @@ async def test_a_server_that_keeps_every_utterance_fails(
         return UtteranceAudioKeeper(settings.data_dir)
 
     monkeypatch.setattr(state_module, "keeper_for", always)
-    result = await run("privacy/no_audio_at_rest.yaml", tmp_path)
+    result = await run_on_emulator("privacy/no_audio_at_rest.yaml", tmp_path)
     _failed_at_files(result, "'**/*.wav'")
     assert "utterances/teddy-esp32-0001/00001-u-1-0001.wav (6" in result.detail
 
 
 async def test_kept_audio_is_one_wav_per_utterance(tmp_path: Path) -> None:
-    result = await run("privacy/keep_audio_for_debugging.yaml", tmp_path)
+    result = await run_on_emulator("privacy/keep_audio_for_debugging.yaml", tmp_path)
     assert result.status is Status.PASSED, result.detail
     kept = sorted((tmp_path / "server-data" / "utterances").glob("*/*.wav"))
     assert [p.name for p in kept] == ["00001-u-1-0001.wav", "00002-u-1-0002.wav"]
@@ -73,11 +59,13 @@ async def test_a_server_that_ignores_keep_utterance_audio_fails(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(UtteranceAudioKeeper, "keep", lambda *args: None)
-    _failed_at_files(await run("privacy/keep_audio_for_debugging.yaml", tmp_path), "utterances")
+    _failed_at_files(
+        await run_on_emulator("privacy/keep_audio_for_debugging.yaml", tmp_path), "utterances"
+    )
 
 
 async def test_tokens_in_flash_hold(tmp_path: Path) -> None:
-    result = await run("token/tokens_in_flash.yaml", tmp_path)
+    result = await run_on_emulator("token/tokens_in_flash.yaml", tmp_path)
     assert result.status is Status.PASSED, result.detail
 
 
@@ -96,7 +84,7 @@ async def test_a_token_written_under_another_key_fails(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _patch_nvs_set(monkeypatch, lambda key: dataclasses.replace(key, key="pair_refresh"))
-    result = await run("token/tokens_in_flash.yaml", tmp_path)
+    result = await run_on_emulator("token/tokens_in_flash.yaml", tmp_path)
     _failed_at_files(result, "'nvs.json'")
     assert 'no match for /"refresh_token"' in result.detail
 
@@ -111,6 +99,6 @@ async def test_a_rotated_token_never_persisted_fails(
         return key if len(writes) == 1 else None
 
     _patch_nvs_set(monkeypatch, first_only)
-    result = await run("token/tokens_in_flash.yaml", tmp_path)
+    result = await run_on_emulator("token/tokens_in_flash.yaml", tmp_path)
     _failed_at_files(result, "'nvs.json'")
     assert 'no match for /"refresh_token"' in result.detail

@@ -13,16 +13,12 @@ from fastapi import WebSocket
 from fastapi.routing import APIRoute
 
 from hil.errors import ScenarioLoadError
-from hil.result import ScenarioResult, Status
-from hil.runner.run import run_scenario
-from hil.runner.server_setup import shared_pipeline
+from hil.result import Status
 from hil.scenario.loader import load_scenario
-from hil.targets.registry import choose
 from server.routes import chat, chat_connection, pairing
 from server.speech.interfaces import ChildContext
-from tests.hil.conftest import WriteFile
+from tests.hil.conftest import WriteFile, run_on_emulator
 
-REPO = Path(__file__).resolve().parents[2]
 HEAD = "version: 1\nname: t\ndescription: d\nsteps:\n"
 
 
@@ -43,18 +39,9 @@ def test_bad_probes_are_refused_at_load(write: WriteFile, step: str, problem: st
         load_scenario(path)
 
 
-async def run(name: str, artifacts: Path) -> ScenarioResult:
-    return await run_scenario(
-        load_scenario(REPO / "scenarios" / name),
-        target=choose("emulator"),
-        artifact_dir=artifacts,
-        pipeline=shared_pipeline(),
-    )
-
-
 @pytest.mark.emu
 async def test_refusals_hold_and_probes_are_not_judged_as_the_device(tmp_path: Path) -> None:
-    result = await run("security/websocket_refusals.yaml", tmp_path)
+    result = await run_on_emulator("security/websocket_refusals.yaml", tmp_path)
     assert result.status is Status.PASSED, result.detail
     records = [json.loads(line) for line in (tmp_path / "wire.jsonl").read_text().splitlines()]
     probes = [
@@ -74,7 +61,7 @@ async def test_a_chat_that_takes_any_upgrade_fails(
         return chat_connection.Peer(query.get("device_id", "").lower(), child, "no-session")
 
     monkeypatch.setattr(chat, "check_handshake", anyone)
-    result = await run("security/websocket_refusals.yaml", tmp_path)
+    result = await run_on_emulator("security/websocket_refusals.yaml", tmp_path)
     assert result.status is Status.FAILED
     assert "-> 101" in result.detail and "status: 101 is not 403" in result.detail
 
@@ -88,6 +75,6 @@ async def test_a_token_minting_legacy_path_fails(
 
     legacy = APIRoute("/api/v1/esp32/token/refresh", mint, methods=["POST"])
     monkeypatch.setattr(pairing.router, "routes", [*pairing.router.routes, legacy])
-    result = await run("security/legacy_paths.yaml", tmp_path)
+    result = await run_on_emulator("security/legacy_paths.yaml", tmp_path)
     assert result.status is Status.FAILED
     assert "POST /api/v1/esp32/token/refresh -> 200" in result.reason

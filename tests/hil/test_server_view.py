@@ -16,17 +16,12 @@ import pytest
 
 from emulator.core.claim import Auth
 from hil.result import Status
-from hil.runner.run import run_scenario
-from hil.runner.server_setup import shared_pipeline
-from hil.scenario.loader import load_scenario
-from hil.targets.registry import choose
 from protocol.constants import CHAT_PATH
 from server.chat_session import Action, UtteranceAudio
 from server.routes import chat_worker
+from tests.hil.conftest import run_on_emulator
 
 pytestmark = pytest.mark.emu
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 async def test_audio_dropped_before_the_recogniser_fails_one_turn(
@@ -42,12 +37,7 @@ async def test_audio_dropped_before_the_recogniser_fails_one_turn(
         await handle(self, action)
 
     monkeypatch.setattr(chat_worker.SpeechWorker, "_handle", drop_first_chunk)
-    result = await run_scenario(
-        load_scenario(REPO / "scenarios" / "streaming" / "one_turn.yaml"),
-        target=choose("emulator"),
-        artifact_dir=tmp_path,
-        pipeline=shared_pipeline(),
-    )
+    result = await run_on_emulator("streaming/one_turn.yaml", tmp_path)
     assert result.status is Status.FAILED, result.detail
     assert "chat.utterance" in result.reason
     assert "bytes: '" in result.detail and "does not match" in result.detail  # 4096 fewer
@@ -61,11 +51,6 @@ async def test_a_device_that_dials_a_compiled_in_path_fails(
         return None if auth.access_token is None else f"ws://127.0.0.1{CHAT_PATH}"
 
     monkeypatch.setattr(Auth, "websocket_url", property(compiled_in))
-    result = await run_scenario(
-        load_scenario(REPO / "scenarios" / "claim" / "websocket_url_followed.yaml"),
-        target=choose("emulator"),
-        artifact_dir=tmp_path,
-        pipeline=shared_pipeline(),
-    )
+    result = await run_on_emulator("claim/websocket_url_followed.yaml", tmp_path)
     assert result.status is Status.FAILED, result.detail
     assert "ws.open" in result.reason or "config_mismatch" in result.reason, result.reason
