@@ -1,6 +1,7 @@
 """`http` probes (hil.probe): refused at load when malformed; on real runs, the security
 scenarios pass on the reference server and fail on servers with the original's defects
-(a chat that takes any upgrade, defect 8; a token-minting legacy path, defect 7)."""
+(a chat that takes any upgrade, defect 8; a token-minting legacy path, defect 7; no refresh
+token reuse detection)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from hil.result import Status
 from hil.scenario.loader import load_scenario
 from server.routes import chat, chat_connection, pairing
 from server.speech.interfaces import ChildContext
+from server.store import Store
 from tests.hil.conftest import WriteFile, run_on_emulator
 
 HEAD = "version: 1\nname: t\ndescription: d\nsteps:\n"
@@ -78,3 +80,19 @@ async def test_a_token_minting_legacy_path_fails(
     result = await run_on_emulator("security/legacy_paths.yaml", tmp_path)
     assert result.status is Status.FAILED
     assert "POST /api/v1/esp32/token/refresh -> 200" in result.reason
+
+
+@pytest.mark.emu
+async def test_refresh_reuse_detection_holds_and_its_absence_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    held = await run_on_emulator("security/refresh_reuse_revokes_session.yaml", tmp_path / "ok")
+    assert held.status is Status.PASSED, held.detail
+
+    def every_token_fresh(self: Store, *, jti: str, session_id: str, now: float) -> bool:
+        return True  # no reuse detection: a stolen refresh token mints tokens forever
+
+    monkeypatch.setattr(Store, "use_refresh_token", every_token_fresh)
+    result = await run_on_emulator("security/refresh_reuse_revokes_session.yaml", tmp_path / "bad")
+    assert result.status is Status.FAILED
+    assert "POST /api/v1/pair/token/refresh -> 200" in result.reason
