@@ -98,9 +98,13 @@ def _build(
 ) -> object:
     doc.locations.setdefault(path, _mark(node))
     if isinstance(node, yaml.MappingNode):
+        # Keys written here, as opposed to those a `<<: *anchor` merge brings in: a written key
+        # overrides a merged one (YAML merge semantics); only two written ones are duplicates.
+        written = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
         loader.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
         result: dict[object, object] = {}
         first_line: dict[object, int] = {}
+        merged: set[object] = set()
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
             line, column = _mark(key_node)
@@ -114,7 +118,11 @@ def _build(
                     )
                 )
                 continue
-            if key in result:
+            if key in result and key in merged and id(key_node) in written:
+                merged.discard(key)  # the written value replaces the merged one
+            elif key in result and id(key_node) not in written:
+                continue  # a second merge of the same key: the first one stands
+            elif key in result:
                 where = f"{display_path(doc.path)}:{line}"
                 problems.append(
                     Problem(
@@ -126,6 +134,8 @@ def _build(
                     )
                 )
                 continue
+            if id(key_node) not in written:
+                merged.add(key)
             first_line[key] = line
             doc.locations[(*path, key)] = (line, column)
             result[key] = _build(

@@ -16,6 +16,7 @@ from fastapi.routing import APIRoute
 from hil.errors import ScenarioLoadError
 from hil.result import Status
 from hil.scenario.loader import load_scenario
+from server.limits import MemoryNonceStore
 from server.routes import chat, chat_connection, pairing
 from server.speech.interfaces import ChildContext
 from server.store import Store
@@ -96,3 +97,16 @@ async def test_refresh_reuse_detection_holds_and_its_absence_fails(
     result = await run_on_emulator("security/refresh_reuse_revokes_session.yaml", tmp_path / "bad")
     assert result.status is Status.FAILED
     assert "POST /api/v1/pair/token/refresh -> 200" in result.reason
+
+
+@pytest.mark.emu
+async def test_a_server_without_replay_protection_fails_the_claim_pack(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def every_nonce_fresh(self: MemoryNonceStore, **_: object) -> bool:
+        return True
+
+    monkeypatch.setattr(MemoryNonceStore, "consume", every_nonce_fresh)
+    result = await run_on_emulator("security/claim_refusals.yaml", tmp_path)
+    assert result.status is Status.FAILED
+    assert "POST /api/v1/pair/claim -> 200" in result.reason

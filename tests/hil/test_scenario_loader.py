@@ -51,6 +51,22 @@ def test_duplicate_keys_are_reported(write: WriteFile) -> None:
     assert problems(path) == [f"duplicate key 'name' at {path}:4 (first written at line 2)"]
 
 
+def test_a_written_key_overrides_a_merged_one(write: WriteFile) -> None:
+    # YAML merge keys: `{<<: *base, key: other}` is a variation of base, not a duplicate.
+    path = write(
+        "x.yaml",
+        HEAD
+        + "steps:\n"
+        + "  - expect: {event: claim.ok, match: &m {child_id: a, age: 7}}\n"
+        + "  - expect: {event: claim.ok, match: {<<: *m, age: 9}}\n"
+        + "  - expect: {event: claim.ok, match: {<<: *m, age: 1, age: 2}}\n",
+    )
+    assert problems(path) == [f"duplicate key 'age' at {path}:7 (first written at line 7)"]
+    fixed = write("y.yaml", path.read_text().rsplit("\n  - ", 1)[0] + "\n")
+    matches = [step.action.pattern.match for step in load_scenario(fixed).steps]  # type: ignore[attr-defined]
+    assert matches == [{"child_id": "a", "age": 7}, {"child_id": "a", "age": 9}]
+
+
 def test_every_problem_of_a_file_in_one_round(write: WriteFile) -> None:
     path = write(
         "x.yaml",

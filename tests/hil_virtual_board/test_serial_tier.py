@@ -47,6 +47,7 @@ SKIPPED = {
     "claim/provisioned_production.yaml": "needs capability 'identity'",  # MAC + mfg NVS
     "claim/wrong_hmac.yaml": "needs capability 'identity'",
     "claim/disabled_device.yaml": "needs capability 'identity'",
+    "security/claim_refusals.yaml": "needs capability 'identity'",
     # A board's flash is read with esptool, which stops the app: not while a scenario runs.
     "token/tokens_in_flash.yaml": "needs capability 'device_files'",
     "ota/older_version_skipped.yaml": "runs firmware 1.0.0, the scenario needs 1.3.0",
