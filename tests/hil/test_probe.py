@@ -16,8 +16,9 @@ from fastapi.routing import APIRoute
 from hil.errors import ScenarioLoadError
 from hil.result import Status
 from hil.scenario.loader import load_scenario
+from server import http_range
 from server.limits import MemoryNonceStore
-from server.routes import chat, chat_connection, pairing
+from server.routes import chat, chat_connection, common, files, pairing
 from server.speech.interfaces import ChildContext
 from server.store import Store
 from tests.hil.conftest import WriteFile, run_on_emulator
@@ -110,3 +111,38 @@ async def test_a_server_without_replay_protection_fails_the_claim_pack(
     result = await run_on_emulator("security/claim_refusals.yaml", tmp_path)
     assert result.status is Status.FAILED
     assert "POST /api/v1/pair/claim -> 200" in result.reason
+
+
+@pytest.mark.emu
+@pytest.mark.parametrize("name", ["config_etag.yaml", "firmware_range.yaml"])
+async def test_conformance_tables_hold(name: str, tmp_path: Path) -> None:
+    result = await run_on_emulator(f"conformance/{name}", tmp_path)
+    assert result.status is Status.PASSED, result.detail
+
+
+@pytest.mark.emu
+async def test_if_none_match_compared_as_a_string_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def as_string(header: str | None, etag: str) -> bool:  # the original's comparison (17)
+        return header == etag
+
+    monkeypatch.setattr(common, "if_none_match_matches", as_string)
+    result = await run_on_emulator("conformance/config_etag.yaml", tmp_path)
+    assert result.status is Status.FAILED
+    assert "GET /api/v1/esp32/config -> 200" in result.reason  # the weak form, not a 304
+
+
+@pytest.mark.emu
+async def test_a_server_without_suffix_ranges_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = http_range.parse_range
+
+    def no_suffix(header: str | None, size: int) -> http_range.ByteRange | None:
+        return None if header is not None and "=-" in header else whole(header, size)
+
+    monkeypatch.setattr(files, "parse_range", no_suffix)
+    result = await run_on_emulator("conformance/firmware_range.yaml", tmp_path)
+    assert result.status is Status.FAILED
+    assert "-> 200" in result.reason
