@@ -146,3 +146,17 @@ async def test_a_server_without_suffix_ranges_fails(
     result = await run_on_emulator("conformance/firmware_range.yaml", tmp_path)
     assert result.status is Status.FAILED
     assert "-> 200" in result.reason
+
+
+@pytest.mark.emu
+async def test_refusal_order_holds_and_a_dashboard_age_limit_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = "security/websocket_refusals_in_order.yaml"
+    held = await run_on_emulator(name, tmp_path / "ok")
+    assert held.status is Status.PASSED, held.detail
+    monkeypatch.setattr(chat, "MAX_CHILD_AGE", 18)  # the original dashboard's 3..18 (defect 23)
+    result = await run_on_emulator(name, tmp_path / "bad")
+    assert result.status is Status.FAILED
+    # The age probe (its step) is where it breaks: accepted, the chat then fails (a 500).
+    assert "websocket_refusals_in_order.yaml:25" in result.reason, result.reason
