@@ -43,6 +43,13 @@ def test_bad_probes_are_refused_at_load(write: WriteFile, step: str, problem: st
         load_scenario(path)
 
 
+async def _failure(name: str, artifacts: Path) -> str:
+    """Run `name` on the emulator; it must fail: the one-line reason."""
+    result = await run_on_emulator(name, artifacts)
+    assert result.status is Status.FAILED, result.detail
+    return result.reason
+
+
 @pytest.mark.emu
 async def test_refusals_hold_and_probes_are_not_judged_as_the_device(tmp_path: Path) -> None:
     result = await run_on_emulator("security/websocket_refusals.yaml", tmp_path)
@@ -79,9 +86,8 @@ async def test_a_token_minting_legacy_path_fails(
 
     legacy = APIRoute("/api/v1/esp32/token/refresh", mint, methods=["POST"])
     monkeypatch.setattr(pairing.router, "routes", [*pairing.router.routes, legacy])
-    result = await run_on_emulator("security/legacy_paths.yaml", tmp_path)
-    assert result.status is Status.FAILED
-    assert "POST /api/v1/esp32/token/refresh -> 200" in result.reason
+    reason = await _failure("security/legacy_paths.yaml", tmp_path)
+    assert "POST /api/v1/esp32/token/refresh -> 200" in reason
 
 
 @pytest.mark.emu
@@ -95,9 +101,8 @@ async def test_refresh_reuse_detection_holds_and_its_absence_fails(
         return True  # no reuse detection: a stolen refresh token mints tokens forever
 
     monkeypatch.setattr(Store, "use_refresh_token", every_token_fresh)
-    result = await run_on_emulator("security/refresh_reuse_revokes_session.yaml", tmp_path / "bad")
-    assert result.status is Status.FAILED
-    assert "POST /api/v1/pair/token/refresh -> 200" in result.reason
+    reason = await _failure("security/refresh_reuse_revokes_session.yaml", tmp_path / "bad")
+    assert "POST /api/v1/pair/token/refresh -> 200" in reason
 
 
 @pytest.mark.emu
@@ -108,9 +113,8 @@ async def test_a_server_without_replay_protection_fails_the_claim_pack(
         return True
 
     monkeypatch.setattr(MemoryNonceStore, "consume", every_nonce_fresh)
-    result = await run_on_emulator("security/claim_refusals.yaml", tmp_path)
-    assert result.status is Status.FAILED
-    assert "POST /api/v1/pair/claim -> 200" in result.reason
+    reason = await _failure("security/claim_refusals.yaml", tmp_path)
+    assert "POST /api/v1/pair/claim -> 200" in reason
 
 
 @pytest.mark.emu
@@ -143,9 +147,8 @@ async def test_a_server_without_suffix_ranges_fails(
         return None if header is not None and "=-" in header else whole(header, size)
 
     monkeypatch.setattr(files, "parse_range", no_suffix)
-    result = await run_on_emulator("conformance/firmware_range.yaml", tmp_path)
-    assert result.status is Status.FAILED
-    assert "-> 200" in result.reason
+    reason = await _failure("conformance/firmware_range.yaml", tmp_path)
+    assert "-> 200" in reason
 
 
 @pytest.mark.emu

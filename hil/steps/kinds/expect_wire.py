@@ -31,6 +31,7 @@ HEADERS: Final[Schema] = {
     "additionalProperties": {"type": ["string", "null"]},
     "x-hint": "header name (any case) -> regex of its value, or null for absent",
 }
+STATUS: Final[Schema] = {"type": ["integer", "string"], "x-hint": "200, or a regex: 4\\d\\d"}
 HTTP: Final[dict[str, Schema]] = {
     "method": f.STR,
     "path": f.STR,
@@ -40,7 +41,7 @@ HTTP: Final[dict[str, Schema]] = {
 }
 PATTERNS: Final[dict[str, Schema]] = {
     "request": f.obj(HTTP),
-    "response": f.obj({**HTTP, "status": {"type": ["integer", "string"]}}),
+    "response": f.obj({**HTTP, "status": STATUS}),
     "ws": f.obj(
         {
             "dir": {"enum": list(DIRECTIONS)},

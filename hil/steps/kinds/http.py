@@ -20,7 +20,7 @@ from hil.scenario.values import substitute, substitute_text
 from hil.steps.build import At, InvalidStepError
 from hil.steps.context import StepContext
 from hil.steps.kind import Doc, StepKind
-from hil.steps.kinds.expect_wire import HTTP, wire_of, wire_pattern
+from hil.steps.kinds.expect_wire import HEADERS, STATUS, wire_of, wire_pattern
 from hil.tap.pattern import WirePattern, resolve
 from hil.targets.base import WIRE
 from hil.wire_expect import capture
@@ -98,10 +98,8 @@ KIND = StepKind(
             "headers": STRINGS,
             "json": {},
             "body": f.STR,
-            "expect": f.obj(
-                {k: v for k, v in HTTP.items() if k not in ("method", "path", "query")}
-                | {"status": {"type": ["integer", "string"]}}
-            ),
+            # The answer's part of expect_wire's `response` pattern.
+            "expect": f.obj({"status": STATUS, "headers": HEADERS, "body": f.MATCH}),
             "capture": f.CAPTURE,
             "timeout": f.DURATION,
         },
