@@ -30,6 +30,7 @@ from hil.report import progress_line, summary
 from hil.result import ScenarioResult
 from hil.scenario.loader import discover, validate_paths
 from hil.scenario.schema import scenario_schema
+from hil.server_edge import add_server_arguments, server_from_args
 from hil.targets.edge import (
     add_arguments,
     choose_from,
@@ -94,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder for per-run artifact folders (default: artifacts)",
     )
     run.add_argument("-x", "--exitfirst", action="store_true", help="stop after a failure")
+    add_server_arguments(run.add_argument_group("server under test"))
     for title, kind in option_groups():
         add_arguments(run.add_argument_group(title), kind)
     validate = sub.add_parser("validate", help="check scenario files, report every problem")
@@ -133,6 +135,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO, env: Mapping[str, str]) -> in
     request = RunRequest(
         paths=paths,
         target=target,
+        server=server_from_args(args, env),
         artifacts=args.artifacts,
         keyword=args.keyword,
         fail_fast=args.exitfirst,

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import re
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -133,24 +134,36 @@ async def expect_files(
     hold: float,
     label: str,
     console: DeviceConsole,
+    refresh: Callable[[], Awaitable[None]] | None = None,
 ) -> Survey:
-    """Wait until the files under `root` pass `check`, then keep checking for `hold` s."""
+    """Wait until the files under `root` pass `check`, then keep checking for `hold` s.
+
+    `refresh` brings `root` up to date before each look (a copy of a remote server's files).
+    """
+
+    async def look() -> Survey:
+        if refresh is not None:
+            await refresh()
+        return await asyncio.to_thread(survey, root, check)
+
+    if refresh is not None:
+        await refresh()
     if not await asyncio.to_thread(root.is_dir):
         raise StepFailedError(
             f"{label}: {display_path(root)} is not a folder (nothing was written there)",
             reason=f"no folder {root.name} ({label})",
         )
     deadline = time.monotonic() + within
-    seen = await asyncio.to_thread(survey, root, check)
+    seen = await look()
     while not seen.holds(check):
         if time.monotonic() >= deadline:
             raise _miss(f"{label}: timed out after {within:g}s", check, seen, console, label)
         await asyncio.sleep(POLL_S)  # poll: a file system has no event to wait for here
-        seen = await asyncio.to_thread(survey, root, check)
+        seen = await look()
     until = time.monotonic() + hold
     while time.monotonic() < until:
         await asyncio.sleep(POLL_S)
-        seen = await asyncio.to_thread(survey, root, check)
+        seen = await look()
         if not seen.holds(check):
             head = f"{label}: held, then stopped holding within {hold:g}s"
             raise _miss(head, check, seen, console, label)

@@ -45,6 +45,18 @@ class Provisioning:
     children: list[ChildEntry] = field(default_factory=list)
     config: dict[str, object] = field(default_factory=dict)
 
+    def to_json(self) -> dict[str, object]:
+        """The document `parse_provisioning` reads (the harness admin API's body, SPEC §11.3)."""
+        return {
+            "devices": [vars(d).copy() for d in self.devices],
+            "children": [vars(c).copy() for c in self.children],
+            "config": dict(self.config),
+        }
+
+    @property
+    def empty(self) -> bool:
+        return not (self.devices or self.children or self.config)
+
 
 def _fail(where: str, problem: str) -> ProvisioningError:
     return ProvisioningError(f"{where}: {problem}")

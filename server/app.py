@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from server.errors import ApiError, FieldProblem
+from server.errors import ApiError, ConfigurationError, FieldProblem
 from server.routes import chat, esp32, files, pairing
 from server.settings import ServerSettings
 from server.state import ServerState, build_state
@@ -24,6 +24,7 @@ from server.state import ServerState, build_state
 log = logging.getLogger("teddy.server")
 
 CORRELATION_HEADER = "X-Correlation-Id"
+MIN_HARNESS_TOKEN = 16
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
@@ -40,6 +41,8 @@ def create_app(settings: ServerSettings, *, state: ServerState | None = None) ->
     # The chat path is a setting (SPEC §2.5): only it is served, so a device that dials a
     # compiled-in path instead of the claim's websocket_url is refused.
     app.add_api_websocket_route(state.settings.chat_path, chat.chat)
+    if settings.harness_token is not None:
+        _mount_harness(app, settings, settings.harness_token)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
@@ -48,13 +51,34 @@ def create_app(settings: ServerSettings, *, state: ServerState | None = None) ->
 
     @app.get("/health")
     def health() -> dict[str, object]:
+        now: ServerState = app.state.teddy  # a harness reset (SPEC §11.2) swaps it
         return {
             "status": "ok",
-            "profile": settings.profile.value,
-            "sessions": len(state.connections),
+            "profile": now.settings.profile.value,
+            "sessions": len(now.connections),
         }
 
     return app
+
+
+def _mount_harness(app: FastAPI, settings: ServerSettings, token: str) -> None:
+    """The harness admin API (SPEC §11): development profile only, with a real token."""
+    from server.harness_control import HarnessControl
+    from server.routes import harness
+
+    if not settings.development:
+        raise ConfigurationError(
+            "the harness admin API lets anyone with its token reset the server: it is refused "
+            "in the production profile (SPEC §11); drop --harness-token or use development"
+        )
+    if len(token) < MIN_HARNESS_TOKEN:
+        raise ConfigurationError(
+            f"the harness token must be at least {MIN_HARNESS_TOKEN} characters (SPEC §11.1)"
+        )
+    control = HarnessControl(app, settings, token)
+    app.state.harness = control
+    app.include_router(harness.router)
+    control.start()
 
 
 async def _correlation(

@@ -7,6 +7,7 @@ function of the library; errors print one line naming what to fix and exit 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -16,6 +17,7 @@ from server.errors import ServerError
 from server.settings import Profile, ServerSettings
 
 DEFAULT_DATA = Path("teddy-data")
+HARNESS_TOKEN_ENV = "TEDDY_HARNESS_TOKEN"  # noqa: S105 (a variable's name)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,6 +42,14 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write each utterance heard as a WAV under DATA/utterances (development profile "
         "only: by default no child audio is kept after transcription, SPEC §6.5 rule 10)",
+    )
+    serve.add_argument(
+        "--harness-token",
+        metavar="TOKEN",
+        default=os.environ.get(HARNESS_TOKEN_ENV),
+        help="serve the harness admin API (SPEC §11: reset, provision, publish, config, faults, "
+        f"events, files) to callers with this bearer token, at least 16 characters (default "
+        f"${HARNESS_TOKEN_ENV}); development profile only",
     )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     prov = sub.add_parser("provision", help="add devices, children and config from a YAML file")
@@ -71,6 +81,7 @@ def serve(
     public_host: str | None,
     log_level: str,
     keep_utterance_audio: bool = False,
+    harness_token: str | None = None,
 ) -> None:
     import uvicorn
 
@@ -81,10 +92,13 @@ def serve(
         profile=profile,
         public_host=public_host,
         keep_utterance_audio=keep_utterance_audio,
+        harness_token=harness_token,
     )
     app = create_app(settings)
+    harness = ", harness admin API on" if harness_token else ""
     print(
-        f"teddy-server: {profile.value} profile, data in {data}, listening on http://{host}:{port}",
+        f"teddy-server: {profile.value} profile{harness}, data in {data}, "
+        f"listening on http://{host}:{port}",
         flush=True,
     )
     # 64 KiB transport cap: larger frames close with 1009 (SPEC §6.2, §6.6).
@@ -152,6 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 public_host=args.public_host,
                 log_level=args.log_level,
                 keep_utterance_audio=args.keep_utterance_audio,
+                harness_token=args.harness_token or None,
             )
         elif args.command == "provision":
             print(provision(file=args.file, data=args.data))

@@ -47,6 +47,8 @@ class ServerSettings:
     # Where the chat WebSocket is served (SPEC §2.5, §4.1): a deployment behind a gateway may
     # use another path; the claim's websocket_url and the config's ws_path follow it.
     chat_path: str = CHAT_PATH
+    # The harness admin API (SPEC §11) is served only with a token; never in production.
+    harness_token: str | None = None
     clock: Callable[[], float] = time.time
 
     @property

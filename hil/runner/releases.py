@@ -15,6 +15,7 @@ import hashlib
 import json
 import random
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from hil.scenario.model import BreakSpec, ReleaseSpec
@@ -67,8 +68,19 @@ def _broken_note(damage: BreakSpec) -> str:
     return f" [deliberately broken by the scenario: {', '.join(parts)}]" if parts else ""
 
 
-def publish(spec: ReleaseSpec, *, state: ServerState, data_dir: Path, seed: str) -> Release:
-    """Build and publish `spec` as the newest release for its chip."""
+@dataclass(frozen=True)
+class PreparedRelease:
+    """What publishing `spec` hands a server: the bytes and what the manifest says of them."""
+
+    image: bytes
+    overrides: ReleaseOverrides
+    mandatory: bool
+    notes: str
+    allow_invalid: bool
+
+
+def prepare(spec: ReleaseSpec, *, seed: str) -> PreparedRelease:
+    """The image `spec` describes, damaged and described as its `break:` says."""
     image = build_image(spec, seed=seed)
     damage = spec.breaks
     sha256 = None
@@ -82,13 +94,25 @@ def publish(spec: ReleaseSpec, *, state: ServerState, data_dir: Path, seed: str)
         sha256=sha256,
         size=damage.manifest_size,
     )
-    return publish_release(
-        store=state.store,
-        data_dir=data_dir,
+    return PreparedRelease(
         image=image,
-        now=time.time(),
+        overrides=overrides,
         mandatory=spec.mandatory,
         notes=spec.notes + _broken_note(damage),
         allow_invalid=damage.damages_image or damage.chip_id is not None,
-        overrides=overrides,
+    )
+
+
+def publish(spec: ReleaseSpec, *, state: ServerState, data_dir: Path, seed: str) -> Release:
+    """Build and publish `spec` as the newest release for its chip."""
+    prepared = prepare(spec, seed=seed)
+    return publish_release(
+        store=state.store,
+        data_dir=data_dir,
+        image=prepared.image,
+        now=time.time(),
+        mandatory=prepared.mandatory,
+        notes=prepared.notes,
+        allow_invalid=prepared.allow_invalid,
+        overrides=prepared.overrides,
     )

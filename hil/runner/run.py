@@ -21,17 +21,11 @@ from hil import expect as ex
 from hil.errors import HilError, MissingCapabilityError, StepFailedError
 from hil.result import ScenarioResult, Status, StepResult
 from hil.rules.watch import RuleWatch
-from hil.runner.server_setup import (
-    ServerHandle,
-    runner_capabilities,
-    server_capabilities,
-    start_server,
-    start_tap,
-    stop_server,
-)
-from hil.runner.server_side import EmbeddedServerSide
+from hil.runner.server_setup import runner_capabilities
+from hil.runner.servers import EmbeddedServer, ServerChoice, ServerRun
 from hil.runner.watch import PANIC_TAIL_S, DeviceWatch
 from hil.scenario import model as m
+from hil.scenario.loader import DEVICE_KEY_VAR
 from hil.scenario.values import format_seconds
 from hil.steps.context import StepContext
 from hil.steps.registry import run_step
@@ -60,13 +54,17 @@ def missing_capability(
     return None
 
 
-def skip_before_start(scenario: m.Scenario, target: ChosenTarget) -> str | None:
-    """Why `scenario` cannot run on `target` with its options, known before anything starts."""
+def skip_before_start(
+    scenario: m.Scenario, target: ChosenTarget, server: ServerChoice | None = None
+) -> str | None:
+    """Why `scenario` cannot run on `target` and `server`, known before anything starts."""
+    server = server or EmbeddedServer()
     unavailable = target.unavailable_reason()
     if unavailable:
         return f"target {target.name} unavailable: {unavailable}"
-    offered = target.offered_capabilities() | server_capabilities() | runner_capabilities()
-    return missing_capability(scenario.needs(), offered, target.cls.capability_notes)
+    offered = target.offered_capabilities() | server.capabilities() | runner_capabilities()
+    notes = {**server.capability_notes(), **target.cls.capability_notes}
+    return missing_capability(scenario.needs(), offered, notes) or server.cannot_run(scenario)
 
 
 def _budget(ctx: StepContext, step: m.Step) -> float:
@@ -142,9 +140,11 @@ class ScenarioRun:
         target: ChosenTarget,
         artifact_dir: Path,
         pipeline: SpeechPipeline,
+        server: ServerChoice | None = None,
     ) -> None:
         self.scenario = scenario
         self.target = target
+        self.server = server or EmbeddedServer()
         self.dir = artifact_dir
         self.pipeline = pipeline
         self.result = ScenarioResult(
@@ -175,7 +175,7 @@ class ScenarioRun:
         return self.result
 
     async def _checked_run(self) -> None:
-        reason = skip_before_start(self.scenario, self.target)
+        reason = skip_before_start(self.scenario, self.target, self.server)
         if reason:
             self.skip(reason)
             return
@@ -208,17 +208,17 @@ class ScenarioRun:
     async def _with_server(
         self, console: DeviceConsole, server_log: ServerEventLog, wire: WireLog
     ) -> None:
-        server = await start_server(
+        server = await self.server.start(
             self.scenario, data_dir=self.dir / "server-data", pipeline=self.pipeline, log=server_log
         )
         target: Target | None = None
         try:
-            await start_tap(server, wire)
+            await server.start_tap(wire)
             setup = TargetSetup(
                 server_url=server.device_url,
                 work_dir=self.dir / "device",
                 audio_dir=self.dir / "audio",
-                device=self.scenario.device,
+                device={**server.device_defaults(), **self.scenario.device},
                 options=self.target.options,
             )
             target = self.target.cls(setup)
@@ -230,18 +230,18 @@ class ScenarioRun:
     async def _with_target(
         self,
         target: Target,
-        server: ServerHandle,
+        server: ServerRun,
         console: DeviceConsole,
         server_log: ServerEventLog,
         wire: WireLog,
     ) -> None:
-        offered = target.capabilities | server_capabilities() | runner_capabilities()
-        missing = missing_capability(self.scenario.needs(), offered, target.capability_notes)
+        offered = target.capabilities | self.server.capabilities() | runner_capabilities()
+        notes = {**self.server.capability_notes(), **target.capability_notes}
+        missing = missing_capability(self.scenario.needs(), offered, notes)
         if missing:
             self.skip(missing)
             return
-        server_side = EmbeddedServerSide(server, server_log)
-        ctx = StepContext(self.scenario, target, console, server_side, wire=wire)
+        ctx = StepContext(self.scenario, target, console, server.server_side(), wire=wire)
         ctx.variables.update(self._initial_variables(target, server))
         self.result.variables = ctx.variables
         try:
@@ -251,8 +251,9 @@ class ScenarioRun:
             return
         # Some targets learn what they offer from the device itself (a serial board's
         # `wiring:` line): check again before the first step.
-        offered = target.capabilities | server_capabilities() | runner_capabilities()
-        missing = missing_capability(self.scenario.needs(), offered, target.capability_notes)
+        offered = target.capabilities | self.server.capabilities() | runner_capabilities()
+        notes = {**self.server.capability_notes(), **target.capability_notes}
+        missing = missing_capability(self.scenario.needs(), offered, notes)
         if missing:
             self.skip(missing)
             return
@@ -268,16 +269,19 @@ class ScenarioRun:
         self.result.status = Status.PASSED
         self._check_event_lines(console)
 
-    def _initial_variables(self, target: Target, server: ServerHandle) -> dict[str, object]:
+    def _initial_variables(self, target: Target, server: ServerRun) -> dict[str, object]:
         variables: dict[str, object] = dict(self.scenario.variables)
-        variables.update({f"device.{k}": v for k, v in target.device_vars().items()})
+        device = target.device_vars()
+        variables.update({f"device.{k}": v for k, v in device.items()})
+        if isinstance(device.get("device_id"), str):  # ids compare case-insensitively (§1.3)
+            variables[DEVICE_KEY_VAR] = str(device["device_id"]).lower()
         variables.update(
             {
                 # What the device dials (the tap), and the server behind it.
                 "server.url": server.device_url,
                 "server.ws_url": server.device_ws_url,
                 "server.direct_url": server.base_url,
-                "server.direct_ws_url": server.server.ws_url,
+                "server.direct_ws_url": server.ws_url,
                 "scenario": self.scenario.name,
                 "artifacts": str(self.dir),
             }
@@ -299,14 +303,14 @@ class ScenarioRun:
         )
         self.fail(f"{len(bad)} invalid event line(s), first: {bad[0].problem}", detail)
 
-    async def _cleanup(self, target: Target | None, server: ServerHandle) -> None:
+    async def _cleanup(self, target: Target | None, server: ServerRun) -> None:
         if target is not None:
             try:
                 await asyncio.wait_for(target.stop(), STOP_TIMEOUT_S)
             except Exception as exc:
                 self.fail(f"target.stop() failed: {type(exc).__name__}: {exc}")
         try:
-            await stop_server(server)
+            await server.stop()
         except Exception as exc:
             self.fail(f"server stop failed: {type(exc).__name__}: {exc}")
 
@@ -317,7 +321,11 @@ async def run_scenario(
     target: ChosenTarget,
     artifact_dir: Path,
     pipeline: SpeechPipeline,
+    server: ServerChoice | None = None,
 ) -> ScenarioResult:
-    """Run `scenario` on `target` (its class and options); the result is also in result.json."""
-    run = ScenarioRun(scenario, target=target, artifact_dir=artifact_dir, pipeline=pipeline)
+    """Run `scenario` on `target` (its class and options) against `server` (default: a fresh
+    embedded reference server); the result is also in result.json."""
+    run = ScenarioRun(
+        scenario, target=target, artifact_dir=artifact_dir, pipeline=pipeline, server=server
+    )
     return await run.execute()

@@ -22,7 +22,7 @@ from hil.runner.releases import publish
 from hil.scenario.model import ReleaseSpec, Scenario, ServerSpec
 from hil.streams import ServerEventLog, WireLog
 from hil.tap.tap import WireTap
-from hil.targets.base import SERVER_EVENTS, SERVER_FAULTS, SERVER_FILES, WIRE
+from hil.targets.base import SERVER_CONTROL, SERVER_EVENTS, SERVER_FAULTS, SERVER_FILES, WIRE
 from server.embedded import EmbeddedServer
 from server.engines import default_pipeline
 from server.events import EventQueue
@@ -48,6 +48,7 @@ def server_capabilities() -> frozenset[str]:
     """What this server build offers scenarios (known before anything starts)."""
     names = {f.name for f in dataclasses.fields(ServerState)}
     offered = {
+        SERVER_CONTROL: True,  # a fresh server per scenario, set up as the scenario says
         SERVER_EVENTS: "events" in names,
         SERVER_FAULTS: "faults" in names,
         SERVER_FILES: True,  # every embedded server keeps its data in the scenario's folder

@@ -24,6 +24,7 @@ from hil.errors import ScenarioLoadError
 from hil.result import ScenarioResult, Status
 from hil.runner.run import run_scenario
 from hil.runner.server_setup import shared_pipeline
+from hil.runner.servers import EmbeddedServer, ServerChoice
 from hil.scenario.loader import discover, load_scenario
 from hil.scenario.model import Scenario
 from hil.select import keyword_matches
@@ -47,6 +48,8 @@ class RunRequest:
     artifacts: Path = Path("artifacts")
     keyword: str | None = None
     fail_fast: bool = False
+    # The server under test: a fresh embedded reference server per scenario, or one at a URL.
+    server: ServerChoice = field(default_factory=EmbeddedServer)
 
 
 @dataclass
@@ -111,7 +114,12 @@ def load_failure(path: Path, error: ScenarioLoadError, *, target: str) -> Scenar
 
 
 def run_file(
-    path: Path, *, target: ChosenTarget, artifact_dir: Path, pipeline: SpeechPipeline | None = None
+    path: Path,
+    *,
+    target: ChosenTarget,
+    artifact_dir: Path,
+    pipeline: SpeechPipeline | None = None,
+    server: ServerChoice | None = None,
 ) -> ScenarioResult:
     """Load and run one scenario file on `target`."""
     try:
@@ -124,6 +132,7 @@ def run_file(
             target=target,
             artifact_dir=artifact_dir,
             pipeline=pipeline or shared_pipeline(),
+            server=server,
         )
     )
 
@@ -160,6 +169,7 @@ def run_session(
                     target=request.target,
                     artifact_dir=session.run_dir / name,
                     pipeline=pipeline or shared_pipeline(),
+                    server=request.server,
                 )
             )
         session.results.append(result)

@@ -29,6 +29,8 @@ from protocol.provision import parse_provisioning
 COMMON_DIR: Final = "common"  # step groups live in scenarios/common/, never run alone
 # `server.url` is what the device dials (the wire tap); `direct_` names the server behind it.
 SERVER_VARS: Final = ("server.url", "server.ws_url", "server.direct_url", "server.direct_ws_url")
+# The device id's canonical form (SPEC §1.3: lower-case), as tokens and server events carry it.
+DEVICE_KEY_VAR: Final = "device.device_key"
 BUILTIN_VARS: Final = ("scenario", "artifacts")
 
 
@@ -184,7 +186,7 @@ def variable_problems(variables: object, steps: list[tuple[m.Step, RawStep]]) ->
     """`${name}`s used before anything defines them (checked in step order)."""
     known = set(variables) if isinstance(variables, dict) else set()
     device = {f"device.{key}" for key in DEVICE_KEYS if key != "timing"}  # scalars only
-    known |= set(SERVER_VARS) | set(BUILTIN_VARS) | device
+    known |= set(SERVER_VARS) | set(BUILTIN_VARS) | device | {DEVICE_KEY_VAR}
     problems: list[Problem] = []
     for step, raw in steps:
         for name in template_names(raw.value.get(step.kind)):

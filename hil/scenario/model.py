@@ -15,6 +15,7 @@ from pathlib import Path
 
 from hil.errors import display_path
 from hil.tap.pattern import WirePattern, describe
+from hil.targets.base import SERVER_CONTROL
 from protocol.provision import Provisioning
 
 DEFAULT_TIMEOUT_S = 10.0
@@ -192,6 +193,10 @@ class Scenario:
     def needs(self) -> dict[str, str]:
         """Every capability the scenario needs -> who needs it first (for skip reasons)."""
         needed = {cap: "the scenario's `requires`" for cap in sorted(self.requires)}
+        if self.server != ServerSpec():
+            needed.setdefault(SERVER_CONTROL, "the scenario's `server:` settings")
+        if not self.given.provisioning.empty or self.given.releases:
+            needed.setdefault(SERVER_CONTROL, "the scenario's `given:`")
         for step in self.steps:
             for cap in sorted(step.needs()):
                 needed.setdefault(cap, step.label())

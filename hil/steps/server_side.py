@@ -96,6 +96,9 @@ class ServerSide(abc.ABC):
         """The server's data folder, read by `expect_files` (capability `server_files`)."""
         raise MissingCapabilityError(self._lacks(SERVER_FILES))
 
+    async def sync_files(self) -> None:  # noqa: B027 (optional: a local folder is current)
+        """Bring `data_dir` up to date (a server elsewhere: a fresh copy of its files)."""
+
     async def inject_fault(self, fault: FaultSpec) -> None:
         """Misbehave as `fault` says (capability `server_faults`)."""
         raise MissingCapabilityError(self._lacks(SERVER_FAULTS))

@@ -47,6 +47,9 @@ RESET: Final = "reset"  # can be reset from outside (power cycle / EN pin)
 IDENTITY: Final = "identity"
 # Its flash can be read as files while it runs (`Target.flash_root`, expect_files `in: device`).
 DEVICE_FILES: Final = "device_files"
+# The server can be reset and set up: `given:`, `server:` settings, `publish`, `set_config`
+# (the embedded server always; a server at a URL through the SPEC §11 admin API).
+SERVER_CONTROL: Final = "server_control"
 SERVER_EVENTS: Final = "server_events"  # the reference server publishes events
 SERVER_FAULTS: Final = "server_faults"  # the reference server injects faults
 SERVER_FILES: Final = "server_files"  # its data folder can be read (expect_files `in: server`)
@@ -63,7 +66,7 @@ TARGET_CAPABILITIES: Final = (
     IDENTITY,
     DEVICE_FILES,
 )
-SERVER_CAPABILITIES: Final = (SERVER_EVENTS, SERVER_FAULTS, SERVER_FILES)
+SERVER_CAPABILITIES: Final = (SERVER_CONTROL, SERVER_EVENTS, SERVER_FAULTS, SERVER_FILES)
 RUNNER_CAPABILITIES: Final = (WIRE,)
 ALL_CAPABILITIES: Final = TARGET_CAPABILITIES + SERVER_CAPABILITIES + RUNNER_CAPABILITIES
 

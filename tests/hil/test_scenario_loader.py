@@ -232,7 +232,8 @@ steps:
     needs = scenario.needs()
     assert needs["ota"] == "the scenario's `requires`"
     assert needs["power_cut"].startswith("step 1 `power_cut` at ")
-    assert set(needs) == {"ota", "power_cut", "server_faults", "audio_in"}
+    assert needs["server_control"] == "the scenario's `given:`"  # a server at a URL may lack it
+    assert set(needs) == {"ota", "power_cut", "server_faults", "audio_in", "server_control"}
 
 
 def test_bad_given_and_fault_arguments(write: WriteFile) -> None:

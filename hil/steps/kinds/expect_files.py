@@ -88,10 +88,12 @@ def _resolved(check: fx.FileCheck, ctx: StepContext) -> fx.FileCheck:
 
 
 async def run(ctx: StepContext, action: ExpectFiles, step: Step) -> None:
-    root = ctx.server.data_dir if action.place == SERVER else ctx.target.flash_root
+    on_server = action.place == SERVER
+    root = ctx.server.data_dir if on_server else ctx.target.flash_root
     await fx.expect_files(
         root,
         _resolved(action.check, ctx),
+        refresh=ctx.server.sync_files if on_server else None,
         within=ctx.timeout(step),
         hold=action.hold,
         label=step.label(),

@@ -10,6 +10,7 @@ from hil.scenario.release import RELEASE, release_spec
 from hil.steps.build import At
 from hil.steps.context import StepContext
 from hil.steps.kind import Doc, StepKind
+from hil.targets.base import SERVER_CONTROL
 
 
 @dataclass(frozen=True)
@@ -31,5 +32,6 @@ KIND = StepKind(
     model=Publish,
     build=build,
     run=run,
+    needs=(SERVER_CONTROL,),
     doc=Doc(form="`<release>`", does="publishes a release now"),
 )

@@ -11,6 +11,7 @@ from hil.scenario.values import substitute
 from hil.steps.build import At
 from hil.steps.context import StepContext
 from hil.steps.kind import Doc, StepKind
+from hil.targets.base import SERVER_CONTROL
 from protocol.config_doc import CONFIG_KEYS
 
 
@@ -34,5 +35,6 @@ KIND = StepKind(
     model=SetConfig,
     build=build,
     run=run,
+    needs=(SERVER_CONTROL,),
     doc=Doc(form="`{key: value}`", does="server config override (SPEC §4.1 keys)"),
 )
