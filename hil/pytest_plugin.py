@@ -36,9 +36,11 @@ from hil.errors import HilError, ScenarioLoadError, UnknownTargetError
 from hil.result import ScenarioResult, Status
 from hil.runner.run import run_scenario, skip_before_start
 from hil.runner.server_setup import shared_pipeline
+from hil.runner.servers import ServerChoice
 from hil.runner.session import artifact_name, load_failure
 from hil.scenario.loader import is_step_group, load_scenario
 from hil.scenario.model import Scenario
+from hil.server_edge import HARNESS_TOKEN_ENV, SERVER_HELP, server_choice
 from hil.targets.base import ChosenTarget
 from hil.targets.edge import environment_only, option_groups, options_from
 from hil.targets.options import OptionsT, help_of, option_fields
@@ -48,6 +50,7 @@ SCENARIO_DIR = "scenarios"
 # Tier marker -> the target its tests need (skipped with that target's unavailable reason).
 TIER_TARGETS: Final = {"hil": "serial", "wokwi": "wokwi", "host_fw": "firmware-host"}
 _OPTIONS_KEY = pytest.StashKey[dict[type, object]]()
+_SERVER_KEY = pytest.StashKey[ServerChoice]()
 
 
 class OptionsFor(Protocol):
@@ -73,6 +76,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="keep scenario artifact folders under this folder (default: pytest's tmp dir)",
     )
 
+    server = parser.getgroup("teddy-hil server under test")
+    server.addoption("--server", default=None, metavar="URL", help=SERVER_HELP["server"])
+    server.addoption(
+        "--harness-token", default=None, metavar="TOKEN", help=SERVER_HELP["harness_token"]
+    )
+    server.addoption(
+        "--server-provisioning",
+        default=None,
+        metavar="FILE",
+        help=SERVER_HELP["server_provisioning"],
+    )
+
     for title, kind in option_groups():
         options = parser.getgroup(f"teddy-hil {title}")
         for _, spec in option_fields(kind):
@@ -96,11 +111,36 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "emu: runs the Python emulator or a loopback server")
     config.stash[_OPTIONS_KEY] = {}
+    config.stash[_SERVER_KEY] = _server_choice(config)
     try:
         target = get_target(config.getoption("--target"))
     except UnknownTargetError:
         return  # each scenario item reports it as its failure
     options_for(config, target.options_type)  # a bad value stops the run here, clearly
+
+
+def _server_choice(config: pytest.Config) -> ServerChoice:
+    url = config.getoption("--server")
+    token = config.getoption("--harness-token")
+    if url is not None and token is None:  # the environment only as the default
+        token = os.environ.get(HARNESS_TOKEN_ENV) or None
+    provisioning = config.getoption("--server-provisioning")
+    try:
+        choice = server_choice(
+            url, token=token, provisioning=Path(provisioning) if provisioning else None
+        )
+    except HilError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    workers = config.getoption("numprocesses", None)
+    if url is not None and workers not in (None, 0, 1, "0", "1"):
+        # One server, reset before every scenario (SPEC §11.2): workers would reset it
+        # under each other's feet.
+        raise pytest.UsageError("--server runs scenarios one at a time: drop -n")
+    return choice
+
+
+def server_of(config: pytest.Config) -> ServerChoice:
+    return config.stash[_SERVER_KEY]
 
 
 def options_for(config: pytest.Config, kind: type[OptionsT]) -> OptionsT:
@@ -207,7 +247,7 @@ class ScenarioItem(pytest.Item):
             target = chosen(self.config, self.target_name)
         except UnknownTargetError:
             return None  # runtest reports it as a failure
-        return skip_before_start(scenario, target)
+        return skip_before_start(scenario, target, server_of(self.config))
 
     def _artifact_dir(self) -> Path:
         name = artifact_name(self.path)
@@ -233,6 +273,7 @@ class ScenarioItem(pytest.Item):
                 target=chosen(self.config, self.target_name),
                 artifact_dir=artifact_dir,
                 pipeline=shared_pipeline(),
+                server=server_of(self.config),
             )
         )
         if result.status is Status.SKIPPED:

@@ -21,25 +21,26 @@ if TYPE_CHECKING:
 HARNESS_TOKEN_ENV: Final = "TEDDY_HARNESS_TOKEN"  # noqa: S105 (a variable's name)
 
 
+# The flags' help, shared by `teddy-hil run`/`conformance` and the pytest plugin.
+SERVER_HELP: Final = {
+    "server": "test the server at URL (http://host:port) instead of an embedded reference "
+    "server per scenario; scenarios needing server control are skipped unless it offers the "
+    "harness admin API (SPEC §11)",
+    "harness_token": "bearer token of the server's harness admin API "
+    f"(default ${HARNESS_TOKEN_ENV})",
+    "server_provisioning": "YAML of the device ids, OOB secrets and child ids the server knows "
+    "(`teddy-server provision` format); scenarios take their identities from it",
+}
+
+
 def add_server_arguments(group: argparse._ActionsContainer) -> None:
-    group.add_argument(
-        "--server",
-        metavar="URL",
-        help="test the server at URL (http://host:port) instead of an embedded reference "
-        "server per scenario; scenarios needing server control are skipped unless it offers "
-        "the harness admin API (SPEC §11)",
-    )
-    group.add_argument(
-        "--harness-token",
-        metavar="TOKEN",
-        help=f"bearer token of the server's harness admin API (default ${HARNESS_TOKEN_ENV})",
-    )
+    group.add_argument("--server", metavar="URL", help=SERVER_HELP["server"])
+    group.add_argument("--harness-token", metavar="TOKEN", help=SERVER_HELP["harness_token"])
     group.add_argument(
         "--server-provisioning",
         metavar="FILE",
         type=Path,
-        help="YAML of the device ids, OOB secrets and child ids the server knows "
-        "(`teddy-server provision` format); scenarios take their identities from it",
+        help=SERVER_HELP["server_provisioning"],
     )
 
 
