@@ -49,8 +49,10 @@ async def run_against(server: ExternalServer, name: str, artifacts: Path) -> Sce
     )
 
 
-def external(server: EmbeddedServer, token: str | None = None, **known: object) -> ExternalServer:
-    provisioning = parse_provisioning(known) if known else None
+def external(
+    server: EmbeddedServer, token: str | None = None, known: object = None
+) -> ExternalServer:
+    provisioning = parse_provisioning(known) if known is not None else None
     options = ExternalServerOptions(server.base_url, harness_token=token, provisioning=provisioning)
     return ExternalServer(options)
 
@@ -84,7 +86,7 @@ async def test_the_provisioning_file_gives_the_identities(
         "devices": [{"device_id": "Teddy-ESP32-00AA"}],
         "children": [{"child_id": "child-001", "name": "Ada", "age": 6}],
     }
-    server = external(third_party, **known)
+    server = external(third_party, known=known)
     result = await run_against(server, "streaming/silence.yaml", tmp_path)
     assert result.status is Status.PASSED, result.detail
     log = (tmp_path / "console.log").read_text()
