@@ -84,20 +84,17 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="environment variables (read only as defaults):\n" + environment_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    run.add_argument("paths", nargs="*", type=Path, help="scenario files or folders")
-    run.add_argument("--target", default="emulator", help="target name (see `targets`)")
-    run.add_argument("--junit", type=Path, help="write a JUnit XML report to this file")
-    run.add_argument("-k", dest="keyword", help="select by name/path/tag: 'claim and not slow'")
-    run.add_argument(
-        "--artifacts",
-        type=Path,
-        default=Path("artifacts"),
-        help="folder for per-run artifact folders (default: artifacts)",
+    _run_arguments(run, "scenario files or folders")
+    conformance = sub.add_parser(
+        "conformance",
+        help="run the security and conformance packs against a server, a table per SPEC section",
+        description="Run scenarios/security and scenarios/conformance (or PATHS) against a"
+        " server (--server URL, default: the embedded reference server) and print, per SPEC"
+        " section the scenarios declare (`spec:`), which cases held, broke or were skipped.",
+        epilog="exit 0 when no case broke (skips are fine), 1 when one broke",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    run.add_argument("-x", "--exitfirst", action="store_true", help="stop after a failure")
-    add_server_arguments(run.add_argument_group("server under test"))
-    for title, kind in option_groups():
-        add_arguments(run.add_argument_group(title), kind)
+    _run_arguments(conformance, "scenario files or folders (default: the two packs)")
     validate = sub.add_parser("validate", help="check scenario files, report every problem")
     validate.add_argument("paths", nargs="*", type=Path, help="files or folders")
     sub.add_parser("targets", help="list targets and their capabilities")
@@ -105,6 +102,23 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (_, _, text) in DELEGATED.items():
         sub.add_parser(name, help=f"{text} (see `teddy-hil {name} --help`)", add_help=False)
     return parser
+
+
+def _run_arguments(parser: argparse.ArgumentParser, paths_help: str) -> None:
+    parser.add_argument("paths", nargs="*", type=Path, help=paths_help)
+    parser.add_argument("--target", default="emulator", help="target name (see `targets`)")
+    parser.add_argument("--junit", type=Path, help="write a JUnit XML report to this file")
+    parser.add_argument("-k", dest="keyword", help="select by name/path/tag: 'claim and not slow'")
+    parser.add_argument(
+        "--artifacts",
+        type=Path,
+        default=Path("artifacts"),
+        help="folder for per-run artifact folders (default: artifacts)",
+    )
+    parser.add_argument("-x", "--exitfirst", action="store_true", help="stop after a failure")
+    add_server_arguments(parser.add_argument_group("server under test"))
+    for title, kind in option_groups():
+        add_arguments(parser.add_argument_group(title), kind)
 
 
 def run_delegated(name: str, argv: Sequence[str]) -> int:
@@ -121,12 +135,19 @@ def _missing_paths(paths: Sequence[Path], out: TextIO) -> bool:
     return bool(missing)
 
 
-def cmd_run(args: argparse.Namespace, out: TextIO, env: Mapping[str, str]) -> int:
+def cmd_run(
+    args: argparse.Namespace,
+    out: TextIO,
+    env: Mapping[str, str],
+    *,
+    default_paths: tuple[Path, ...] = DEFAULT_PATHS,
+    conformance: bool = False,
+) -> int:
     # Imported here: the runner pulls in the server and speech stack (~1 s), which
     # `teddy-hil flash` and `boards` must not pay for.
     from hil.runner.session import RunRequest, plan, run_session
 
-    paths = tuple(args.paths) or DEFAULT_PATHS
+    paths = tuple(args.paths) or default_paths
     if _missing_paths(paths, out):
         return EXIT_USAGE
     # An unknown name, another target's flag or a bad option value is a usage error
@@ -140,7 +161,8 @@ def cmd_run(args: argparse.Namespace, out: TextIO, env: Mapping[str, str]) -> in
         keyword=args.keyword,
         fail_fast=args.exitfirst,
     )
-    total = len(plan(paths, keyword=args.keyword)[0])
+    planned = plan(paths, keyword=args.keyword)[0]
+    total = len(planned)
     if total == 0:
         print("teddy-hil: no scenarios selected", file=out)
         return EXIT_USAGE
@@ -157,11 +179,19 @@ def cmd_run(args: argparse.Namespace, out: TextIO, env: Mapping[str, str]) -> in
         elapsed = time.monotonic() - began
         print("\ninterrupted; results so far:\n" + summary(done, duration_s=elapsed), file=out)
         return EXIT_INTERRUPTED
-    print(
-        "\n"
-        + summary(session.results, duration_s=session.duration_s, deselected=session.deselected),
-        file=out,
-    )
+    if conformance:
+        from hil.conformance import by_section, render, spec_titles
+
+        scenarios = {p.path: p.scenario for p in planned if p.scenario is not None}
+        print("\n" + render(by_section(session.results, scenarios, spec_titles())), file=out)
+    else:
+        print(
+            "\n"
+            + summary(
+                session.results, duration_s=session.duration_s, deselected=session.deselected
+            ),
+            file=out,
+        )
     if session.run_dir is not None:
         print(f"artifacts: {display_path(session.run_dir)}", file=out)
     if args.junit is not None:
@@ -219,6 +249,10 @@ def main(
     try:
         if args.command == "run":
             return cmd_run(args, stream, environment)
+        if args.command == "conformance":
+            from hil.conformance import DEFAULT_PATHS as PACKS
+
+            return cmd_run(args, stream, environment, default_paths=PACKS, conformance=True)
         if args.command == "validate":
             return cmd_validate(args, stream)
         if args.command == "targets":

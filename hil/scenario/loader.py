@@ -77,6 +77,7 @@ def load_scenario(path: Path) -> m.Scenario:
         description=data.get("description", ""),
         steps=tuple(step for step, _raw in built),
         tags=tuple(data.get("tags", ())),
+        spec=tuple(data.get("spec", ())),
         requires=frozenset(data.get("requires", ())),
         timeout=parse_duration(data.get("timeout", m.DEFAULT_TIMEOUT_S)),
         clock=str(data.get("clock", m.WALL)),

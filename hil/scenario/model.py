@@ -178,6 +178,7 @@ class Scenario:
     description: str
     steps: tuple[Step, ...]
     tags: tuple[str, ...] = ()
+    spec: tuple[str, ...] = ()  # SPEC sections it checks, "§2.4" (teddy-hil conformance)
     requires: frozenset[str] = frozenset()
     timeout: float = DEFAULT_TIMEOUT_S
     clock: str = WALL  # what step timeouts count by default (CLOCKS)

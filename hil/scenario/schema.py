@@ -95,6 +95,9 @@ def step_schema() -> Schema:
     }
 
 
+SPEC_SECTION_PATTERN: Final = r"^§([1-9][0-9]?(\.[1-9][0-9]?)?|[A-C])$"
+
+
 def _steps() -> Schema:
     return {"type": "array", "minItems": 1, "items": step_schema()}
 
@@ -115,6 +118,12 @@ def scenario_schema() -> Schema:
                     "items": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"},
                 },
                 "requires": CAPABILITIES,
+                # The SPEC sections the scenario holds a server or device to (conformance).
+                "spec": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {"type": "string", "pattern": SPEC_SECTION_PATTERN},
+                },
                 "timeout": DURATION,
                 "clock": CLOCK,
                 "strict_events": {"type": "boolean"},
