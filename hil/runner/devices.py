@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hil.errors import HilError
 from hil.probe import PROBE_HEADER
 from hil.rules.watch import RuleWatch
 from hil.runner.watch import DeviceWatch
@@ -115,7 +116,12 @@ class DeviceSet:
                 device=device,
                 options=chosen.options,
             )
-            target = chosen.cls(setup)
+            try:
+                target = chosen.cls(setup)
+            except HilError as exc:  # a setting the target refuses: say whose
+                if len(settings) == 1:
+                    raise
+                raise HilError(f"devices.{name}: {exc}") from exc
             target.lines.subscribe(consoles[name].add_line)
             self.devices[name] = Device(name, target, consoles[name])
 

@@ -3,11 +3,14 @@
 The scenarios of `scenarios/multi/` run on two emulated devices against one real server
 and tap; a crash on the second device fails the scenario naming it; a target without
 `multi_device` skips such a scenario; and with the server's token_mismatch check removed
-(SPEC §6.1 rule 7), the token-of-another-toy scenario fails at its probe.
+(SPEC §6.1 rule 7), the token-of-another-toy scenario fails at its probe; a server
+that never replaces a device's older chat (no 4001, SPEC §6.2) fails the replacement
+scenario, and one that keeps one chat per child fails the same-child scenario.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -24,6 +27,7 @@ from protocol.messages import ServerMessage, TextResponse
 from server.routes import chat, chat_connection
 from server.speech.interfaces import ChildContext
 from server.speech.pipeline import SpeechPipeline
+from server.state import ConnectionRegistry
 from tests.hil.conftest import WriteFile, run_on_emulator
 from tests.hil.scripted_target import Calls
 
@@ -140,3 +144,71 @@ async def test_without_the_token_mismatch_check_a_toy_takes_anothers_token(
     assert result.status is Status.FAILED
     assert "`http`" in result.reason and "token_of_another_toy.yaml:28" in result.reason
     assert "status: 101 is not 403" in result.detail, result.detail
+
+
+async def test_a_forbidden_event_on_the_second_device_fails_naming_it(
+    write: WriteFile, pipeline: SpeechPipeline
+) -> None:
+    path = write(
+        "forbid.yaml",
+        HEAD
+        + "forbid:\n  - {event: wifi.down, because: no toy leaves the Wi-Fi}\n"
+        + TWO
+        + "steps:\n  - expect: ws.open\n    on: b\n  - console: wifi down\n    on: b\n"
+        + "  - expect: {event: state, match: {to: offline}, timeout: 5s}\n",  # on a: never
+    )
+    result = await run(path, pipeline)
+    assert result.status is Status.FAILED
+    assert result.reason.startswith("device b: forbidden device event wifi.down happened"), (
+        result.reason
+    )
+
+
+async def test_a_server_that_keeps_both_connections_of_one_device_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def never_replace(self: ConnectionRegistry, device_key: str) -> asyncio.Event:
+        del self, device_key
+        return asyncio.Event()  # no older connection is ever told (no 4001)
+
+    monkeypatch.setattr(ConnectionRegistry, "register", never_replace)
+    result = await run_on_emulator("multi/second_connection_replaces_first.yaml", tmp_path)
+    assert result.status is Status.FAILED
+    assert "second_connection_replaces_first.yaml:30" in result.reason, result.reason
+    assert "ws.close" in result.detail
+
+
+async def test_a_server_with_one_chat_for_everyone_fails_the_same_child_scenario(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    register = ConnectionRegistry.register
+
+    def one_chat(self: ConnectionRegistry, device_key: str) -> asyncio.Event:
+        del device_key
+        return register(self, "child-001")  # keyed by the child: another toy replaces it
+
+    monkeypatch.setattr(ConnectionRegistry, "register", one_chat)
+    result = await run_on_emulator("multi/same_child_two_toys.yaml", tmp_path)
+    assert result.status is Status.FAILED
+    assert "forbidden" in result.reason and "4001" in result.reason, result.reason
+
+
+async def test_power_and_flash_steps_act_on_the_device_named(
+    write: WriteFile, pipeline: SpeechPipeline
+) -> None:
+    path = write(
+        "power.yaml",
+        HEAD
+        + TWO
+        + "steps:\n  - expect: ws.open\n  - expect: ws.open\n    on: b\n"
+        + "  - power_cut: {}\n    on: b\n  - reboot: {}\n    on: b\n"
+        + "  - expect: {event: boot, match: {reset_reason: poweron}}\n    on: b\n"
+        + "  - expect: {event: ws.open, timeout: 20s}\n    on: b\n"
+        + "  - expect_absent: {event: boot, within: 0s}\n"  # a never lost power
+        + "  - expect_files: {in: device, glob: nvs.json, count: 1}\n    on: b\n",
+    )
+    result = await run(path, pipeline)
+    assert result.status is Status.PASSED, result.detail
+    a_log = (path.parent / "artifacts" / "power" / "console-a.log").read_text()
+    b_log = (path.parent / "artifacts" / "power" / "console-b.log").read_text()
+    assert a_log.count(" boot ") == 1 and b_log.count(" boot ") == 2
