@@ -29,6 +29,7 @@ class StepResult:
     status: str  # passed | failed | not_run
     duration_s: float = 0.0
     clock: str = "wall"  # what its timeout counted: wall, or simulated (Wokwi)
+    on: str | None = None  # the device it acted on (`on:`; None: the first device)
 
 
 @dataclass
@@ -44,6 +45,8 @@ class ScenarioResult:
     target: str = ""
     steps: list[StepResult] = field(default_factory=list)
     variables: dict[str, object] = field(default_factory=dict)
+    # A scenario with `devices:`: name -> {device_id, console, connections} (hil.runner.devices)
+    devices: dict[str, dict[str, object]] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
@@ -68,6 +71,7 @@ class ScenarioResult:
             "tags": list(self.tags),
             "steps": [vars(step) for step in self.steps],
             "variables": {k: v for k, v in self.variables.items() if not k.startswith("server.")},
+            **({"devices": self.devices} if self.devices else {}),
         }
 
     def write(self) -> None:

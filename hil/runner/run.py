@@ -5,7 +5,9 @@ embedded server with its own data dir, provision `given:`, put the wire tap in f
 it (the target is given the tap's URL), start the target, run the steps, and always stop
 the target, the tap and the server, also after a failure or Ctrl-C. The artifact folder
 gets console.log, events.jsonl, server-events.jsonl, wire.jsonl, the audio WAVs, the
-device's flash, the server's data dir and result.json.
+device's flash, the server's data dir and result.json. A scenario with `devices:` starts
+one target per device against the same server and tap (hil.runner.devices: their files,
+watches and stop); each step runs on the device its `on:` names (`StepContext.on`).
 """
 
 from __future__ import annotations
@@ -20,17 +22,17 @@ from typing import Final
 from hil import expect as ex
 from hil.errors import HilError, MissingCapabilityError, StepFailedError
 from hil.result import ScenarioResult, Status, StepResult
-from hil.rules.watch import RuleWatch
+from hil.runner.devices import DeviceSet, Watches, device_summary, open_consoles
 from hil.runner.server_setup import runner_capabilities
 from hil.runner.servers import EmbeddedServer, ServerChoice, ServerRun
-from hil.runner.watch import PANIC_TAIL_S, DeviceWatch
+from hil.runner.watch import PANIC_TAIL_S
 from hil.scenario import model as m
 from hil.scenario.loader import DEVICE_KEY_VAR
 from hil.scenario.values import format_seconds
 from hil.steps.context import StepContext
 from hil.steps.registry import run_step
 from hil.streams import DeviceConsole, ScenarioClock, ServerEventLog, WireLog
-from hil.targets.base import ChosenTarget, Target, TargetSetup
+from hil.targets.base import ChosenTarget
 from server.speech.pipeline import SpeechPipeline
 
 STEP_GRACE_S: Final = 30.0  # beyond a step's own timeout: a hung target, not a slow one
@@ -72,7 +74,7 @@ def _budget(ctx: StepContext, step: m.Step) -> float:
     return max(ctx.timeout(step), step.action.budget_s()) * ctx.wall_factor(step) + STEP_GRACE_S
 
 
-async def _step_watched(ctx: StepContext, step: m.Step, watch: DeviceWatch) -> None:
+async def _step_watched(ctx: StepContext, step: m.Step, watch: Watches) -> None:
     """The step within its budget; fails at once on a lost device, a crash or a panic."""
     step_task = asyncio.ensure_future(run_step(ctx, step))
     watch_task = asyncio.ensure_future(watch.wait())
@@ -99,9 +101,10 @@ async def _step_watched(ctx: StepContext, step: m.Step, watch: DeviceWatch) -> N
 
 
 async def _run_one_step(
-    ctx: StepContext, step: m.Step, result: StepResult, watch: DeviceWatch
+    scenario_ctx: StepContext, step: m.Step, result: StepResult, watch: Watches
 ) -> None:
     began = time.monotonic()
+    ctx = scenario_ctx.on(step)  # the device its `on:` names
     if ctx.wire is not None:
         ex.WIRE_SHOWN.set(ex.WireShown(ctx.wire, step_start=len(ctx.wire.records)))
     result.status = "failed"
@@ -154,7 +157,9 @@ class ScenarioRun:
             artifact_dir=artifact_dir,
             tags=scenario.tags,
             target=target.name,
-            steps=[StepResult(s.index, s.kind, str(s.loc), "not_run") for s in scenario.steps],
+            steps=[
+                StepResult(s.index, s.kind, str(s.loc), "not_run", on=s.on) for s in scenario.steps
+            ],
         )
 
     def skip(self, reason: str) -> None:
@@ -181,17 +186,15 @@ class ScenarioRun:
             return
         self.dir.mkdir(parents=True, exist_ok=True)
         clock = ScenarioClock()
-        console = DeviceConsole(
-            log_path=self.dir / "console.log", events_path=self.dir / "events.jsonl", clock=clock
-        )
+        consoles = open_consoles(self.scenario, self.dir, clock)
         server_log = ServerEventLog(
             label="server", log_path=self.dir / "server-events.jsonl", clock=clock
         )
         wire = WireLog(label="wire", log_path=self.dir / "wire.jsonl", clock=clock)
-        for stream in (console, server_log, wire):
+        for stream in (server_log, wire):
             stream.bind(asyncio.get_running_loop())
         try:
-            await self._with_server(console, server_log, wire)
+            await self._with_server(consoles, server_log, wire)
         except StepFailedError as exc:
             self.fail(exc.reason, str(exc))
         except HilError as exc:  # says what to check in one line; the traceback is in error.txt
@@ -201,80 +204,92 @@ class ScenarioRun:
             (self.dir / "error.txt").write_text(traceback.format_exc(), encoding="utf-8")
             self.fail(f"set-up failed: {type(exc).__name__}: {exc}", traceback.format_exc())
         finally:
-            console.close()
+            records = (record.data for record in wire.records)
+            self.result.devices = device_summary(consoles, self.result.variables, records)
+            for console in consoles.values():
+                console.close()
             server_log.close()
             wire.close()
 
     async def _with_server(
-        self, console: DeviceConsole, server_log: ServerEventLog, wire: WireLog
+        self, consoles: dict[str, DeviceConsole], server_log: ServerEventLog, wire: WireLog
     ) -> None:
         server = await self.server.start(
             self.scenario, data_dir=self.dir / "server-data", pipeline=self.pipeline, log=server_log
         )
-        target: Target | None = None
+        devices = DeviceSet()
         try:
             await server.start_tap(wire)
-            setup = TargetSetup(
+            devices.build(
+                self.scenario,
+                self.target,
+                consoles,
+                folder=self.dir,
                 server_url=server.device_url,
-                work_dir=self.dir / "device",
-                audio_dir=self.dir / "audio",
-                device={**server.device_defaults(), **self.scenario.device},
-                options=self.target.options,
+                defaults=server.device_defaults(),
             )
-            target = self.target.cls(setup)
-            target.lines.subscribe(console.add_line)
-            await self._with_target(target, server, console, server_log, wire)
+            await self._with_target(devices, server, server_log, wire)
         finally:
-            await self._cleanup(target, server)
+            await self._cleanup(devices, server)
+
+    def _missing(self, devices: DeviceSet) -> str | None:
+        offered = devices.capabilities() | self.server.capabilities() | runner_capabilities()
+        notes = {**self.server.capability_notes(), **devices.first.target.capability_notes}
+        return missing_capability(self.scenario.needs(), offered, notes)
 
     async def _with_target(
         self,
-        target: Target,
+        devices: DeviceSet,
         server: ServerRun,
-        console: DeviceConsole,
         server_log: ServerEventLog,
         wire: WireLog,
     ) -> None:
-        offered = target.capabilities | self.server.capabilities() | runner_capabilities()
-        notes = {**self.server.capability_notes(), **target.capability_notes}
-        missing = missing_capability(self.scenario.needs(), offered, notes)
+        missing = self._missing(devices)
         if missing:
             self.skip(missing)
             return
-        ctx = StepContext(self.scenario, target, console, server.server_side(), wire=wire)
-        ctx.variables.update(self._initial_variables(target, server))
+        first = devices.first
+        ctx = StepContext(
+            self.scenario,
+            first.target,
+            first.console,
+            server.server_side(),
+            wire=wire,
+            devices=devices.devices,
+            device=first.name,
+        )
+        ctx.variables.update(self._initial_variables(devices, server))
         self.result.variables = ctx.variables
         try:
-            await target.start()
+            await devices.start()
         except MissingCapabilityError as exc:  # found only once the device answered
             self.skip(str(exc))
             return
         # Some targets learn what they offer from the device itself (a serial board's
         # `wiring:` line): check again before the first step.
-        offered = target.capabilities | self.server.capabilities() | runner_capabilities()
-        notes = {**self.server.capability_notes(), **target.capability_notes}
-        missing = missing_capability(self.scenario.needs(), offered, notes)
+        missing = self._missing(devices)
         if missing:
             self.skip(missing)
             return
-        rules = RuleWatch(self.scenario, console=console, server_log=server_log, wire=wire)
-        watch = DeviceWatch(
-            target, console, panic_expected=self.scenario.panic == m.PANIC_EXPECTED, rules=rules
-        )
+        watch = devices.watches(self.scenario, server_log=server_log, wire=wire)
         for step, step_result in zip(self.scenario.steps, self.result.steps, strict=True):
             await _run_one_step(ctx, step, step_result, watch)
         crash = watch.seen()  # printed after the last step's match
         if crash is not None:
             raise StepFailedError(f"after the last step: {crash.detail}", reason=crash.reason)
         self.result.status = Status.PASSED
-        self._check_event_lines(console)
+        for device in devices.devices.values():
+            self._check_event_lines(device.console, device.name if devices.several else None)
 
-    def _initial_variables(self, target: Target, server: ServerRun) -> dict[str, object]:
+    def _initial_variables(self, devices: DeviceSet, server: ServerRun) -> dict[str, object]:
         variables: dict[str, object] = dict(self.scenario.variables)
-        device = target.device_vars()
-        variables.update({f"device.{k}": v for k, v in device.items()})
-        if isinstance(device.get("device_id"), str):  # ids compare case-insensitively (§1.3)
-            variables[DEVICE_KEY_VAR] = str(device["device_id"]).lower()
+        first = devices.first.target.device_vars()
+        variables.update({f"device.{k}": v for k, v in first.items()})
+        if isinstance(first.get("device_id"), str):  # ids compare case-insensitively (§1.3)
+            variables[DEVICE_KEY_VAR] = str(first["device_id"]).lower()
+        for name, device in devices.devices.items():
+            values = device.target.device_vars()
+            variables.update({f"devices.{name}.{k}": v for k, v in values.items()})
         variables.update(
             {
                 # What the device dials (the tap), and the server behind it.
@@ -288,27 +303,26 @@ class ScenarioRun:
         )
         return variables
 
-    def _check_event_lines(self, console: DeviceConsole) -> None:
+    def _check_event_lines(self, console: DeviceConsole, device: str | None) -> None:
         """SPEC §8.1: a malformed or unknown event line is a defect of the target."""
         bad = console.problems()
         if not bad or not self.scenario.strict_events:
             return
-        lines = [f"  console.log line {r.index + 1}: {r.problem}: {r.text!r}" for r in bad]
+        log = console.log_path.name
+        who = f"device {device}: " if device else ""
+        lines = [f"  {log} line {r.index + 1}: {r.problem}: {r.text!r}" for r in bad]
         detail = "\n".join(
             [
-                f"the target printed {len(bad)} invalid event line(s) (SPEC §8.1; "
+                f"{who}the target printed {len(bad)} invalid event line(s) (SPEC §8.1; "
                 "set strict_events: false to only log them):",
                 *lines[:MAX_EVENT_PROBLEMS],
             ]
         )
-        self.fail(f"{len(bad)} invalid event line(s), first: {bad[0].problem}", detail)
+        self.fail(f"{who}{len(bad)} invalid event line(s), first: {bad[0].problem}", detail)
 
-    async def _cleanup(self, target: Target | None, server: ServerRun) -> None:
-        if target is not None:
-            try:
-                await asyncio.wait_for(target.stop(), STOP_TIMEOUT_S)
-            except Exception as exc:
-                self.fail(f"target.stop() failed: {type(exc).__name__}: {exc}")
+    async def _cleanup(self, devices: DeviceSet, server: ServerRun) -> None:
+        for failure in await devices.stop(STOP_TIMEOUT_S):
+            self.fail(failure)
         try:
             await server.stop()
         except Exception as exc:

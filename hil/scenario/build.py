@@ -2,9 +2,9 @@
 
 The schema has already checked shapes. Here the step's one action key selects its kind
 (`hil.steps.registry`), whose builder checks what the schema cannot express and
-converts values; the keys every step may have (timeout, requires, name, clock) are
-handled once for all kinds. Problems carry the file and line of the offending key,
-like schema problems.
+converts values; the keys every step may have (timeout, requires, name, clock, on) are
+handled once for all kinds (`on:`, the device a step acts on, may come from its include).
+Problems carry the file and line of the offending key, like schema problems.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ def build_step(raw: RawStep, index: int) -> m.Step | Problem:
         kind_needs=frozenset(kind.needs),
         name=str(raw.value["name"]) if "name" in raw.value else None,
         clock=str(raw.value["clock"]) if "clock" in raw.value else None,
+        on=on.name if (on := raw.on()) is not None else None,
     )
 
 

@@ -5,7 +5,8 @@ default; `null` = must be given) and `steps`. `include: {file, with: {param: val
 replaces `${param}` inside the group when it is included; every other `${var}` stays
 for run time. The file is looked up next to the including file, then in each parent
 folder, so `include: common/boot_and_claim.yaml` works from any `scenarios/<area>/`.
-Cycles are reported with the whole chain.
+Cycles are reported with the whole chain. An include with `on: <device>` sends every
+included step that does not say `on:` itself to that device.
 """
 
 from __future__ import annotations
@@ -27,6 +28,15 @@ MAX_INCLUDE_DEPTH: Final = 16
 
 
 @dataclass(frozen=True)
+class OnDevice:
+    """A step's `on:` value and where it was written (the step's own key or its include's)."""
+
+    name: str
+    doc: YamlDoc
+    path: DataPath
+
+
+@dataclass(frozen=True)
 class RawStep:
     """One step mapping as written, with the document and data path it came from."""
 
@@ -34,6 +44,14 @@ class RawStep:
     doc: YamlDoc
     path: DataPath
     loc: Loc
+    outer_on: OnDevice | None = None  # the `on:` of the include that pulled it in
+
+    def on(self) -> OnDevice | None:
+        """The device the step acts on: its own `on:`, else its include's, else None."""
+        own = self.value.get("on")
+        if isinstance(own, str):
+            return OnDevice(own, self.doc, (*self.path, "on"))
+        return self.outer_on
 
 
 def find_include(name: str, *, origin: Path) -> tuple[Path | None, list[Path]]:
@@ -57,6 +75,7 @@ def expand_steps(
     stack: tuple[Path, ...] = (),
     problems: list[Problem],
     skip: frozenset[DataPath] = frozenset(),
+    on: OnDevice | None = None,
 ) -> list[RawStep]:
     """The steps of `doc` with every include replaced by the included steps.
 
@@ -74,8 +93,9 @@ def expand_steps(
         if path in skip:
             continue
         line = doc.line_of(path)
+        raw = RawStep(value, doc, path, Loc(doc.path, line, via), outer_on=on)
         if INCLUDE.name not in value:
-            result.append(RawStep(value, doc, path, Loc(doc.path, line, via)))
+            result.append(raw)
             continue
         included = _load_group(doc, value, path=path, stack=stack, problems=problems)
         if included is not None:
@@ -84,6 +104,7 @@ def expand_steps(
                 via=(*via, (doc.path, line)),
                 stack=(*stack, included.path.resolve()),
                 problems=problems,
+                on=raw.on(),
             )
     return result
 

@@ -17,6 +17,7 @@ from hil.rules.forbid import build_forbid
 from hil.scenario import model as m
 from hil.scenario.build import build_step
 from hil.scenario.check import schema_check, schema_problems
+from hil.scenario.devices import declared_devices, device_names, device_variables, on_problems
 from hil.scenario.include import RawStep, expand_steps
 from hil.scenario.release import release_spec
 from hil.scenario.schema import DEVICE_KEYS, include_schema, scenario_schema
@@ -63,8 +64,11 @@ def load_scenario(path: Path) -> m.Scenario:
         raise ScenarioLoadError(problems)
     # Steps the schema accepted are still built, so one round reports every problem.
     skip = frozenset(p[:2] for p in bad if len(p) >= 2 and p[0] == "steps")
-    built = _build_steps(expand_steps(doc, problems=problems, skip=skip), problems)
-    problems += variable_problems(data.get("vars"), built)
+    raw_steps = expand_steps(doc, problems=problems, skip=skip)
+    built = _build_steps(raw_steps, problems)
+    devices = declared_devices(doc, data, problems)
+    problems += on_problems(raw_steps, device_names(devices))
+    problems += variable_problems(data.get("vars"), built, devices=device_names(devices))
     if problems:
         raise ScenarioLoadError(problems)
     given = _given(doc, data.get("given") or {}, problems)
@@ -87,8 +91,9 @@ def load_scenario(path: Path) -> m.Scenario:
         exempt={str(k): str(v) for k, v in (data.get("exempt") or {}).items()},
         server=_server(data.get("server") or {}),
         given=given,
-        device=dict(data.get("device") or {}),
+        device=next(iter(devices.values())) if devices else dict(data.get("device") or {}),
         variables=dict(data.get("vars") or {}),
+        devices=devices,
     )
 
 
@@ -183,11 +188,17 @@ def _forbid(doc: YamlDoc, items: list[Any], problems: list[Problem]) -> tuple[m.
     return tuple(built)
 
 
-def variable_problems(variables: object, steps: list[tuple[m.Step, RawStep]]) -> list[Problem]:
+def variable_problems(
+    variables: object,
+    steps: list[tuple[m.Step, RawStep]],
+    *,
+    devices: tuple[str, ...] = (m.DEFAULT_DEVICE,),
+) -> list[Problem]:
     """`${name}`s used before anything defines them (checked in step order)."""
     known = set(variables) if isinstance(variables, dict) else set()
-    device = {f"device.{key}" for key in DEVICE_KEYS if key != "timing"}  # scalars only
-    known |= set(SERVER_VARS) | set(BUILTIN_VARS) | device | {DEVICE_KEY_VAR}
+    scalars = [key for key in DEVICE_KEYS if key != "timing"]  # scalars only
+    known |= set(SERVER_VARS) | set(BUILTIN_VARS) | device_variables(devices, scalars)
+    known.add(DEVICE_KEY_VAR)
     problems: list[Problem] = []
     for step, raw in steps:
         for name in template_names(raw.value.get(step.kind)):

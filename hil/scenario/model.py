@@ -15,7 +15,7 @@ from pathlib import Path
 
 from hil.errors import display_path
 from hil.tap.pattern import WirePattern, describe
-from hil.targets.base import SERVER_CONTROL
+from hil.targets.base import MULTI_DEVICE, SERVER_CONTROL
 from protocol.provision import Provisioning
 
 DEFAULT_TIMEOUT_S = 10.0
@@ -25,6 +25,9 @@ CLOCKS = (WALL, SIMULATED)
 PANIC_FAIL = "fail"  # a panic on the console fails the scenario at once (the default)
 PANIC_EXPECTED = "expected"  # the scenario provokes one on purpose; its steps check it
 PANICS = (PANIC_FAIL, PANIC_EXPECTED)
+# The one device of a scenario that writes `device:` (or nothing); `devices:` names its own.
+DEFAULT_DEVICE = "dut"
+DEVICE_NAME_PATTERN = r"[a-z][a-z0-9_]{0,31}"  # used in file names and `${devices.<name>.x}`
 
 
 @dataclass(frozen=True)
@@ -119,13 +122,15 @@ class Step:
     kind_needs: frozenset[str] = frozenset()  # what its kind always needs (`StepKind.needs`)
     name: str | None = None
     clock: str | None = None  # `clock:` of the step; None -> the scenario's
+    on: str | None = None  # `on:` of the step (or of its include); None -> the first device
 
     def needs(self) -> frozenset[str]:
         return self.requires | self.kind_needs | self.action.needs()
 
     def label(self) -> str:
         title = f" ({self.name})" if self.name else ""
-        return f"step {self.index} `{self.kind}`{title} at {self.loc}"
+        device = f" on {self.on}" if self.on else ""
+        return f"step {self.index} `{self.kind}`{title}{device} at {self.loc}"
 
 
 @dataclass(frozen=True)
@@ -188,8 +193,14 @@ class Scenario:
     exempt: Mapping[str, str] = field(default_factory=dict)  # invariant id -> why it is off
     server: ServerSpec = field(default_factory=ServerSpec)
     given: Given = field(default_factory=Given)
-    device: Mapping[str, object] = field(default_factory=dict)
+    device: Mapping[str, object] = field(default_factory=dict)  # the first device's settings
     variables: Mapping[str, object] = field(default_factory=dict)
+    # `devices:` (name -> settings, in the order written); empty: one DEFAULT_DEVICE, `device`.
+    devices: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+
+    def device_settings(self) -> dict[str, Mapping[str, object]]:
+        """Every device of the scenario by name, the first (steps without `on:`) first."""
+        return dict(self.devices) if self.devices else {DEFAULT_DEVICE: self.device}
 
     def needs(self) -> dict[str, str]:
         """Every capability the scenario needs -> who needs it first (for skip reasons)."""
@@ -198,6 +209,8 @@ class Scenario:
             needed.setdefault(SERVER_CONTROL, "the scenario's `server:` settings")
         if not self.given.provisioning.empty or self.given.releases:
             needed.setdefault(SERVER_CONTROL, "the scenario's `given:`")
+        if len(self.devices) > 1:
+            needed.setdefault(MULTI_DEVICE, f"the scenario's `devices:` ({len(self.devices)})")
         for step in self.steps:
             for cap in sorted(step.needs()):
                 needed.setdefault(cap, step.label())

@@ -16,7 +16,7 @@ from typing import Final
 from hil.rules.forbid import FORBID
 from hil.rules.invariants import INVARIANT_IDS
 from hil.scenario.fragments import CAPABILITIES, CLOCK, DURATION, NONNEG, STR, Schema, obj
-from hil.scenario.model import PANICS
+from hil.scenario.model import DEVICE_NAME_PATTERN, PANICS
 from hil.scenario.release import RELEASE
 from hil.scenario.values import VAR_NAME_PATTERN
 from hil.steps.registry import all_kinds
@@ -33,7 +33,7 @@ EXEMPT: Final[Schema] = {
     "additionalProperties": {"type": "string", "pattern": "\\S"},
     "x-hint": "invariant id -> why this scenario breaks it on purpose",
 }
-STEP_COMMON_KEYS: Final = ("timeout", "requires", "name", "clock")
+STEP_COMMON_KEYS: Final = ("timeout", "requires", "name", "clock", "on")
 
 SERVER: Final[Schema] = obj(
     {
@@ -77,6 +77,19 @@ GIVEN: Final[Schema] = obj(
 )
 
 DEVICE: Final[Schema] = device_settings_schema()
+DEVICE_NAME: Final[Schema] = {
+    "type": "string",
+    "pattern": f"^{DEVICE_NAME_PATTERN}$",
+    "x-hint": "a device named under `devices:` (lower case: a, b, toy_2)",
+}
+# Several devices in one scenario: name -> the same settings as `device:` (first = default).
+DEVICES: Final[Schema] = {
+    "type": "object",
+    "minProperties": 1,
+    "propertyNames": DEVICE_NAME,
+    "additionalProperties": DEVICE,
+    "x-hint": "device name -> its settings (as device:); steps say `on: <name>`",
+}
 
 
 def step_schema() -> Schema:
@@ -91,6 +104,7 @@ def step_schema() -> Schema:
             "requires": CAPABILITIES,
             "name": STR,
             "clock": CLOCK,
+            "on": DEVICE_NAME,
         },
     }
 
@@ -136,6 +150,7 @@ def scenario_schema() -> Schema:
                 "server": SERVER,
                 "given": GIVEN,
                 "device": DEVICE,
+                "devices": DEVICES,
                 "vars": {"type": "object", "propertyNames": {"pattern": f"^{VAR_NAME_PATTERN}$"}},
                 "steps": _steps(),
             },

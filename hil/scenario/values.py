@@ -19,7 +19,8 @@ from hil.errors import HilError
 DURATION_PATTERN: Final = r"^[0-9]+(\.[0-9]+)?(ms|s|m)$"
 _DURATION_RE: Final = re.compile(DURATION_PATTERN)
 _UNIT_SECONDS: Final = {"ms": 0.001, "s": 1.0, "m": 60.0}
-VAR_NAME_PATTERN: Final = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?"
+# Up to two dots: `device.device_id`, `server.url`, `devices.b.device_id` (a named device).
+VAR_NAME_PATTERN: Final = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*){0,2}"
 _TEMPLATE_RE: Final = re.compile(r"\$\$|\$\{(" + VAR_NAME_PATTERN + r")\}")
 _WHOLE_RE: Final = re.compile(r"\$\{(" + VAR_NAME_PATTERN + r")\}")
 

@@ -4,7 +4,8 @@ PyYAML throws positions away once it builds Python objects; scenario errors must
 name the line. We compose the node graph, build plain dicts/lists ourselves (so
 jsonschema sees ordinary data) and keep a side table from the data path
 (`("steps", 3, "expect")`) to the 1-based line and column of that key or item.
-Duplicate keys, which PyYAML silently lets the last one win, are reported.
+Duplicate keys, which PyYAML silently lets the last one win, are reported. Mapping keys
+that YAML 1.1 reads as booleans (`on`, `yes`) keep their text: a step's `on:` is a key.
 """
 
 from __future__ import annotations
@@ -89,6 +90,17 @@ def _yaml_problem(exc: yaml.MarkedYAMLError, path: Path) -> Problem:
     return Problem(path, line, message, column)
 
 
+def _key(node: yaml.Node, loader: _Loader) -> object:
+    """A mapping key; a plain word YAML 1.1 reads as a boolean (`on`, `off`, `yes`) keeps its text.
+
+    A step's `on: b` (which device it acts on) must stay the key `on`, not True.
+    """
+    key = loader.construct_object(node, deep=True)
+    if isinstance(key, bool) and isinstance(node, yaml.ScalarNode) and node.style is None:
+        return str(node.value)
+    return key
+
+
 def _mark(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
@@ -106,7 +118,7 @@ def _build(
         first_line: dict[object, int] = {}
         merged: set[object] = set()
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            key = _key(key_node, loader)
             line, column = _mark(key_node)
             if not isinstance(key, str | int | float | bool) or key is None:
                 problems.append(

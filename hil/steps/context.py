@@ -1,5 +1,10 @@
 """What a step handler works with: `StepContext` (target, console, server side, wire, variables).
 
+`target` and `console` are the device the step acts on: the runner hands each step
+`ctx.on(step)`, the context of the device its `on:` names (`devices`, by name; the first
+device without `on:`). Variables, the wire and the server side are the scenario's, shared
+by all devices.
+
 `wire` is the scenario's `WireLog` (hil.tap records) when the runner's tap is in place
 (capability `wire`), else None.
 
@@ -11,11 +16,13 @@ says which one a step used; the runner records it in the step's result).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+import dataclasses
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
 from hil import expect as ex
+from hil.errors import HilError
 from hil.scenario import model as m
 from hil.steps.server_side import ServerSide
 from hil.streams import DeviceConsole, Stream, WireLog
@@ -26,6 +33,15 @@ from hil.targets.base import Target
 SIM_WALL_FACTOR: Final = 10.0
 
 
+@dataclass(frozen=True)
+class Device:
+    """One device of the scenario: its name (`devices:` key), target and console."""
+
+    name: str
+    target: Target
+    console: DeviceConsole
+
+
 @dataclass
 class StepContext:
     scenario: m.Scenario
@@ -34,6 +50,21 @@ class StepContext:
     server: ServerSide
     variables: dict[str, object] = field(default_factory=dict)
     wire: WireLog | None = None
+    # Every device by name, the first first (empty: just `target` and `console`).
+    devices: Mapping[str, Device] = field(default_factory=dict)
+    device: str = m.DEFAULT_DEVICE  # the name of the device `target`/`console` belong to
+
+    def on(self, step: m.Step) -> StepContext:
+        """The context `step` runs in: that of the device its `on:` names (same variables)."""
+        if step.on is None or step.on == self.device:
+            return self
+        chosen = self.devices.get(step.on)
+        if chosen is None:  # the loader refuses undeclared names; a hand-built scenario may not
+            names = ", ".join(self.devices) or self.device
+            raise HilError(f"{step.label()}: no device {step.on!r}; the run has: {names}")
+        return dataclasses.replace(
+            self, target=chosen.target, console=chosen.console, device=chosen.name
+        )
 
     def timeout(self, step: m.Step) -> float:
         return step.timeout if step.timeout is not None else self.scenario.timeout

@@ -50,6 +50,9 @@ DEVICE_FILES: Final = "device_files"
 # The server can be reset and set up: `given:`, `server:` settings, `publish`, `set_config`
 # (the embedded server always; a server at a URL through the SPEC §11 admin API).
 SERVER_CONTROL: Final = "server_control"
+# It can run several devices in one scenario (`devices:`), each with its own work dir and
+# console, against the same server and tap (the runner makes one instance per device).
+MULTI_DEVICE: Final = "multi_device"
 SERVER_EVENTS: Final = "server_events"  # the reference server publishes events
 SERVER_FAULTS: Final = "server_faults"  # the reference server injects faults
 SERVER_FILES: Final = "server_files"  # its data folder can be read (expect_files `in: server`)
@@ -65,6 +68,7 @@ TARGET_CAPABILITIES: Final = (
     RESET,
     IDENTITY,
     DEVICE_FILES,
+    MULTI_DEVICE,
 )
 SERVER_CAPABILITIES: Final = (SERVER_CONTROL, SERVER_EVENTS, SERVER_FAULTS, SERVER_FILES)
 RUNNER_CAPABILITIES: Final = (WIRE,)

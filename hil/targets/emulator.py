@@ -21,6 +21,7 @@ from hil.errors import HilError, TargetUnavailableError
 from hil.targets.base import (
     DEVICE_FILES,
     IDENTITY,
+    MULTI_DEVICE,
     TARGET_CAPABILITIES,
     Target,
     TargetSetup,
@@ -125,8 +126,9 @@ class EmulatorTarget(Target):
     @property
     def capabilities(self) -> frozenset[str]:
         # The host knows its hardware; identity comes from `device:` (DeviceSettings) and
-        # its flash is a folder of the scenario's (DeviceSettings.flash_dir).
-        return frozenset(self._host.capabilities) | {IDENTITY, DEVICE_FILES}
+        # its flash is a folder of the scenario's (DeviceSettings.flash_dir); each device of
+        # a `devices:` scenario is one more host on the same loop.
+        return frozenset(self._host.capabilities) | {IDENTITY, DEVICE_FILES, MULTI_DEVICE}
 
     @property
     def flash_root(self) -> Path:

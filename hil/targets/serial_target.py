@@ -44,6 +44,7 @@ from hil.targets.base import (
     AUDIO_IN,
     AUDIO_OUT,
     BUTTON,
+    MULTI_DEVICE,
     NETWORK_FAULTS,
     OTA,
     POWER_CUT,
@@ -72,6 +73,9 @@ class SerialTarget(Target):
         cap: "a board's wiring counts only when declared: bench `capabilities:`,"
         " --serial-capabilities, or the board's own `board: wiring:` boot line"
         for cap in WIRED_CAPABILITIES
+    } | {
+        MULTI_DEVICE: "a serial run drives one board (the bench or --port picks one);"
+        " several boards in one scenario (`devices:`) are not supported yet"
     }
     options_type = SerialOptions
 

@@ -40,6 +40,7 @@ from hil.targets.base import (
     AUDIO_OUT,
     BUTTON,
     IDENTITY,
+    MULTI_DEVICE,
     NETWORK_FAULTS,
     OTA,
     POWER_CUT,
@@ -67,6 +68,7 @@ NOTES: Final = {
     RESET: "Wokwi's sim:restart is not a power cycle that keeps the flash; use `console: reboot`",
     NETWORK_FAULTS: "the simulated Wi-Fi cannot be broken on purpose",
     IDENTITY: "the simulated board's device id comes from its MAC, like a real board's",
+    MULTI_DEVICE: "a run drives one Wokwi simulation; several devices (`devices:`) need one each",
 }
 
 

@@ -52,6 +52,8 @@ SKIPPED = {
     "token/tokens_in_flash.yaml": "needs capability 'device_files'",
     "ota/older_version_skipped.yaml": "runs firmware 1.0.0, the scenario needs 1.3.0",
     "ota/secure_version_lower.yaml": "has secure_version 0, the scenario needs 2",
+    # A serial run drives one board; `devices:` scenarios need one per device.
+    **{name: "needs capability 'multi_device'" for name in SCENARIOS if name.startswith("multi/")},
 }
 
 
