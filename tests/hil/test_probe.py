@@ -162,4 +162,4 @@ async def test_refusal_order_holds_and_a_dashboard_age_limit_fails(
     result = await run_on_emulator(name, tmp_path / "bad")
     assert result.status is Status.FAILED
     # The age probe (its step) is where it breaks: accepted, the chat then fails (a 500).
-    assert "websocket_refusals_in_order.yaml:25" in result.reason, result.reason
+    assert "websocket_refusals_in_order.yaml:26" in result.reason, result.reason
