@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from protocol.server_quirks import LEGACY_TOKEN_MINTING
 from server.errors import ApiError, FieldProblem
 from server.routes import chat, esp32, files, pairing
 from server.settings import ServerSettings
@@ -37,6 +38,10 @@ def create_app(settings: ServerSettings, *, state: ServerState | None = None) ->
     app.state.teddy = state
     for module in (pairing, esp32, files):
         app.include_router(module.router)
+    if LEGACY_TOKEN_MINTING in state.settings.quirks:  # defect 7, SPEC Appendix B
+        app.add_api_route(
+            pairing.LEGACY_MINTING_PATH, pairing.legacy_token_refresh, methods=["POST"]
+        )
     # The chat path is a setting (SPEC §2.5): only it is served, so a device that dials a
     # compiled-in path instead of the claim's websocket_url is refused.
     app.add_api_websocket_route(state.settings.chat_path, chat.chat)

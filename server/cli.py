@@ -12,6 +12,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from protocol.server_quirks import QUIRKS, Quirk, Quirks, UnknownQuirkError, quirk_named
 from server.errors import ServerError
 from server.settings import Profile, ServerSettings
 
@@ -41,6 +42,16 @@ def _parser() -> argparse.ArgumentParser:
         help="write each utterance heard as a WAV under DATA/utterances (development profile "
         "only: by default no child audio is kept after transcription, SPEC §6.5 rule 10)",
     )
+    serve.add_argument(
+        "--quirk",
+        action="append",
+        default=[],
+        type=_quirk,
+        metavar="NAME",
+        dest="quirks",
+        help="put back a defect of the original server (repeatable; development profile only;"
+        " SPEC Appendix B): " + "; ".join(q.label() for q in QUIRKS),
+    )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     prov = sub.add_parser("provision", help="add devices, children and config from a YAML file")
     prov.add_argument("file", type=Path, help="provisioning YAML (devices, children, config)")
@@ -51,6 +62,13 @@ def _parser() -> argparse.ArgumentParser:
     pub.add_argument("--mandatory", action="store_true", help="devices must install it")
     pub.add_argument("--notes", default="", help="release notes shown in the manifest")
     return parser
+
+
+def _quirk(name: str) -> Quirk:
+    try:
+        return quirk_named(name)
+    except UnknownQuirkError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _data_arg(parser: argparse.ArgumentParser) -> None:
@@ -71,6 +89,7 @@ def serve(
     public_host: str | None,
     log_level: str,
     keep_utterance_audio: bool = False,
+    quirks: Quirks | None = None,
 ) -> None:
     import uvicorn
 
@@ -81,12 +100,16 @@ def serve(
         profile=profile,
         public_host=public_host,
         keep_utterance_audio=keep_utterance_audio,
+        quirks=quirks or Quirks(),
     )
     app = create_app(settings)
     print(
         f"teddy-server: {profile.value} profile, data in {data}, listening on http://{host}:{port}",
         flush=True,
     )
+    if settings.quirks:
+        labels = ", ".join(q.label() for q in settings.quirks)
+        print(f"teddy-server: LEGACY QUIRKS ON (not the SPEC server): {labels}", flush=True)
     # 64 KiB transport cap: larger frames close with 1009 (SPEC §6.2, §6.6).
     uvicorn.run(
         app,
@@ -152,6 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 public_host=args.public_host,
                 log_level=args.log_level,
                 keep_utterance_audio=args.keep_utterance_audio,
+                quirks=Quirks(frozenset(args.quirks)),
             )
         elif args.command == "provision":
             print(provision(file=args.file, data=args.data))

@@ -47,7 +47,10 @@ class ChatConnection:
         self._replaced = replaced
         self._send_lock = asyncio.Lock()
         self._session = ChatSession(
-            session_id=peer.session_id, child_name=peer.child.name, new_id=lambda: uuid.uuid4().hex
+            session_id=peer.session_id,
+            child_name=peer.child.name,
+            new_id=lambda: uuid.uuid4().hex,
+            quirks=state.settings.quirks,
         )
         self._worker = SpeechWorker(
             pipeline=state.pipeline,

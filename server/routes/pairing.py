@@ -1,4 +1,8 @@
-"""Claim and token refresh endpoints (SPEC §2, §3.2): parse, delegate, answer."""
+"""Claim and token refresh endpoints (SPEC §2, §3.2): parse, delegate, answer.
+
+`legacy_token_refresh` is the original's token-minting path (defect 7); the app serves it
+only under the quirk `legacy_token_minting` (SPEC Appendix B), otherwise it is a 404.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,9 @@ from server.errors import ApiError
 from server.routes.common import json_body, public_base, teddy
 
 router = APIRouter()
+
+# The original server's unauthenticated minting endpoint (defect 7; SPEC §3.3).
+LEGACY_MINTING_PATH = "/api/v1/esp32/token/refresh"
 
 # Tokens must never sit in a cache (SPEC §2.5).
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -47,3 +54,10 @@ async def refresh(request: Request) -> JSONResponse:
         raise
     state.events.publish("refresh.ok", {})
     return JSONResponse(result.to_json(), headers=NO_STORE)
+
+
+async def legacy_token_refresh(request: Request) -> JSONResponse:
+    """Quirk legacy_token_minting: mints for the body's device_id, no proof asked."""
+    state = teddy(request)
+    body = await json_body(request)
+    return JSONResponse(state.claims.mint_legacy_token(body), headers=NO_STORE)
