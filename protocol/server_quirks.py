@@ -38,6 +38,27 @@ class Quirk:
         return f"{self.name} ({origin}{self.section})"
 
 
+DOUBLE_PREFIX_ROUTES: Final = Quirk(
+    "double_prefix_routes",
+    1,
+    "§1",
+    "config, firmware manifest and chat are served only under a doubled prefix"
+    " (/api/v1/esp32/api/v1/esp32/...): their SPEC paths answer 404 (the chat upgrade 403)",
+)
+LEGACY_WS_PATH_CRASH: Final = Quirk(
+    "legacy_ws_path_crash",
+    2,
+    "§1",
+    "an upgrade to /ws/esp32/connect reaches a handler that crashes on its first line"
+    " (HTTP 500) instead of a 403",
+)
+CHILD_ID_AS_UUID: Final = Quirk(
+    "child_id_as_uuid",
+    14,
+    "§1.3",
+    "a child_id that is not a UUID (child-001, child-unknown) makes every answer the same"
+    " canned fallback, whatever the child said",
+)
 NONCE_BURNED_BEFORE_HMAC: Final = Quirk(
     "nonce_burned_before_hmac",
     4,
@@ -99,6 +120,19 @@ KEEP_EVERY_UTTERANCE: Final = Quirk(
     "every answered utterance is written as a WAV under utterances/ whatever the"
     " keep_utterance_audio setting says",
 )
+LEGACY_WEBSOCKET_URL: Final = Quirk(
+    "legacy_websocket_url",
+    18,
+    "§2.5",
+    "the claim's websocket_url names /ws/esp32/connect, not the chat path the server serves",
+)
+REFRESH_ALWAYS_REFUSED: Final = Quirk(
+    "refresh_always_refused",
+    6,
+    "§3.2",
+    "every refresh is answered 401 invalid_token (the original verified refresh tokens"
+    " without their audience, so verification always failed)",
+)
 CLAIM_REPLAY_ACCEPTED: Final = Quirk(
     "claim_replay_accepted",
     None,
@@ -122,9 +156,14 @@ NO_SUFFIX_RANGE: Final = Quirk(
 
 # The vocabulary in SPEC Appendix B order (by section, then defect).
 QUIRKS: Final[tuple[Quirk, ...]] = (
+    DOUBLE_PREFIX_ROUTES,
+    LEGACY_WS_PATH_CRASH,
+    CHILD_ID_AS_UUID,
     NONCE_BURNED_BEFORE_HMAC,
     DISABLED_DEVICE_500,
     CLAIM_REPLAY_ACCEPTED,
+    LEGACY_WEBSOCKET_URL,
+    REFRESH_ALWAYS_REFUSED,
     REFRESH_REUSE_UNDETECTED,
     LEGACY_TOKEN_MINTING,
     ETAG_STRING_COMPARE,

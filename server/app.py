@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from protocol.server_quirks import LEGACY_TOKEN_MINTING
+from protocol.server_quirks import DOUBLE_PREFIX_ROUTES, LEGACY_TOKEN_MINTING, LEGACY_WS_PATH_CRASH
 from server.errors import ApiError, FieldProblem
 from server.routes import chat, esp32, files, pairing
 from server.settings import ServerSettings
@@ -25,6 +25,7 @@ from server.state import ServerState, build_state
 log = logging.getLogger("teddy.server")
 
 CORRELATION_HEADER = "X-Correlation-Id"
+DOUBLED_PREFIX = "/api/v1/esp32"  # prepended once more to the esp32 paths (defect 1)
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
@@ -36,15 +37,7 @@ def create_app(settings: ServerSettings, *, state: ServerState | None = None) ->
         state = build_state(settings, pipeline=default_pipeline())
     app = FastAPI(title="teddy reference server", version="0.1.0", docs_url=None, redoc_url=None)
     app.state.teddy = state
-    for module in (pairing, esp32, files):
-        app.include_router(module.router)
-    if LEGACY_TOKEN_MINTING in state.settings.quirks:  # defect 7, SPEC Appendix B
-        app.add_api_route(
-            pairing.LEGACY_MINTING_PATH, pairing.legacy_token_refresh, methods=["POST"]
-        )
-    # The chat path is a setting (SPEC §2.5): only it is served, so a device that dials a
-    # compiled-in path instead of the claim's websocket_url is refused.
-    app.add_api_websocket_route(state.settings.chat_path, chat.chat)
+    _add_routes(app, state.settings)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
@@ -60,6 +53,25 @@ def create_app(settings: ServerSettings, *, state: ServerState | None = None) ->
         }
 
     return app
+
+
+def _add_routes(app: FastAPI, settings: ServerSettings) -> None:
+    """The SPEC §1 endpoints; legacy quirks (SPEC Appendix B) move or add some."""
+    quirks = settings.quirks
+    # Quirk double_prefix_routes (defect 1): the original mounted its router's prefix twice.
+    prefix = DOUBLED_PREFIX if DOUBLE_PREFIX_ROUTES in quirks else ""
+    app.include_router(pairing.router)
+    app.include_router(esp32.router, prefix=prefix)
+    app.include_router(files.router)
+    if LEGACY_TOKEN_MINTING in quirks:  # defect 7
+        app.add_api_route(
+            pairing.LEGACY_MINTING_PATH, pairing.legacy_token_refresh, methods=["POST"]
+        )
+    # The chat path is a setting (SPEC §2.5): only it is served, so a device that dials a
+    # compiled-in path instead of the claim's websocket_url is refused.
+    app.add_api_websocket_route(prefix + settings.chat_path, chat.chat)
+    if LEGACY_WS_PATH_CRASH in quirks:  # defect 2
+        app.add_api_websocket_route(pairing.LEGACY_WS_PATH, chat.legacy_connect)
 
 
 async def _correlation(

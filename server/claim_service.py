@@ -28,6 +28,7 @@ from protocol.server_quirks import (
     CLAIM_REPLAY_ACCEPTED,
     DISABLED_DEVICE_500,
     NONCE_BURNED_BEFORE_HMAC,
+    REFRESH_ALWAYS_REFUSED,
     REFRESH_REUSE_UNDETECTED,
 )
 from server.errors import ApiError, FieldProblem
@@ -194,6 +195,9 @@ class ClaimService:
             token = RefreshRequest.from_json(body).refresh_token
         except ValidationError as exc:
             raise invalid_request(exc) from exc
+        if REFRESH_ALWAYS_REFUSED in self._settings.quirks:
+            # Defect 6: verified without the audience, which the JWT library then refused.
+            raise ApiError(401, "invalid_token", "Invalid audience")
         try:
             claims = self._tokens.verify(token, expected=TokenType.REFRESH, now=now)
         except TokenError as exc:

@@ -63,10 +63,10 @@ def check_handshake(state: ServerState, websocket: WebSocket) -> Peer:
     # answered as 13, so the chat works as the original's did and only the gate is wrong.
     child = ChildContext(name=name, age=min(int(age_text), MAX_CHILD_AGE))
     if claims is None:
-        return Peer(canonical_id(device_id), child, str(uuid.uuid4()))
+        return Peer(canonical_id(device_id), child, str(uuid.uuid4()), canonical_id(child_id))
     if canonical_id(device_id) != claims.device_id or canonical_id(child_id) != claims.child_id:
         raise HandshakeRefused("token_mismatch", "the token was issued to another device or child")
-    return Peer(claims.device_id, child, claims.session_id)
+    return Peer(claims.device_id, child, claims.session_id, claims.child_id)
 
 
 def _check_token(state: ServerState, websocket: WebSocket) -> TokenClaims:
@@ -92,6 +92,13 @@ async def refuse(websocket: WebSocket, refusal: HandshakeRefused) -> None:
         await websocket.send_denial_response(JSONResponse(body, status_code=403))
     else:
         await websocket.close(code=CloseCode.POLICY, reason=refusal.reason)
+
+
+async def legacy_connect(websocket: WebSocket) -> None:
+    """Quirk legacy_ws_path_crash (defect 2): the original's `/ws/esp32/connect` handler
+    failed on its first line, before accepting; the ASGI server answers the upgrade 500."""
+    del websocket
+    raise RuntimeError("the legacy /ws/esp32/connect handler crashed (quirk, defect 2)")
 
 
 async def chat(websocket: WebSocket) -> None:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from fastapi import WebSocket, WebSocketDisconnect
 
 from protocol.constants import CloseCode
+from protocol.server_quirks import CHILD_ID_AS_UUID
 from server.chat_session import Action, ChatSession, Send
 from server.faults import OVERSIZE_FRAME_BYTES
 from server.routes.chat_worker import SpeechWorker
@@ -31,6 +32,22 @@ class Peer:
     device_key: str
     child: ChildContext
     session_id: str
+    child_key: str = ""  # the canonical child_id of the handshake
+
+
+# Quirk child_id_as_uuid (defect 14): what the original answered when UUID(child_id) failed.
+CANNED_ANSWER = "I'm having a little trouble thinking right now. Can we talk again later?"
+
+
+def canned_answer(state: ServerState, peer: Peer) -> str | None:
+    """The fallback every answer becomes under the quirk for a non-UUID child, else None."""
+    if CHILD_ID_AS_UUID not in state.settings.quirks:
+        return None
+    try:
+        uuid.UUID(peer.child_key)
+    except ValueError:
+        return CANNED_ANSWER
+    return None
 
 
 def iso_now(state: ServerState) -> str:
@@ -60,6 +77,7 @@ class ChatConnection:
             now=self.now,
             publish=self._publish,
             keep=self._keep_audio if state.audio_keeper is not None else None,
+            canned=canned_answer(state, peer),
         )
         self.close_code: int = CloseCode.NORMAL
 

@@ -1,7 +1,8 @@
 """Claim and token refresh endpoints (SPEC §2, §3.2): parse, delegate, answer.
 
 `legacy_token_refresh` is the original's token-minting path (defect 7); the app serves it
-only under the quirk `legacy_token_minting` (SPEC Appendix B), otherwise it is a 404.
+only under the quirk `legacy_token_minting` (SPEC Appendix B), otherwise it is a 404. The
+quirk `legacy_websocket_url` makes the claim name the original's chat path (defect 18).
 """
 
 from __future__ import annotations
@@ -10,12 +11,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from protocol.constants import CLAIM_PATH, REFRESH_PATH
+from protocol.server_quirks import LEGACY_WEBSOCKET_URL
 from server.claim_service import ClaimContext
 from server.errors import ApiError
 from server.routes.common import json_body, public_base, teddy
+from server.state import ServerState
 
 router = APIRouter()
 
+# The original's claim named this WebSocket path, which nothing served (defect 18).
+LEGACY_WS_PATH = "/ws/esp32/connect"
 # The original server's unauthenticated minting endpoint (defect 7; SPEC §3.3).
 LEGACY_MINTING_PATH = "/api/v1/esp32/token/refresh"
 
@@ -29,7 +34,7 @@ async def claim(request: Request) -> JSONResponse:
     body = await json_body(request)
     context = ClaimContext(
         client_ip=request.client.host if request.client else "unknown",
-        websocket_url=public_base(request, scheme="ws") + state.settings.chat_path,
+        websocket_url=public_base(request, scheme="ws") + _chat_path(state),
     )
     device_id = body.get("device_id") if isinstance(body, dict) else None
     try:
@@ -41,6 +46,13 @@ async def claim(request: Request) -> JSONResponse:
         raise
     state.events.publish("claim.ok", {"device_id": device_id, "child_id": result.child_profile.id})
     return JSONResponse(result.to_json(), headers=NO_STORE)
+
+
+def _chat_path(state: ServerState) -> str:
+    """The path of the claim's websocket_url: the one served (SPEC §2.5), or the quirk's."""
+    if LEGACY_WEBSOCKET_URL in state.settings.quirks:
+        return LEGACY_WS_PATH
+    return state.settings.chat_path
 
 
 @router.post(REFRESH_PATH)

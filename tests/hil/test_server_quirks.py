@@ -26,6 +26,24 @@ STEP = "steps:\n  - expect: boot\n"
 
 # (scenario, quirk, what the failure reason says); each scenario passes without the quirk.
 CATCHES: Final = (
+    ("claim/happy.yaml", "double_prefix_routes", "no config.ok matching within 10s"),
+    (
+        "security/legacy_paths.yaml",
+        "legacy_ws_path_crash",
+        "invariant no_5xx (SPEC §1.2): GET /ws/esp32/connect answered 500",
+    ),
+    (
+        "streaming/child_name_with_spaces.yaml",
+        "child_id_as_uuid",
+        "no text.rx matching within 10s (step 13 `expect_reply`",
+    ),
+    (
+        "claim/websocket_url_followed.yaml",
+        "legacy_websocket_url",
+        "forbidden device event error with code =~ 'config_mismatch' happened",
+    ),
+    ("claim/happy.yaml", "legacy_websocket_url", "no ws.open matching"),
+    ("token/refresh_rotation.yaml", "refresh_always_refused", "no token.refreshed matching"),
     (
         "security/claim_retry_same_nonce.yaml",
         "nonce_burned_before_hmac",

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketDenialResponse
+from starlette.websockets import WebSocketDisconnect
 
 from protocol.crypto import derive_oob_secret
 from protocol.image import build_app_image
@@ -22,7 +24,9 @@ from server.app import create_app
 from server.chat_session import ChatSession, Send
 from server.errors import ConfigurationError
 from server.releases import publish_release
+from server.routes.chat_connection import CANNED_ANSWER, Peer, canned_answer
 from server.settings import Profile, ServerSettings
+from server.speech.interfaces import ChildContext
 from server.state import build_state
 from server.tokens import TokenType
 from server.utterance_audio import keeper_for
@@ -72,6 +76,45 @@ def test_production_refuses_every_quirk(tmp_path: Path, name: str) -> None:
 
 def test_the_default_is_the_spec_server(tmp_path: Path) -> None:
     assert not ServerSettings(data_dir=tmp_path).quirks
+
+
+@with_and_without("double_prefix_routes")
+def test_the_doubled_prefix(server: Harness) -> None:
+    doubled = server.client.get("/api/v1/esp32/api/v1/esp32/config")
+    spec = server.client.get(CONFIG)
+    if quirky(server):
+        assert (spec.status_code, doubled.status_code) == (404, 200)
+    else:
+        assert (spec.status_code, doubled.status_code) == (200, 404)
+    assert server.client.post(CLAIM, json=claim_body()).status_code == 200  # not under it
+
+
+@with_and_without("legacy_ws_path_crash")
+def test_the_legacy_websocket_path(server: Harness) -> None:
+    errors = (WebSocketDenialResponse, WebSocketDisconnect, RuntimeError)
+    with pytest.raises(errors) as failed, server.client.websocket_connect("/ws/esp32/connect"):
+        pass
+    if quirky(server):  # the handler itself crashed (the ASGI server answers 500)
+        assert "crashed" in str(failed.value)
+    else:
+        assert isinstance(failed.value, WebSocketDisconnect)  # no route: closed before accept
+
+
+@with_and_without("legacy_websocket_url")
+def test_the_claims_websocket_url(server: Harness) -> None:
+    url = server.client.post(CLAIM, json=claim_body()).json()["device_config"]["websocket_url"]
+    path = "/ws/esp32/connect" if quirky(server) else "/api/v1/esp32/private/chat"
+    assert url == f"ws://testserver{path}"
+
+
+@with_and_without("refresh_always_refused")
+def test_a_good_refresh(server: Harness) -> None:
+    token = server.client.post(CLAIM, json=claim_body()).json()["refresh_token"]
+    response = server.client.post(REFRESH, json={"refresh_token": token})
+    if quirky(server):
+        assert (response.status_code, error_code(response)) == (401, "invalid_token")
+    else:
+        assert response.status_code == 200, response.text
 
 
 @with_and_without("nonce_burned_before_hmac")
@@ -196,6 +239,16 @@ def test_a_fourteen_year_old(server: Harness) -> None:
     assert _upgrade(server, token=token, age=19) == "age_out_of_range"  # 3..18 still holds
 
 
+@with_and_without("child_id_as_uuid")
+def test_the_canned_answer_for_a_child_that_is_not_a_uuid(server: Harness) -> None:
+    child = ChildContext(name="Mia", age=7)
+    plain = Peer("teddy-esp32-0001", child, "s", child_key="child-001")
+    uuid_child = Peer("teddy-esp32-0001", child, "s", child_key=str(uuid.uuid4()))
+    wanted = CANNED_ANSWER if quirky(server) else None
+    assert canned_answer(server.state, plain) == wanted
+    assert canned_answer(server.state, uuid_child) is None
+
+
 def test_keep_every_utterance_writes_whatever_the_setting(tmp_path: Path) -> None:
     quirks = Quirks.named(["keep_every_utterance"])
     assert keeper_for(ServerSettings(data_dir=tmp_path)) is None
@@ -255,7 +308,7 @@ def test_serve_names_the_valid_quirks_for_an_unknown_one(
         cli.main(["serve", "--quirk", "handshake_crash"])
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
-    assert "unknown quirk 'handshake_crash'; valid quirks: nonce_burned_before_hmac," in err
+    assert f"unknown quirk 'handshake_crash'; valid quirks: {', '.join(QUIRK_NAMES)}" in err
 
 
 def test_serve_refuses_quirks_in_production(
