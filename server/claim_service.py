@@ -2,7 +2,9 @@
 
 The route only parses JSON and turns :class:`ApiError` into a response; everything a
 test wants to pin down (the check order of SPEC §2.4, which step consumes the nonce,
-the development-profile registrations) lives here and takes ``now`` explicitly.
+the development-profile registrations) lives here and takes ``now`` explicitly. So do the
+legacy-server quirks of SPEC Appendix B that change these checks (defects 4, 5, 6, 7; no
+replay protection; no reuse detection), each at the step the original got wrong.
 """
 
 from __future__ import annotations

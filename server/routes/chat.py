@@ -4,7 +4,9 @@ The handshake is refused *before* accept (HTTP 403 with a SPEC §1.2 body naming
 reason, or close 1008 where the ASGI server lacks the denial-response extension) when
 the bearer token or the query is not acceptable. After accept, frames go to
 :class:`server.chat_session.ChatSession`; its work orders run on one worker task per
-connection so speech decoding never blocks heartbeats.
+connection so speech decoding never blocks heartbeats. Legacy-server quirks (SPEC Appendix
+B) change the handshake where the original did (`chat_without_jwt`, `dashboard_age_limit`);
+`legacy_connect` is the crashing handler of `legacy_ws_path_crash`.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Frames go to the sans-I/O :class:`ChatSession`; what it returns is sent, or handed to the
 connection's :class:`SpeechWorker`. Injected faults (``server.faults``) arrive through the
-connection's event loop and write exactly the garbage a scenario asked for.
+connection's event loop and write exactly the garbage a scenario asked for. The session
+and the worker get the server's legacy quirks (SPEC Appendix B) that concern them.
 """
 
 from __future__ import annotations
