@@ -15,7 +15,9 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute
 
+from protocol.server_quirks import DOUBLE_PREFIX_ROUTES, LEGACY_TOKEN_MINTING, LEGACY_WS_PATH_CRASH
 from server.errors import ApiError, ConfigurationError, FieldProblem
 from server.routes import chat, esp32, files, pairing
 from server.settings import ServerSettings
@@ -25,6 +27,7 @@ log = logging.getLogger("teddy.server")
 
 CORRELATION_HEADER = "X-Correlation-Id"
 MIN_HARNESS_TOKEN = 16
+DOUBLED_PREFIX = "/api/v1/esp32"  # prepended once more to the esp32 paths (defect 1)
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
@@ -36,13 +39,16 @@ def create_app(settings: ServerSettings, *, state: ServerState | None = None) ->
         state = build_state(settings, pipeline=default_pipeline())
     app = FastAPI(title="teddy reference server", version="0.1.0", docs_url=None, redoc_url=None)
     app.state.teddy = state
-    for module in (pairing, esp32, files):
-        app.include_router(module.router)
-    # The chat path is a setting (SPEC §2.5): only it is served, so a device that dials a
-    # compiled-in path instead of the claim's websocket_url is refused.
-    app.add_api_websocket_route(state.settings.chat_path, chat.chat)
+    routes = _protocol_routes(app, state.settings)
+
+    def reroute(new: ServerSettings) -> None:
+        """After a harness reset (SPEC §11.2): the routes its settings and quirks ask for."""
+        nonlocal routes
+        app.router.routes[:] = [r for r in app.router.routes if r not in routes]
+        routes = _protocol_routes(app, new)
+
     if settings.harness_token is not None:
-        _mount_harness(app, settings, settings.harness_token)
+        _mount_harness(app, settings, settings.harness_token, reroute)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
@@ -61,7 +67,9 @@ def create_app(settings: ServerSettings, *, state: ServerState | None = None) ->
     return app
 
 
-def _mount_harness(app: FastAPI, settings: ServerSettings, token: str) -> None:
+def _mount_harness(
+    app: FastAPI, settings: ServerSettings, token: str, reroute: Callable[[ServerSettings], None]
+) -> None:
     """The harness admin API (SPEC §11): development profile only, with a real token."""
     from server.harness_control import HarnessControl
     from server.routes import harness
@@ -75,10 +83,36 @@ def _mount_harness(app: FastAPI, settings: ServerSettings, token: str) -> None:
         raise ConfigurationError(
             f"the harness token must be at least {MIN_HARNESS_TOKEN} characters (SPEC §11.1)"
         )
-    control = HarnessControl(app, settings, token)
+    control = HarnessControl(app, settings, token, reroute)
     app.state.harness = control
     app.include_router(harness.router)
     control.start()
+
+
+def _protocol_routes(app: FastAPI, settings: ServerSettings) -> list[BaseRoute]:
+    """Add the SPEC §1 endpoints for `settings`; the routes added."""
+    before = {id(route) for route in app.router.routes}
+    _add_routes(app, settings)
+    return [route for route in app.router.routes if id(route) not in before]
+
+
+def _add_routes(app: FastAPI, settings: ServerSettings) -> None:
+    """The SPEC §1 endpoints; legacy quirks (SPEC Appendix B) move or add some."""
+    quirks = settings.quirks
+    # Quirk double_prefix_routes (defect 1): the original mounted its router's prefix twice.
+    prefix = DOUBLED_PREFIX if DOUBLE_PREFIX_ROUTES in quirks else ""
+    app.include_router(pairing.router)
+    app.include_router(esp32.router, prefix=prefix)
+    app.include_router(files.router)
+    if LEGACY_TOKEN_MINTING in quirks:  # defect 7
+        app.add_api_route(
+            pairing.LEGACY_MINTING_PATH, pairing.legacy_token_refresh, methods=["POST"]
+        )
+    # The chat path is a setting (SPEC §2.5): only it is served, so a device that dials a
+    # compiled-in path instead of the claim's websocket_url is refused.
+    app.add_api_websocket_route(prefix + settings.chat_path, chat.chat)
+    if LEGACY_WS_PATH_CRASH in quirks:  # defect 2
+        app.add_api_websocket_route(pairing.LEGACY_WS_PATH, chat.legacy_connect)
 
 
 async def _correlation(

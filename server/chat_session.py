@@ -4,7 +4,8 @@ Sans-I/O in the style of ``websockets``: the session never touches a socket, a t
 a clock. The asyncio adapter (``server.routes.chat``) feeds it each received frame with
 the current timestamp and carries out what it returns: frames to send, and utterances or
 typed texts to run through the speech pipeline. The same core is driven by unit tests
-and fuzzers without a server.
+and fuzzers without a server. Two legacy-server quirks (SPEC Appendix B) live here, where
+the original behaved so: `audio_end_after_final_error` and `reply_in_one_frame`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from protocol.errors import MessageError
 from protocol.messages import (
     AudioChunk,
     AudioEnd,
+    AudioResponse,
     AudioStart,
     ErrorMessage,
     Heartbeat,
@@ -28,6 +30,7 @@ from protocol.messages import (
     encode_message,
     parse_device_message,
 )
+from protocol.server_quirks import AUDIO_END_AFTER_FINAL_ERROR, REPLY_IN_ONE_FRAME, Quirks
 
 
 @dataclass(frozen=True)
@@ -107,10 +110,18 @@ class _Utterance:
 class ChatSession:
     """State of one accepted WebSocket connection."""
 
-    def __init__(self, *, session_id: str, child_name: str, new_id: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        *,
+        session_id: str,
+        child_name: str,
+        new_id: Callable[[], str],
+        quirks: Quirks | None = None,
+    ) -> None:
         self.session_id = session_id
         self.child_name = child_name
         self._new_id = new_id
+        self._quirks = quirks or Quirks()
         self._open: _Utterance | None = None
         # Ids that ended with is_final: a following audio_end for them is not an error
         # (the original server answered it with no_audio_data, defect 12).
@@ -186,6 +197,9 @@ class ChatSession:
         utterance = self._open
         if utterance is None or audio_session_id != utterance.audio_session_id:
             if audio_session_id in self._ended:
+                if AUDIO_END_AFTER_FINAL_ERROR in self._quirks:  # defect 12: ended twice
+                    message = "utterance had no audio"
+                    return [error_send("no_audio_data", message, timestamp=timestamp)]
                 return []
             reason = f"no open utterance {audio_session_id!r} to end"
             return [error_send("unknown_audio_session", reason, timestamp=timestamp)]
@@ -222,6 +236,9 @@ class ChatSession:
         response = TextResponse(text, heard, audio_session_id)
         frames = [Send(encode_message(response, timestamp=timestamp))]
         reply_id = audio_session_id or self._new_id()
+        if REPLY_IN_ONE_FRAME in self._quirks:  # defect 11: no §7.3 framing at all
+            whole = AudioResponse(reply_id, 0, pcm, is_final=True, text=text)
+            return [*frames, Send(encode_message(whole, timestamp=timestamp))]
         for frame in build_audio_response_frames(
             audio_session_id=reply_id, pcm=pcm, text=text, timestamp=timestamp
         ):

@@ -2,7 +2,9 @@
 
 The route only parses JSON and turns :class:`ApiError` into a response; everything a
 test wants to pin down (the check order of SPEC §2.4, which step consumes the nonce,
-the development-profile registrations) lives here and takes ``now`` explicitly.
+the development-profile registrations) lives here and takes ``now`` explicitly. So do the
+legacy-server quirks of SPEC Appendix B that change these checks (defects 4, 5, 6, 7; no
+replay protection; no reuse detection), each at the step the original got wrong.
 """
 
 from __future__ import annotations
@@ -24,11 +26,18 @@ from protocol.claim import (
 from protocol.constants import NONCE_WINDOW_S, TIMESTAMP_SKEW_S, UPLINK_MAX_FRAME_BYTES
 from protocol.crypto import derive_oob_secret, verify_claim_hmac
 from protocol.errors import ValidationError
+from protocol.server_quirks import (
+    CLAIM_REPLAY_ACCEPTED,
+    DISABLED_DEVICE_500,
+    NONCE_BURNED_BEFORE_HMAC,
+    REFRESH_ALWAYS_REFUSED,
+    REFRESH_REUSE_UNDETECTED,
+)
 from server.errors import ApiError, FieldProblem
 from server.limits import NonceStore, RateLimiter
 from server.settings import ServerSettings
 from server.store import Child, Device, Store
-from server.tokens import TokenError, TokenService, TokenType
+from server.tokens import TokenClaims, TokenError, TokenService, TokenType
 
 DEV_CHILD_NAME = "Friend"
 DEV_CHILD_AGE = 7
@@ -73,7 +82,22 @@ class ClaimService:
         self._check_rate(request.device_id, context.client_ip, now)
         device = self._find_device(request.device_id, now)
         if not device.enabled:
+            if DISABLED_DEVICE_500 in self._settings.quirks:
+                # Defect 5: the original filtered disabled devices out, then failed to
+                # register them again.
+                raise ApiError(500, "internal_error", "internal error; see server log")
             raise ApiError(403, "device_disabled", "this device is disabled; ask its owner")
+        if NONCE_BURNED_BEFORE_HMAC in self._settings.quirks:
+            self._consume_nonce(device, request.nonce, now)  # defect 4: before step 6
+        self._check_proof(device, request, now)
+        # The nonce is spent only by a request that proved the secret (fixes original defect 4).
+        if NONCE_BURNED_BEFORE_HMAC not in self._settings.quirks:
+            self._consume_nonce(device, request.nonce, now)
+        child = self._find_child(request.child_id, now)
+        return self._issue(device, child, context, now)
+
+    def _check_proof(self, device: Device, request: ClaimRequest, now: float) -> None:
+        """SPEC §2.4 steps 6 and 7: the HMAC over the device's secret, a fresh timestamp."""
         if not verify_claim_hmac(
             oob_secret_hex=device.oob_secret,
             device_id=request.device_id,
@@ -90,13 +114,13 @@ class ClaimService:
                 "stale_timestamp",
                 f"timestamp is more than {TIMESTAMP_SKEW_S} s from server time",
             )
-        # The nonce is spent only by a request that proved the secret (fixes original defect 4).
-        if not self._nonces.consume(
-            scope=device.key, nonce=request.nonce, now=now, ttl_s=NONCE_WINDOW_S
-        ):
+
+    def _consume_nonce(self, device: Device, nonce: str, now: float) -> None:
+        """SPEC §2.4 step 8: a nonce is good once per device within the window."""
+        if CLAIM_REPLAY_ACCEPTED in self._settings.quirks:
+            return  # no replay protection at all
+        if not self._nonces.consume(scope=device.key, nonce=nonce, now=now, ttl_s=NONCE_WINDOW_S):
             raise ApiError(409, "nonce_reused", "nonce already used; send a fresh random nonce")
-        child = self._find_child(request.child_id, now)
-        return self._issue(device, child, context, now)
 
     def _check_rate(self, device_id: str, client_ip: str, now: float) -> None:
         limits = self._settings.rate_limits
@@ -173,18 +197,16 @@ class ClaimService:
             token = RefreshRequest.from_json(body).refresh_token
         except ValidationError as exc:
             raise invalid_request(exc) from exc
+        if REFRESH_ALWAYS_REFUSED in self._settings.quirks:
+            # Defect 6: verified without the audience, which the JWT library then refused.
+            raise ApiError(401, "invalid_token", "Invalid audience")
         try:
             claims = self._tokens.verify(token, expected=TokenType.REFRESH, now=now)
         except TokenError as exc:
             raise ApiError(401, "invalid_token", str(exc)) from exc
         if self._store.session_revoked(claims.session_id):
             raise ApiError(401, "invalid_token", "this session was revoked; claim again")
-        if not self._store.use_refresh_token(jti=claims.jti, session_id=claims.session_id, now=now):
-            raise ApiError(
-                401,
-                "refresh_token_reused",
-                "refresh token already used; the session is revoked, claim again",
-            )
+        self._spend_refresh_token(claims, now)
         pair = self._tokens.issue_pair(
             device_id=claims.device_id,
             child_id=claims.child_id,
@@ -200,6 +222,38 @@ class ClaimService:
             expires_in=pair.expires_in,
             refresh_expires_in=pair.refresh_expires_in,
         )
+
+    def mint_legacy_token(self, body: object) -> dict[str, object]:
+        """Quirk legacy_token_minting (defect 7): an access token for whatever device_id the
+        body names, without any proof; the old token is not even read (SPEC §3.3 forbids
+        this endpoint)."""
+        now = self._settings.clock()
+        fields = body if isinstance(body, dict) else {}
+        device_id = canonical_id(str(fields.get("device_id") or "unknown-device"))
+        child_id = canonical_id(str(fields.get("child_id") or "child-unknown"))
+        session_id = str(uuid.uuid4())
+        self._store.create_session(
+            session_id=session_id, device_key=device_id, child_key=child_id, now=now
+        )
+        pair = self._tokens.issue_pair(
+            device_id=device_id, child_id=child_id, session_id=session_id, now=now
+        )
+        return {
+            "access_token": pair.access_token,
+            "token_type": "Bearer",
+            "expires_in": pair.expires_in,
+        }
+
+    def _spend_refresh_token(self, claims: TokenClaims, now: float) -> None:
+        """SPEC §3.2 rotation: each refresh token works once; a reuse revokes its family."""
+        if REFRESH_REUSE_UNDETECTED in self._settings.quirks:
+            return  # no rotation bookkeeping: a used token works again
+        if not self._store.use_refresh_token(jti=claims.jti, session_id=claims.session_id, now=now):
+            raise ApiError(
+                401,
+                "refresh_token_reused",
+                "refresh token already used; the session is revoked, claim again",
+            )
 
 
 def device_config(settings: ServerSettings, websocket_url: str) -> DeviceConfig:

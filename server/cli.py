@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from protocol.server_quirks import QUIRKS, Quirk, Quirks, UnknownQuirkError, quirk_named
 from server.errors import ServerError
 from server.settings import Profile, ServerSettings
 
@@ -51,6 +52,16 @@ def _parser() -> argparse.ArgumentParser:
         f"events, files) to callers with this bearer token, at least 16 characters (default "
         f"${HARNESS_TOKEN_ENV}); development profile only",
     )
+    serve.add_argument(
+        "--quirk",
+        action="append",
+        default=[],
+        type=_quirk,
+        metavar="NAME",
+        dest="quirks",
+        help="put back a defect of the original server (repeatable; development profile only;"
+        " SPEC Appendix B): " + "; ".join(q.label() for q in QUIRKS),
+    )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     prov = sub.add_parser("provision", help="add devices, children and config from a YAML file")
     prov.add_argument("file", type=Path, help="provisioning YAML (devices, children, config)")
@@ -61,6 +72,13 @@ def _parser() -> argparse.ArgumentParser:
     pub.add_argument("--mandatory", action="store_true", help="devices must install it")
     pub.add_argument("--notes", default="", help="release notes shown in the manifest")
     return parser
+
+
+def _quirk(name: str) -> Quirk:
+    try:
+        return quirk_named(name)
+    except UnknownQuirkError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _data_arg(parser: argparse.ArgumentParser) -> None:
@@ -82,6 +100,7 @@ def serve(
     log_level: str,
     keep_utterance_audio: bool = False,
     harness_token: str | None = None,
+    quirks: Quirks | None = None,
 ) -> None:
     import uvicorn
 
@@ -93,6 +112,7 @@ def serve(
         public_host=public_host,
         keep_utterance_audio=keep_utterance_audio,
         harness_token=harness_token,
+        quirks=quirks or Quirks(),
     )
     app = create_app(settings)
     harness = ", harness admin API on" if harness_token else ""
@@ -101,6 +121,9 @@ def serve(
         f"listening on http://{host}:{port}",
         flush=True,
     )
+    if settings.quirks:
+        labels = ", ".join(q.label() for q in settings.quirks)
+        print(f"teddy-server: LEGACY QUIRKS ON (not the SPEC server): {labels}", flush=True)
     # 64 KiB transport cap: larger frames close with 1009 (SPEC §6.2, §6.6).
     uvicorn.run(
         app,
@@ -167,6 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 log_level=args.log_level,
                 keep_utterance_audio=args.keep_utterance_audio,
                 harness_token=args.harness_token or None,
+                quirks=Quirks(frozenset(args.quirks)),
             )
         elif args.command == "provision":
             print(provision(file=args.file, data=args.data))

@@ -15,15 +15,15 @@ import shutil
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
 
 from fastapi import FastAPI
-from starlette.routing import WebSocketRoute
 
-from server.errors import ApiError, FieldProblem, ServerError
+from protocol.server_quirks import Quirks, UnknownQuirkError
+from server.errors import ApiError, ConfigurationError, FieldProblem, ServerError
 from server.events import EventBus, EventQueue
 from server.settings import Profile, RateLimits, ServerSettings
 from server.state import ServerState, build_state
@@ -40,6 +40,7 @@ RESET_SETTINGS: Final = (
     "rate_limits",
     "keep_utterance_audio",
     "chat_path",
+    "quirks",
 )
 
 
@@ -151,25 +152,46 @@ def settings_from(doc: object, base: ServerSettings, *, data_dir: Path) -> Serve
         raise _unsupported("keep_utterance_audio")
     if not isinstance(chat_path, str) or not chat_path.startswith("/"):
         raise _unsupported("chat_path")
-    return replace(
-        base,
-        data_dir=data_dir,
-        profile=Profile(profile),
-        access_ttl_s=_positive_int(doc, "access_ttl_s") or base.access_ttl_s,
-        refresh_ttl_s=_positive_int(doc, "refresh_ttl_s") or base.refresh_ttl_s,
-        heartbeat_interval_s=_positive_int(doc, "heartbeat_interval_s")
-        or base.heartbeat_interval_s,
-        rate_limits=_rate_limits(doc.get("rate_limits"), base.rate_limits),
-        keep_utterance_audio=keep,
-        chat_path=chat_path,
-    )
+    try:
+        quirks = Quirks.named(_names(doc.get("quirks", [])))
+    except UnknownQuirkError:
+        raise _unsupported("quirks") from None
+    try:
+        return replace(
+            base,
+            quirks=quirks,
+            data_dir=data_dir,
+            profile=Profile(profile),
+            access_ttl_s=_positive_int(doc, "access_ttl_s") or base.access_ttl_s,
+            refresh_ttl_s=_positive_int(doc, "refresh_ttl_s") or base.refresh_ttl_s,
+            heartbeat_interval_s=_positive_int(doc, "heartbeat_interval_s")
+            or base.heartbeat_interval_s,
+            rate_limits=_rate_limits(doc.get("rate_limits"), base.rate_limits),
+            keep_utterance_audio=keep,
+            chat_path=chat_path,
+        )
+    except ConfigurationError as exc:  # quirks in production (SPEC Appendix B)
+        raise ApiError(422, "invalid_request", f"settings refused: {exc}") from exc
+
+
+def _names(value: object) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _unsupported("quirks")
+    return value
 
 
 class HarnessControl:
     """Resets of one app (SPEC §11.2) and its event journal (SPEC §11.5)."""
 
-    def __init__(self, app: FastAPI, base: ServerSettings, token: str) -> None:
+    def __init__(
+        self,
+        app: FastAPI,
+        base: ServerSettings,
+        token: str,
+        reroute: Callable[[ServerSettings], None],
+    ) -> None:
         self.app = app
+        self._reroute = reroute
         self.base = base
         self.token = token
         self.journal = EventJournal()
@@ -200,7 +222,7 @@ class HarnessControl:
             except ServerError as exc:  # e.g. keep_utterance_audio in production
                 raise ApiError(422, "invalid_request", f"settings refused: {exc}") from exc
             self.app.state.teddy = new
-            self._route_chat(old.settings.chat_path, settings.chat_path)
+            self._reroute(settings)  # the chat path and the quirks decide the routes
             self.journal.follow(new.events)
             for replaced in list(old.connections.by_device.values()):
                 replaced.set()  # open chats close with 4001 (SPEC §6.2)
@@ -209,17 +231,6 @@ class HarnessControl:
             self._retired = old
             self._prune(root)
             return settings
-
-    def _route_chat(self, old_path: str, new_path: str) -> None:
-        if old_path == new_path:
-            return
-        from server.routes import chat
-
-        routes = self.app.router.routes
-        routes[:] = [
-            r for r in routes if not (isinstance(r, WebSocketRoute) and r.path == old_path)
-        ]
-        self.app.add_api_websocket_route(new_path, chat.chat)
 
     def _prune(self, root: Path) -> None:
         runs = sorted((p for p in root.glob("run-*") if p.is_dir()), key=lambda p: int(p.name[4:]))

@@ -3,6 +3,8 @@
 The profile decides the claim behaviour of SPEC §2.7: ``development`` auto-registers
 ``Teddy-ESP32-*`` devices and creates unknown children as consented test profiles;
 ``production`` does neither. Time is read through ``clock`` so tests can move it.
+``quirks`` puts named defects of the original server back (SPEC Appendix B,
+``protocol.server_quirks``); the production profile refuses every one of them.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from enum import StrEnum
 from pathlib import Path
 
 from protocol.constants import CHAT_PATH
+from protocol.server_quirks import Quirks
+from server.errors import ConfigurationError
 
 
 class Profile(StrEnum):
@@ -49,7 +53,18 @@ class ServerSettings:
     chat_path: str = CHAT_PATH
     # The harness admin API (SPEC §11) is served only with a token; never in production.
     harness_token: str | None = None
+    # Defects of the original server to reproduce (SPEC Appendix B); empty: none.
+    quirks: Quirks = field(default_factory=Quirks)
     clock: Callable[[], float] = time.time
+
+    def __post_init__(self) -> None:
+        # A legacy defect is a test fixture, never something a real deployment may run with.
+        if self.quirks and not self.development:
+            raise ConfigurationError(
+                f"quirks ({', '.join(self.quirks.names())}) reproduce defects of the original"
+                " server and are for the development profile only (SPEC Appendix B); drop"
+                " them or use --profile development"
+            )
 
     @property
     def development(self) -> bool:

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from typing import Final
 
+from protocol.server_quirks import KEEP_EVERY_UTTERANCE
 from server.errors import ConfigurationError
 from server.settings import ServerSettings
 from voice.wav import write_wav
@@ -54,4 +55,6 @@ class UtteranceAudioKeeper:
 def keeper_for(settings: ServerSettings) -> UtteranceAudioKeeper | None:
     """The keeper a server with `settings` uses, or None: nothing is written."""
     check_retention(settings)
-    return UtteranceAudioKeeper(settings.data_dir) if settings.keep_utterance_audio else None
+    # Quirk keep_every_utterance (defect 24): the original saved every utterance.
+    keep = settings.keep_utterance_audio or KEEP_EVERY_UTTERANCE in settings.quirks
+    return UtteranceAudioKeeper(settings.data_dir) if keep else None

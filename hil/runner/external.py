@@ -75,6 +75,8 @@ def reset_settings(spec: ServerSpec) -> dict[str, object]:
     ):
         if value is not None:
             settings[name] = value
+    if spec.quirks:
+        settings["quirks"] = list(spec.quirks)
     if spec.rate_limits is not None:
         per_device, per_ip, window = spec.rate_limits
         settings["rate_limits"] = {"per_device": per_device, "per_ip": per_ip, "window_s": window}

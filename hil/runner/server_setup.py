@@ -23,6 +23,7 @@ from hil.scenario.model import ReleaseSpec, Scenario, ServerSpec
 from hil.streams import ServerEventLog, WireLog
 from hil.tap.tap import WireTap
 from hil.targets.base import SERVER_CONTROL, SERVER_EVENTS, SERVER_FAULTS, SERVER_FILES, WIRE
+from protocol.server_quirks import Quirks
 from server.embedded import EmbeddedServer
 from server.engines import default_pipeline
 from server.events import EventQueue
@@ -78,6 +79,7 @@ def settings_for(spec: ServerSpec, *, data_dir: Path) -> ServerSettings:
         rate_limits=limits,
         keep_utterance_audio=default.keep_utterance_audio if keep_audio is None else keep_audio,
         chat_path=spec.chat_path or default.chat_path,
+        quirks=Quirks.named(spec.quirks),
     )
 
 

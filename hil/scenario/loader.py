@@ -73,6 +73,12 @@ def load_scenario(path: Path) -> m.Scenario:
         raise ScenarioLoadError(problems)
     given = _given(doc, data.get("given") or {}, problems)
     forbid = _forbid(doc, data.get("forbid") or [], problems)
+    server = _server(data.get("server") or {})
+    if server.quirks and server.profile != "development":
+        # The server refuses to start so (server.settings); say it at load, with the line.
+        where = doc.where(("server", "quirks"))
+        message = f"server.quirks at {where} need profile development (SPEC Appendix B)"
+        problems.append(doc.problem(("server", "quirks"), message))
     if problems:
         raise ScenarioLoadError(problems)
     return m.Scenario(
@@ -89,7 +95,7 @@ def load_scenario(path: Path) -> m.Scenario:
         panic=str(data.get("panic", m.PANIC_FAIL)),
         forbid=forbid,
         exempt={str(k): str(v) for k, v in (data.get("exempt") or {}).items()},
-        server=_server(data.get("server") or {}),
+        server=server,
         given=given,
         device=next(iter(devices.values())) if devices else dict(data.get("device") or {}),
         variables=dict(data.get("vars") or {}),
@@ -157,6 +163,7 @@ def _server(data: dict[str, Any]) -> m.ServerSpec:
         keep_utterance_audio=data.get("keep_utterance_audio"),
         chat_path=data.get("chat_path"),
         rate_limits=rate,
+        quirks=tuple(data.get("quirks", ())),
     )
 
 

@@ -168,6 +168,8 @@ class ServerSpec:
     keep_utterance_audio: bool | None = None
     chat_path: str | None = None  # the chat WebSocket's path (SPEC §2.5); None: the default
     rate_limits: tuple[int, int, float] | None = None  # per_device, per_ip, window_s
+    # Defects of the original server to put back (protocol.server_quirks, SPEC Appendix B).
+    quirks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from hil.steps.registry import all_kinds
 from protocol.config_doc import CONFIG_KEYS
 from protocol.device import device_settings_schema
 from protocol.device_model import SETTINGS
+from protocol.server_quirks import QUIRK_NAMES
 
 # The `device:` mapping is the device model's settings plus `timing` (protocol.device_model).
 DEVICE_KEYS: Final = (*(setting.name for setting in SETTINGS), "timing")
@@ -46,6 +47,12 @@ SERVER: Final[Schema] = obj(
         "rate_limits": obj(
             {"per_device": NONNEG, "per_ip": NONNEG, "window": DURATION},
         ),
+        "quirks": {
+            "type": "array",
+            "items": {"enum": list(QUIRK_NAMES)},
+            "uniqueItems": True,
+            "x-hint": "defects of the original server to put back (SPEC Appendix B)",
+        },
     }
 )
 

@@ -2,7 +2,8 @@
 
 Frames go to the sans-I/O :class:`ChatSession`; what it returns is sent, or handed to the
 connection's :class:`SpeechWorker`. Injected faults (``server.faults``) arrive through the
-connection's event loop and write exactly the garbage a scenario asked for.
+connection's event loop and write exactly the garbage a scenario asked for. The session
+and the worker get the server's legacy quirks (SPEC Appendix B) that concern them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import UTC, datetime
 from fastapi import WebSocket, WebSocketDisconnect
 
 from protocol.constants import CloseCode
+from protocol.server_quirks import CHILD_ID_AS_UUID
 from server.chat_session import Action, ChatSession, Send
 from server.faults import OVERSIZE_FRAME_BYTES
 from server.routes.chat_worker import SpeechWorker
@@ -31,6 +33,22 @@ class Peer:
     device_key: str
     child: ChildContext
     session_id: str
+    child_key: str = ""  # the canonical child_id of the handshake
+
+
+# Quirk child_id_as_uuid (defect 14): what the original answered when UUID(child_id) failed.
+CANNED_ANSWER = "I'm having a little trouble thinking right now. Can we talk again later?"
+
+
+def canned_answer(state: ServerState, peer: Peer) -> str | None:
+    """The fallback every answer becomes under the quirk for a non-UUID child, else None."""
+    if CHILD_ID_AS_UUID not in state.settings.quirks:
+        return None
+    try:
+        uuid.UUID(peer.child_key)
+    except ValueError:
+        return CANNED_ANSWER
+    return None
 
 
 def iso_now(state: ServerState) -> str:
@@ -47,7 +65,10 @@ class ChatConnection:
         self._replaced = replaced
         self._send_lock = asyncio.Lock()
         self._session = ChatSession(
-            session_id=peer.session_id, child_name=peer.child.name, new_id=lambda: uuid.uuid4().hex
+            session_id=peer.session_id,
+            child_name=peer.child.name,
+            new_id=lambda: uuid.uuid4().hex,
+            quirks=state.settings.quirks,
         )
         self._worker = SpeechWorker(
             pipeline=state.pipeline,
@@ -57,6 +78,7 @@ class ChatConnection:
             now=self.now,
             publish=self._publish,
             keep=self._keep_audio if state.audio_keeper is not None else None,
+            canned=canned_answer(state, peer),
         )
         self.close_code: int = CloseCode.NORMAL
 

@@ -2,7 +2,8 @@
 
 Utterance audio stays in memory; only with a `keep` callback (the server setting
 `keep_utterance_audio`, SPEC §6.5 rule 10) is an answered utterance's PCM collected and
-handed over to be written.
+handed over to be written. With a `canned` text (the quirk `child_id_as_uuid`, defect 14)
+every answer is replaced by it.
 
 Speech engines are blocking; each step runs in a thread so the event loop keeps
 answering heartbeats. One worker per connection keeps a device's utterances in order
@@ -12,6 +13,7 @@ while different devices decode in parallel.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -26,7 +28,7 @@ from server.chat_session import (
     UtteranceStarted,
 )
 from server.speech.interfaces import ChildContext
-from server.speech.pipeline import SpeechPipeline, Utterance
+from server.speech.pipeline import PipelineReply, SpeechPipeline, Utterance
 
 log = logging.getLogger("teddy.server.speech")
 
@@ -45,6 +47,7 @@ class SpeechWorker:
         now: Callable[[], str],
         publish: Callable[[str, dict[str, object]], None],
         keep: KeepFn | None = None,
+        canned: str | None = None,
     ) -> None:
         self._pipeline = pipeline
         self._session = session
@@ -55,6 +58,7 @@ class SpeechWorker:
         self._queue: asyncio.Queue[Action] = asyncio.Queue()
         self._utterances: dict[str, Utterance] = {}
         self._keep = keep
+        self._canned = canned  # quirk child_id_as_uuid: every answer becomes this text
         self._kept_pcm: dict[str, bytearray] = {}
         # Bytes each utterance's recogniser was fed: the server's own view of what it heard,
         # published with chat.utterance so a scenario can compare it with the device's
@@ -99,6 +103,7 @@ class SpeechWorker:
             await self._answer_utterance(action.audio_session_id)
         elif isinstance(action, ProcessText):
             reply = await asyncio.to_thread(self._pipeline.answer_text, action.text, self._child)
+            reply = await asyncio.to_thread(self._fallback, reply)
             self._publish("chat.text", {"text": action.text, "reply": reply.reply_text})
             await self._send(
                 self._session.reply(
@@ -115,6 +120,7 @@ class SpeechWorker:
         if utterance is None:
             return
         reply = await asyncio.to_thread(utterance.finish, self._child)
+        reply = await asyncio.to_thread(self._fallback, reply)
         log.info(
             "utterance %s heard %r answered %r (%s)",
             audio_session_id,
@@ -144,6 +150,13 @@ class SpeechWorker:
         kept = self._kept_pcm.pop(audio_session_id, None)
         if self._keep is not None and kept is not None:
             await asyncio.to_thread(self._keep, audio_session_id, bytes(kept))
+
+    def _fallback(self, reply: PipelineReply) -> PipelineReply:
+        """Quirk child_id_as_uuid (defect 14): the canned text, spoken, instead of the answer."""
+        if self._canned is None:
+            return reply
+        pcm = self._pipeline.tts.synthesize(self._canned)
+        return dataclasses.replace(reply, reply_text=self._canned, category="unknown", pcm=pcm)
 
     def close(self) -> None:
         """Release decoders of utterances the device never finished."""

@@ -9,6 +9,7 @@ from fastapi import Request, Response
 # strict_loads refuses duplicate keys and NaN, like every parser of SPEC §1.1.
 from protocol._fields import strict_loads
 from protocol.etag import compute_etag, if_none_match_matches
+from protocol.server_quirks import ETAG_STRING_COMPARE
 from server.errors import ApiError
 from server.state import ServerState
 
@@ -55,7 +56,12 @@ def conditional_json(request: Request, body: dict[str, object], *, cache_control
     """200 with a strong ETag, or 304 that still carries ETag and Cache-Control (SPEC §4.2)."""
     etag = compute_etag(body)
     headers = {"ETag": etag, "Cache-Control": cache_control}
-    if if_none_match_matches(request.headers.get("if-none-match"), etag):
+    if_none_match = request.headers.get("if-none-match")
+    if ETAG_STRING_COMPARE in teddy(request).settings.quirks:
+        # Defect 17: one string compare, and a bare 304 without ETag or Cache-Control.
+        if if_none_match == etag:
+            return Response(status_code=304)
+    elif if_none_match_matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
     content = json.dumps(body, separators=(",", ":")).encode()
     return Response(content, media_type="application/json", headers=headers)

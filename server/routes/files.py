@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
 from protocol.constants import FIRMWARE_FILES_PREFIX
+from protocol.server_quirks import NO_SUFFIX_RANGE
 from server.errors import ApiError
 from server.http_range import RangeNotSatisfiable, parse_range
 from server.releases import firmware_dir
@@ -30,6 +31,8 @@ def download(request: Request, filename: str) -> Response:
     if_range = request.headers.get("if-range")
     if if_range is not None and if_range.strip() != headers["ETag"]:
         range_header = None  # the image changed since the partial download: send it all
+    if NO_SUFFIX_RANGE in state.settings.quirks and _is_suffix(range_header):
+        range_header = None  # quirk no_suffix_range: bytes=-N is not understood (SPEC §5.2)
     try:
         byte_range = parse_range(range_header, size)
     except RangeNotSatisfiable:
@@ -60,6 +63,11 @@ def download(request: Request, filename: str) -> Response:
     return Response(
         body, status_code=status, media_type="application/octet-stream", headers=headers
     )
+
+
+def _is_suffix(range_header: str | None) -> bool:
+    """`bytes=-N`: the last N bytes (RFC 9110 §14.1.1 suffix-range)."""
+    return range_header is not None and range_header.partition("=")[2].lstrip().startswith("-")
 
 
 class DownloadCut(Exception):  # noqa: N818 - an injected fault, not a bug

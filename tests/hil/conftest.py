@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,10 +25,17 @@ WriteFile = Callable[[str, str], Path]
 REPO = Path(__file__).resolve().parents[2]
 
 
-async def run_on_emulator(name: str, artifacts: Path) -> ScenarioResult:
-    """Run the repository's `scenarios/<name>` on the emulator with the real speech pipeline."""
+async def run_on_emulator(
+    name: str, artifacts: Path, *, quirks: tuple[str, ...] = ()
+) -> ScenarioResult:
+    """Run the repository's `scenarios/<name>` on the emulator with the real speech pipeline,
+    its server with the legacy `quirks` (SPEC Appendix B) added to the scenario's own."""
+    scenario = load_scenario(REPO / "scenarios" / name)
+    if quirks:
+        server = dataclasses.replace(scenario.server, quirks=(*scenario.server.quirks, *quirks))
+        scenario = dataclasses.replace(scenario, server=server)
     return await run_scenario(
-        load_scenario(REPO / "scenarios" / name),
+        scenario,
         target=choose("emulator"),
         artifact_dir=artifacts,
         pipeline=shared_pipeline(),
