@@ -49,7 +49,7 @@ CATCHES: Final = (
         "nonce_burned_before_hmac",
         "POST /api/v1/pair/claim -> 409 (step 10 `http` at",
     ),
-    ("security/claim_refusals.yaml", "nonce_burned_before_hmac", "claim_refusals.yaml:24)"),
+    ("security/claim_refusals.yaml", "nonce_burned_before_hmac", "claim_refusals.yaml:25)"),
     (
         "claim/disabled_device.yaml",
         "disabled_device_500",
