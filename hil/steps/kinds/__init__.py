@@ -22,6 +22,7 @@ BUILTIN: Final = (
     "expect_wire_absent",
     "expect_files",
     "http",
+    "forge_token",
     "publish",
     "set_config",
     "power_cut",
