@@ -241,7 +241,7 @@ class ScenarioRun:
             self.skip(missing)
             return
         server_side = EmbeddedServerSide(server, server_log)
-        ctx = StepContext(self.scenario, target, console, server_side, wire=wire)
+        ctx = StepContext(self.scenario, target, console, server_side, wire=wire, tap=server.tap)
         ctx.variables.update(self._initial_variables(target, server))
         self.result.variables = ctx.variables
         try:

@@ -1,7 +1,8 @@
 """What a step handler works with: `StepContext` (target, console, server side, wire, variables).
 
 `wire` is the scenario's `WireLog` (hil.tap records) when the runner's tap is in place
-(capability `wire`), else None.
+(capability `wire`), else None; `tap` is that tap itself, for frames of the harness's own
+on the device's WebSocket (`ws_send`, hil.tap.inject).
 
 Timeouts count wall time, or simulated time for a step with `clock: simulated` (or a
 scenario-wide `clock: simulated`) on a target with a simulated clock (`ctx.clock(step)`
@@ -19,6 +20,7 @@ from hil import expect as ex
 from hil.scenario import model as m
 from hil.steps.server_side import ServerSide
 from hil.streams import DeviceConsole, Stream, WireLog
+from hil.tap.tap import WireTap
 from hil.targets.base import Target
 
 # A simulation may run this many times slower than real time before a step in simulated
@@ -34,6 +36,7 @@ class StepContext:
     server: ServerSide
     variables: dict[str, object] = field(default_factory=dict)
     wire: WireLog | None = None
+    tap: WireTap | None = None
 
     def timeout(self, step: m.Step) -> float:
         return step.timeout if step.timeout is not None else self.scenario.timeout

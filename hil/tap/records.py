@@ -47,6 +47,11 @@ UPSTREAM_FAILED: Final = "upstream_failed"  # the tap could not reach the server
 
 WS_OPCODES: Final = ("continuation", "text", "binary", "close", "ping", "pong")
 
+# What the harness sends itself (hil.probe, hil.tap.inject) is marked, so the rules about
+# the device skip it: the request header of an `http` probe, the `ws` member of a frame.
+PROBE_HEADER: Final = "x-teddy-probe"
+PROBE_MEMBER: Final = "probe"
+
 
 def size_text(size: object) -> str:
     if not isinstance(size, int):

@@ -23,6 +23,7 @@ BUILTIN: Final = (
     "expect_files",
     "http",
     "forge_token",
+    "ws_send",
     "publish",
     "set_config",
     "power_cut",
