@@ -56,6 +56,10 @@ class Injection:
     )
     waiting_for: str = "the device's WebSocket to be decoded"
 
+    def __post_init__(self) -> None:
+        # A step that gave up (its timeout) fails the injection and no longer awaits it.
+        self.sent.add_done_callback(lambda done: done.cancelled() or done.exception())
+
     @property
     def frame(self) -> bytes:
         return client_frame(self.opcode, self.payload)

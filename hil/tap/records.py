@@ -12,7 +12,7 @@ per scenario), `dir` (`up` = device -> server, `down` = server -> device) and `k
   `complete`, and `method`/`target`/`path`/`exchange` of its request);
 - `ws`: a WebSocket message or control frame ended (`opcode`, `size`, `frames`,
   `frame_bytes`, `compressed`, `sha256`; `type`/`fields` of a JSON text; `code`/`reason`
-  of a close);
+  of a close; `probe` on a frame the harness itself sent, hil.tap.inject);
 - `error`: a side sent what the tap cannot decode (`error`, `preview`); the bytes are
   still forwarded;
 - `close`: the connection ended (`how`: `eof`, `reset`, `tap_stop`, `upstream_failed`;

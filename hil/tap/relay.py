@@ -200,6 +200,8 @@ class TappedConnection:
             return
         assert self.server.transport is not None
         for injection in self._injections:
+            if injection.sent.done():  # failed meanwhile: its step gave up on it
+                continue
             frame = injection.frame
             self.server.transport.write(frame)
             self.bytes[UP] += len(frame)

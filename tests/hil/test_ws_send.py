@@ -127,6 +127,9 @@ async def test_the_frame_waits_for_the_end_of_the_devices_message(tmp_path: Path
         conn = tap.inject(injection)  # decides now: only more device bytes can change it
         assert not injection.sent.done(), "sent inside the device's message"
         assert "a message is on its way" in injection.waiting_for
+        given_up = Injection(Opcode.TEXT, b"given up", "p0")
+        tap.inject(given_up)
+        given_up.fail("its step timed out")  # as ws_send does: it must never go out
         writer.write(rest[3:])
         await writer.drain()
         assert await asyncio.wait_for(injection.sent, TIMEOUT) == conn
@@ -138,6 +141,32 @@ async def test_the_frame_waits_for_the_end_of_the_devices_message(tmp_path: Path
     assert dig(frames[1], "fields", "type") == "handshake"
     assert "probe" not in frames[0] and frames[1]["probe"] == "p1"
     assert frames[1]["frame_bytes"] == [2 + 4 + 20]
+
+
+@pytest.mark.emu
+async def test_nothing_goes_after_the_devices_close_frame(tmp_path: Path) -> None:
+    async with collecting_server() as (url, got), tapped(url, tmp_path) as (tap, wire):
+        reader, writer = await asyncio.open_connection("127.0.0.1", tap.port)
+        writer.write(_upgrade_request(tap.port))
+        assert b" 101 " in await reader.readuntil(b"\r\n\r\n")
+        close = bytes(FrameProtocol(client=True, extensions=[]).close(1000, "normal"))
+        before = _bytes_up(tap)
+        writer.write(close)
+        await writer.drain()
+        await _until(lambda: _bytes_up(tap) == before + len(close))
+        injection = Injection(Opcode.TEXT, b'{"type":"heartbeat"}', "p2")
+        tap.inject(injection)
+        assert not injection.sent.done()
+        # the device's close, or the server's answer to it: either way, too late
+        assert re.search("already (sent a close frame|closed it)", injection.waiting_for)
+        await reader.read()  # the server answers the close and ends the connection
+        writer.close()
+        with pytest.raises(
+            TapError, match=r"the connection ended \(\w+\) while the (device|server)"
+        ):
+            await asyncio.wait_for(injection.sent, TIMEOUT)
+    assert got == []
+    assert not [r for r in wire.records if r.name == WS and "probe" in r.data]
 
 
 @pytest.mark.emu
