@@ -17,11 +17,13 @@ import pytest
 
 from hil import jws
 from hil.errors import ScenarioLoadError
+from hil.result import Status
+from hil.runner.run import run_scenario
 from hil.scenario.loader import load_scenario
 from hil.steps.kinds.forge_token import ForgeToken
+from hil.targets.registry import choose
+from server.speech.pipeline import SpeechPipeline
 from tests.hil.conftest import WriteFile
-
-pytestmark = pytest.mark.unit
 
 KEY = b"k" * 32
 NOW = 1_800_000_000
@@ -54,6 +56,7 @@ def _unverified(token: str) -> dict[str, Any]:
     return claims
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("spelling", ["none", "None", "NONE", "nOnE"])
 def test_alg_none_in_any_spelling_has_no_signature(spelling: str) -> None:
     forged = jws.forge(TOKEN, jws.Forgery(alg=spelling, signature=jws.NONE), now=NOW)
@@ -62,6 +65,7 @@ def test_alg_none_in_any_spelling_has_no_signature(spelling: str) -> None:
     assert claims == CLAIMS and sig == "" and forged.endswith(".")
 
 
+@pytest.mark.unit
 @pytest.mark.filterwarnings("ignore:The HMAC key is")  # short keys: the point of a guess
 @pytest.mark.parametrize("key", [b"secret", b"", b"fallback-secret"])
 def test_a_guessed_key_signs_with_that_key(key: bytes) -> None:
@@ -75,10 +79,12 @@ def test_a_guessed_key_signs_with_that_key(key: bytes) -> None:
         jwt.decode(forged, KEY, algorithms=["HS256"], audience="teddy-api")
 
 
+@pytest.mark.unit
 def test_resigned_with_the_right_key_unchanged_is_the_same_token() -> None:
     assert jws.forge(TOKEN, jws.Forgery(key=KEY), now=NOW) == TOKEN
 
 
+@pytest.mark.unit
 def test_tampered_payload_keeps_the_original_signature() -> None:
     forgery = jws.Forgery(claims={"device_id": "teddy-esp32-0002"}, signature=jws.ORIGINAL)
     forged = jws.forge(TOKEN, forgery, now=NOW)
@@ -88,6 +94,7 @@ def test_tampered_payload_keeps_the_original_signature() -> None:
         jwt.decode(forged, KEY, algorithms=["HS256"], audience="teddy-api")
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("alg", ["RS256", "PS384", "ES256", "ES512", "HS512"])
 def test_other_algorithms_are_signed_for_real(alg: str) -> None:
     forged = jws.forge(TOKEN, jws.Forgery(alg=alg, key=KEY * 2), now=NOW)
@@ -96,6 +103,7 @@ def test_other_algorithms_are_signed_for_real(alg: str) -> None:
     assert len(base64.urlsafe_b64decode(sig + "==")) >= 64
 
 
+@pytest.mark.unit
 def test_claims_set_relative_times_drop_and_header_members() -> None:
     forgery = jws.Forgery(
         header={"kid": "forger", "typ": None},
@@ -119,11 +127,13 @@ def test_claims_set_relative_times_drop_and_header_members() -> None:
         (f"{jws.b64url(b'[1]')}.e30.", "header is not a JSON object"),
     ],
 )
+@pytest.mark.unit
 def test_what_is_not_a_jws_is_refused(token: str, problem: str) -> None:
     with pytest.raises(jws.ForgeError, match=re.escape(problem)):
         jws.decode(token)
 
 
+@pytest.mark.unit
 def test_dropping_a_claim_the_token_lacks_is_an_error() -> None:
     with pytest.raises(jws.ForgeError, match="no 'nbf' claim"):
         jws.forge(TOKEN, jws.Forgery(drop=("nbf",), key=KEY), now=NOW)
@@ -150,6 +160,7 @@ HEAD = "version: 1\nname: t\ndescription: d\nvars: {t: x}\nsteps:\n"
         ("{from: '${t}', save: f, key: k, signature: maybe}", "maybe"),
     ],
 )
+@pytest.mark.unit
 def test_bad_forgeries_are_refused_at_load(write: WriteFile, step: str, problem: str) -> None:
     path = write("x.yaml", f"{HEAD}  - forge_token: {step}\n")
     with pytest.raises(ScenarioLoadError, match=re.escape(problem)) as info:
@@ -157,6 +168,7 @@ def test_bad_forgeries_are_refused_at_load(write: WriteFile, step: str, problem:
     assert info.value.problems[0].line == 6
 
 
+@pytest.mark.unit
 def test_the_saved_variable_is_known_to_later_steps_and_server_key_needs_files(
     write: WriteFile,
 ) -> None:
@@ -169,3 +181,29 @@ def test_the_saved_variable_is_known_to_later_steps_and_server_key_needs_files(
     action = scenario.steps[0].action
     assert isinstance(action, ForgeToken)
     assert action.captures() == ("f",) and "server_files" in scenario.needs()
+
+
+@pytest.mark.emu
+async def test_a_step_with_no_token_to_forge_from_fails_and_a_good_one_saves(
+    write: WriteFile, pipeline: SpeechPipeline, tmp_path: Path
+) -> None:
+    good = write(
+        "good.yaml",
+        f"version: 1\nname: t\ndescription: d\nvars: {{t: '{TOKEN}'}}\nsteps:\n"
+        "  - forge_token: {from: '${t}', save: f, alg: none}\n",
+    )
+    bad = write("bad.yaml", f"{HEAD}  - forge_token: {{from: '${{t}}', save: f, key: k}}\n")
+    emulator = choose("emulator")
+    saved = await run_scenario(
+        load_scenario(good), target=emulator, artifact_dir=tmp_path / "good", pipeline=pipeline
+    )
+    assert saved.status is Status.PASSED, saved.detail
+    assert _parts(str(saved.variables["f"]))[0]["alg"] == "none"
+    failed = await run_scenario(
+        load_scenario(bad), target=emulator, artifact_dir=tmp_path / "bad", pipeline=pipeline
+    )
+    assert failed.status is Status.FAILED
+    assert (
+        failed.reason == "forge_token: not a JWS compact token (header.payload.signature):"
+        " 1 part(s) in 'x'"
+    )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -34,9 +34,8 @@ KEY_FILE: Final = "jwt.key"  # SPEC §3.3: the server's HS256 key, 64 hex chars
 class ForgeToken(Action):
     source: str  # the token, usually "${captured}"
     save: str
-    forgery: jws.Forgery
+    forgery: jws.Forgery  # claim values may hold ${templates}, resolved when it runs
     server_key: bool = False
-    claims: Mapping[str, object] = field(default_factory=dict)  # templates resolved at run
 
     def captures(self) -> tuple[str, ...]:
         return (self.save,)
@@ -118,6 +117,7 @@ def build(value: Any, at: At) -> ForgeToken:
     forgery = jws.Forgery(
         alg=value.get("alg"),
         header=dict(value.get("header") or {}),
+        claims=dict(value.get("set") or {}),
         drop=tuple(value.get("drop") or ()),
         signature=signature,
         key=None if key is None else str(key).encode("utf-8"),
@@ -127,7 +127,6 @@ def build(value: Any, at: At) -> ForgeToken:
         save=str(value["save"]),
         forgery=forgery,
         server_key=value.get("server_key") is True,
-        claims=dict(value.get("set") or {}),
     )
 
 
@@ -143,12 +142,9 @@ def _server_key(ctx: StepContext, label: str) -> bytes:
 
 
 async def run(ctx: StepContext, action: ForgeToken, step: Step) -> None:
-    forgery = jws.Forgery(
-        alg=action.forgery.alg,
-        header=dict(action.forgery.header),
-        claims={k: substitute(v, ctx.variables) for k, v in action.claims.items()},
-        drop=action.forgery.drop,
-        signature=action.forgery.signature,
+    forgery = replace(
+        action.forgery,
+        claims={k: substitute(v, ctx.variables) for k, v in action.forgery.claims.items()},
         key=_server_key(ctx, step.label()) if action.server_key else action.forgery.key,
     )
     source = substitute_text(action.source, ctx.variables)
