@@ -232,7 +232,10 @@ async def test_a_server_without_a_device_limit_fails(
 ) -> None:
     _limiter_without(monkeypatch, "dev:")
     reason = await _fails("security/claim_lockout.yaml", tmp_path)
-    assert "POST /api/v1/pair/claim -> 401" in reason and "claim_lockout.yaml:34)" in reason
+    assert (
+        "POST /api/v1/pair/claim -> 401" in reason
+        and "(step 10 `http` at scenarios/security/claim_lockout.yaml:" in reason
+    )
 
 
 @pytest.mark.emu
@@ -241,7 +244,10 @@ async def test_a_server_without_an_ip_limit_fails(
 ) -> None:
     _limiter_without(monkeypatch, "ip:")
     reason = await _fails("security/claim_per_ip_limit.yaml", tmp_path)
-    assert "POST /api/v1/pair/claim -> 401" in reason and "claim_per_ip_limit.yaml:31)" in reason
+    assert (
+        "POST /api/v1/pair/claim -> 401" in reason
+        and "(step 10 `http` at scenarios/security/claim_per_ip_limit.yaml:" in reason
+    )
 
 
 @pytest.mark.emu

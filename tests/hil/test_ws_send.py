@@ -204,7 +204,7 @@ async def test_unknown_types_answered_with_processing_error_fail(
     reason = await _fails("conformance/ws_message_refusals.yaml", tmp_path)
     assert (
         "no matching ws on the wire" in reason
-        and "(step 8 `expect_wire` at scenarios/conformance/ws_message_refusals.yaml:16)" in reason
+        and "(step 8 `expect_wire` at scenarios/conformance/ws_message_refusals.yaml:" in reason
     )
 
 
@@ -219,4 +219,7 @@ async def test_a_server_without_the_transport_limit_fails(
 
     monkeypatch.setattr(uvicorn, "Config", unlimited)  # as server.embedded builds it
     reason = await _fails("conformance/ws_frame_limits.yaml", tmp_path)
-    assert "no matching ws on the wire" in reason and "ws_frame_limits.yaml:20)" in reason
+    assert (
+        "no matching ws on the wire" in reason
+        and "(step 14 `expect_wire` at scenarios/conformance/ws_frame_limits.yaml:" in reason
+    )
