@@ -23,7 +23,7 @@ from hil.scenario.loader import load_scenario
 from hil.scenario.model import Scenario
 from hil.steps.kinds.http import Http
 from protocol.constants import CHAT_PATH, HANDSHAKE_REFUSAL_REASONS
-from server import claim_service, tokens
+from server import claim_service, state, tokens
 from server.limits import MemorySlidingWindowLimiter, RateDecision
 from tests.hil.conftest import REPO, WriteFile, run_on_emulator
 
@@ -168,6 +168,17 @@ async def test_a_server_that_takes_alg_none_fails(
     _patch_decode(monkeypatch, none_is_fine)
     reason = await _fails("security/jwt_forged_signatures.yaml", tmp_path)
     assert "GET /api/v1/esp32/private/chat -> 101 (step 13 `http` (none_lower)" in reason
+
+
+@pytest.mark.emu
+@pytest.mark.filterwarnings("ignore:The HMAC key is")  # the short key is the defect
+async def test_a_server_with_the_originals_fallback_key_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Defect 7: one constant key for every installation instead of 256 random bits.
+    monkeypatch.setattr(state, "load_or_create_key", lambda data_dir: b"fallback-secret")
+    reason = await _fails("security/jwt_forged_signatures.yaml", tmp_path)
+    assert "GET /api/v1/esp32/private/chat -> 101" in reason and "(key_fallback)" in reason
 
 
 @pytest.mark.emu
