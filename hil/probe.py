@@ -22,9 +22,8 @@ from hil import expect as ex
 from hil.errors import StepFailedError
 from hil.streams import DeviceConsole, Record, Stream
 from hil.tap import pattern as wp
-from hil.tap.records import REQUEST, RESPONSE
+from hil.tap.records import PROBE_HEADER, REQUEST, RESPONSE
 
-PROBE_HEADER: Final = "x-teddy-probe"
 # After the client has its answer, the tap's record of it follows within moments (the tap
 # forwards first, then decodes and records).
 RECORD_WAIT_S: Final = 5.0

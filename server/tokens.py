@@ -84,6 +84,12 @@ def load_or_create_key(data_dir: Path) -> bytes:
     return key
 
 
+def audience_ok(aud: object) -> bool:
+    """SPEC §3.1 step 3: `aud` is exactly the string teddy-api. PyJWT's own check also
+    takes a list that holds it (RFC 7519 §4.1.3 allows one), which SPEC does not."""
+    return aud == AUDIENCE
+
+
 class TokenService:
     """Issues and verifies device tokens with one key."""
 
@@ -136,6 +142,10 @@ class TokenService:
             )
         except jwt.PyJWTError as exc:
             raise TokenError("invalid_token", f"token rejected: {exc}") from exc
+        if not audience_ok(claims["aud"]):
+            raise TokenError(
+                "invalid_token", f"token audience is {claims['aud']!r}, need {AUDIENCE!r}"
+            )
         # exp/iat checked against the injected clock, not PyJWT's own time.time().
         if not isinstance(claims["exp"], int) or claims["exp"] <= now:
             raise TokenError("token_expired", "token expired; refresh it or claim again")

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from hil.probe import PROBE_HEADER
+from hil.tap.records import PROBE_HEADER, PROBE_MEMBER
 from protocol.constants import CLAIM_PATH, DOWNLINK_MAX_FRAME_BYTES
 from protocol.messages import DEVICE_MESSAGE_TYPES, SERVER_MESSAGE_TYPES
 
@@ -129,6 +129,8 @@ def _wire_decodes(record: WireRecord) -> str | None:
 
 def _json_frames(record: WireRecord) -> str | None:
     if not _kind(record, "ws") or record.get("opcode") not in ("text", "binary"):
+        return None
+    if record.get(PROBE_MEMBER) is not None:  # the harness's own frame (ws_send), on purpose
         return None
     side = "device" if record.get("dir") == "up" else "server"
     if record.get("opcode") == "binary":

@@ -29,13 +29,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hil.errors import HilError
-from hil.probe import PROBE_HEADER
 from hil.rules.watch import RuleWatch
 from hil.runner.watch import DeviceWatch
 from hil.scenario import model as m
 from hil.steps.context import Device
 from hil.streams import DeviceConsole, ScenarioClock, Stream
 from hil.tap.pattern import view
+from hil.tap.records import PROBE_HEADER
 from hil.targets.base import ChosenTarget, Target, TargetSetup
 from hil.targets.crash import Crash
 

@@ -257,6 +257,7 @@ class ScenarioRun:
             wire=wire,
             devices=devices.devices,
             device=first.name,
+            tap=server.tap,
         )
         ctx.variables.update(self._initial_variables(devices, server))
         self.result.variables = ctx.variables

@@ -6,7 +6,8 @@ device without `on:`). Variables, the wire and the server side are the scenario'
 by all devices.
 
 `wire` is the scenario's `WireLog` (hil.tap records) when the runner's tap is in place
-(capability `wire`), else None.
+(capability `wire`), else None; `tap` is that tap itself, for frames of the harness's own
+on the device's WebSocket (`ws_send`, hil.tap.inject).
 
 Timeouts count wall time, or simulated time for a step with `clock: simulated` (or a
 scenario-wide `clock: simulated`) on a target with a simulated clock (`ctx.clock(step)`
@@ -26,6 +27,7 @@ from hil.errors import HilError
 from hil.scenario import model as m
 from hil.steps.server_side import ServerSide
 from hil.streams import DeviceConsole, Stream, WireLog
+from hil.tap.tap import WireTap
 from hil.targets.base import Target
 
 # A simulation may run this many times slower than real time before a step in simulated
@@ -50,6 +52,7 @@ class StepContext:
     server: ServerSide
     variables: dict[str, object] = field(default_factory=dict)
     wire: WireLog | None = None
+    tap: WireTap | None = None
     # Every device by name, the first first (empty: just `target` and `console`).
     devices: Mapping[str, Device] = field(default_factory=dict)
     device: str = m.DEFAULT_DEVICE  # the name of the device `target`/`console` belong to

@@ -50,6 +50,15 @@ class Conversation:
         except Exception as exc:
             self._give_up(direction, exc)
 
+    @property
+    def websocket(self) -> WebSocketObserver | None:
+        """The WebSocket after a 101 (None before, and once decoding gave up)."""
+        return None if self._dead else self._ws
+
+    def upgrade_request_headers(self) -> list[list[str]]:
+        upgrade = self._http.upgrade
+        return [] if upgrade is None else upgrade.request_headers
+
     def unanswered(self) -> list[str]:
         """Requests of this connection that got no response (for the close record)."""
         return [] if self._dead or self._ws is not None else self._http.unanswered()

@@ -12,7 +12,7 @@ per scenario), `dir` (`up` = device -> server, `down` = server -> device) and `k
   `complete`, and `method`/`target`/`path`/`exchange` of its request);
 - `ws`: a WebSocket message or control frame ended (`opcode`, `size`, `frames`,
   `frame_bytes`, `compressed`, `sha256`; `type`/`fields` of a JSON text; `code`/`reason`
-  of a close);
+  of a close; `probe` on a frame the harness itself sent, hil.tap.inject);
 - `error`: a side sent what the tap cannot decode (`error`, `preview`); the bytes are
   still forwarded;
 - `close`: the connection ended (`how`: `eof`, `reset`, `tap_stop`, `upstream_failed`;
@@ -46,6 +46,11 @@ TAP_STOP: Final = "tap_stop"  # the scenario ended with the connection open
 UPSTREAM_FAILED: Final = "upstream_failed"  # the tap could not reach the server
 
 WS_OPCODES: Final = ("continuation", "text", "binary", "close", "ping", "pong")
+
+# What the harness sends itself (hil.probe, hil.tap.inject) is marked, so the rules about
+# the device skip it: the request header of an `http` probe, the `ws` member of a frame.
+PROBE_HEADER: Final = "x-teddy-probe"
+PROBE_MEMBER: Final = "probe"
 
 
 def size_text(size: object) -> str:

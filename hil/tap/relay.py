@@ -26,8 +26,21 @@ from collections.abc import Callable
 from typing import Final
 
 from hil.tap.conversation import Conversation
+from hil.tap.inject import Injection
 from hil.tap.recorder import Recorder
-from hil.tap.records import CLOSE, CONNECT, DOWN, EOF, RESET, UP, UPSTREAM_FAILED
+from hil.tap.records import (
+    CLOSE,
+    CONNECT,
+    DOWN,
+    EOF,
+    PROBE_HEADER,
+    PROBE_MEMBER,
+    RESET,
+    UP,
+    UPSTREAM_FAILED,
+    WS,
+)
+from hil.tap.websocket import sent_record
 
 PENDING_LIMIT: Final = 1 << 20  # device bytes held while the server connection opens
 
@@ -102,6 +115,7 @@ class TappedConnection:
         self._pending: list[bytes] = []
         self._undecoded: list[tuple[str, bytes]] = []
         self._pending_eof = False
+        self._injections: list[Injection] = []  # frames of the harness's own (hil.tap.inject)
         self._connected = False
         self._ended: str | None = None
         self._first_eof: str | None = None  # who shut down first: the close record's `dir`
@@ -158,6 +172,46 @@ class TappedConnection:
         if not self._undecoded:
             asyncio.get_running_loop().call_soon(self.decode)
         self._undecoded.append((side.direction, data))
+        if self._injections and side is self.device:
+            self.decode()  # where the device's messages end, now: the next frame may wait
+            self._send_injections()
+
+    def websocket_open(self) -> bool:
+        """A WebSocket of the device (not a probe's upgrade) is open on this connection."""
+        self.decode()
+        ws = self.conversation.websocket
+        probe = any(
+            n.lower() == PROBE_HEADER for n, _ in self.conversation.upgrade_request_headers()
+        )
+        return ws is not None and not probe and self._ended is None and self.server.writable()
+
+    def inject(self, injection: Injection) -> None:
+        """Send `injection` to the server at the device's next message boundary."""
+        self.decode()
+        self._injections.append(injection)
+        self._send_injections()
+
+    def _send_injections(self) -> None:
+        ws = self.conversation.websocket
+        why = "no WebSocket on it" if ws is None else ws.up_between_messages()
+        if why is not None or not self.server.writable():
+            for injection in self._injections:
+                injection.waiting_for = why or "the server's socket to be writable"
+            return
+        assert self.server.transport is not None
+        for injection in self._injections:
+            if injection.sent.done():  # failed meanwhile: its step gave up on it
+                continue
+            frame = injection.frame
+            self.server.transport.write(frame)
+            self.bytes[UP] += len(frame)
+            members = sent_record(
+                injection.opcode, injection.payload, wire_bytes=len(frame), t=self.rec.now()
+            )
+            self.rec.emit(WS, UP, {**members, PROBE_MEMBER: injection.probe_id})
+            if not injection.sent.done():
+                injection.sent.set_result(self.rec.conn)
+        self._injections.clear()
 
     def decode(self) -> None:
         """Show what was forwarded to the decoders (also before an end is handled)."""
@@ -217,6 +271,9 @@ class TappedConnection:
         if self._ended is not None:
             return
         self._ended = how
+        for injection in self._injections:
+            injection.fail(f"the connection ended ({how}) while {injection.waiting_for}")
+        self._injections.clear()
         self.decode()
         self.conversation.finish(direction, how)
         members: dict[str, object] = {

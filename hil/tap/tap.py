@@ -25,6 +25,7 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from hil.tap.errors import TapError
+from hil.tap.inject import Injection
 from hil.tap.recorder import Clock, Recorder, Sink
 from hil.tap.records import TAP_STOP
 from hil.tap.relay import TappedConnection
@@ -100,6 +101,18 @@ class WireTap:
     def _problem(self, text: str) -> None:
         if len(self.problems) < 20:
             self.problems.append(text)
+
+    def inject(self, injection: Injection) -> int:
+        """Queue `injection` on the device's newest open WebSocket; its connection number.
+
+        `injection.sent` resolves when the frame went out (hil.tap.inject).
+        """
+        open_ws = [c for c in self._connections if c.websocket_open()]
+        if not open_ws:
+            raise TapError("no WebSocket of the device is open through the tap")
+        conn = max(open_ws, key=lambda c: c.rec.conn)
+        conn.inject(injection)
+        return conn.rec.conn
 
     async def stop(self) -> None:
         """Stop listening and end every open connection (recorded as `tap_stop`)."""

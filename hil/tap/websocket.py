@@ -50,6 +50,11 @@ class _FrameSizes(Extension):
         self.masked = masked
         self.frame_bytes = 0  # of the frame being decoded
         self.rsv1 = False
+        # Where a frame of the harness's own may go in (hil.tap.inject): wire bytes of
+        # the frames decoded to their end, and whether a fragmented message is open.
+        self.done_bytes = 0
+        self.in_message = False
+        self._data_frame = False
 
     def enabled(self) -> bool:
         return True
@@ -62,7 +67,13 @@ class _FrameSizes(Extension):
     ) -> RsvBits:
         self.frame_bytes = payload_length + frame_header_bytes(payload_length, masked=self.masked)
         self.rsv1 = rsv.rsv1
+        self._data_frame = not opcode.iscontrol()
         return RsvBits(False, False, False)
+
+    def frame_inbound_complete(self, proto: FrameDecoder | FrameProtocol, fin: bool) -> None:
+        self.done_bytes += self.frame_bytes
+        if self._data_frame:  # control frames may come between fragments (RFC 6455 §5.4)
+            self.in_message = not fin
 
 
 @dataclass
@@ -119,10 +130,21 @@ class _Direction:
         self._message: _Message | None = None
         self._control: _Message | None = None
         self.broken = False
+        self.closed = False  # this side sent a close frame
+        self.fed = 0
+
+    def between_messages(self) -> str | None:
+        """None when every byte this side sent ended a whole message, else why not."""
+        if self.broken or self.closed:
+            return "its WebSocket already " + ("broke" if self.broken else "sent a close frame")
+        if self._sizes.done_bytes != self.fed or self._sizes.in_message:
+            return "a message is on its way"
+        return None
 
     def feed(self, data: bytes) -> None:
         if self.broken:
             return
+        self.fed += len(data)
         try:
             self._frames.receive_bytes(data)
             for frame in self._frames.received_frames():
@@ -146,7 +168,7 @@ class _Direction:
             message.frame_bytes.append(self._sizes.frame_bytes)
         if frame.message_finished:
             self._message = None
-            self._emit(message, self._data_members(message))
+            self._emit(message, _data_members(message))
 
     def _control_frame(self, frame: Frame) -> None:
         if self._control is None:
@@ -154,6 +176,7 @@ class _Direction:
         control = self._control
         payload = frame.payload
         if isinstance(payload, tuple):  # a close frame: (code, reason)
+            self.closed = True
             code, reason = payload
             members: dict[str, object] = {"code": int(code), "reason": reason}
             control.add(b"" if int(code) == 1005 else b"xx" + reason.encode("utf-8"))
@@ -167,32 +190,44 @@ class _Direction:
         control.frame_bytes.append(self._sizes.frame_bytes)
         self._emit(control, members)
 
-    def _data_members(self, message: _Message) -> dict[str, object]:
-        if message.opcode is not Opcode.TEXT:
-            return {"head_hex": bytes(message.kept[:HEAD_BYTES]).hex()}
-        text = bytes(message.kept).decode("utf-8", errors="replace")
-        if message.size > KEEP_BYTES:
-            return {"text": cut_text(text), "json_error": f"not parsed: over {KEEP_BYTES} bytes"}
-        parsed = parse_json(text)
-        if parsed.error is not None:
-            return {"text": cut_text(text), "json_error": parsed.error}
-        if not isinstance(parsed.value, dict):
-            return {"text": cut_text(text), "json_error": "not a JSON object"}
-        kind = parsed.value.get("type")
-        return {"type": kind if isinstance(kind, str) else None, "fields": parsed.value}
-
     def _emit(self, message: _Message, members: dict[str, object]) -> None:
-        record: dict[str, object] = {
-            "opcode": message.opcode.name.lower(),
-            "size": message.size,
-            "frames": len(message.frame_bytes),
-            "frame_bytes": message.frame_bytes,
-            "compressed": message.compressed,
-            "sha256": message.hash.hexdigest(),
-            **members,
-            "t_end": round(self._rec.now(), 6),
-        }
-        self._rec.emit(WS, self.direction, record, t=message.t)
+        self._rec.emit(WS, self.direction, _record(message, members, self._rec.now()), t=message.t)
+
+
+def _data_members(message: _Message) -> dict[str, object]:
+    if message.opcode is not Opcode.TEXT:
+        return {"head_hex": bytes(message.kept[:HEAD_BYTES]).hex()}
+    text = bytes(message.kept).decode("utf-8", errors="replace")
+    if message.size > KEEP_BYTES:
+        return {"text": cut_text(text), "json_error": f"not parsed: over {KEEP_BYTES} bytes"}
+    parsed = parse_json(text)
+    if parsed.error is not None:
+        return {"text": cut_text(text), "json_error": parsed.error}
+    if not isinstance(parsed.value, dict):
+        return {"text": cut_text(text), "json_error": "not a JSON object"}
+    kind = parsed.value.get("type")
+    return {"type": kind if isinstance(kind, str) else None, "fields": parsed.value}
+
+
+def _record(message: _Message, members: dict[str, object], t_end: float) -> dict[str, object]:
+    return {
+        "opcode": message.opcode.name.lower(),
+        "size": message.size,
+        "frames": len(message.frame_bytes),
+        "frame_bytes": message.frame_bytes,
+        "compressed": message.compressed,
+        "sha256": message.hash.hexdigest(),
+        **members,
+        "t_end": round(t_end, 6),
+    }
+
+
+def sent_record(opcode: Opcode, payload: bytes, *, wire_bytes: int, t: float) -> dict[str, object]:
+    """The `ws` record members of one whole frame the tap itself sent (hil.tap.inject)."""
+    message = _Message(opcode, t, compressed=False, frame_bytes=[wire_bytes])
+    message.add(payload)
+    members = _data_members(message) if not opcode.iscontrol() else {}
+    return _record(message, members, t)
 
 
 class WebSocketObserver:
@@ -207,3 +242,12 @@ class WebSocketObserver:
     def feed(self, direction: str, data: bytes) -> None:
         if data:
             self._sides[direction].feed(data)
+
+    def up_between_messages(self) -> str | None:
+        """None when a frame may go to the server now without cutting into the device's
+        own (its last message is whole, nobody closed), else why not."""
+        down = self._sides[DOWN]
+        if down.closed or down.broken:
+            return "the server already " + ("closed it" if down.closed else "broke its side")
+        why = self._sides[UP].between_messages()
+        return None if why is None else f"the device: {why}"

@@ -116,6 +116,19 @@ def test_wrong_audience_issuer_algorithm_are_refused() -> None:
     )
 
 
+@pytest.mark.parametrize("aud", [["teddy-api", "other"], ["teddy-api"], "TEDDY-API"])
+def test_audience_is_exactly_the_string_teddy_api(aud: object) -> None:
+    """SPEC §3.1 step 3: aud == teddy-api; PyJWT alone takes a list containing it."""
+    service = _service()
+    token = service.issue_pair(device_id="d" * 8, child_id="c", session_id="s", now=1000)
+    good = jwt.decode(token.access_token, options={"verify_signature": False})
+    forged = jwt.encode({**good, "aud": aud}, b"k" * 32, algorithm="HS256")
+    with pytest.raises(TokenError) as info:
+        service.verify(forged, expected=TokenType.ACCESS, now=1001)
+    assert info.value.reason == "invalid_token"
+    assert "audience" in str(info.value).lower()
+
+
 def test_expiry_uses_the_injected_clock() -> None:
     service = _service()
     token = service.issue_pair(

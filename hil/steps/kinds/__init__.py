@@ -22,6 +22,8 @@ BUILTIN: Final = (
     "expect_wire_absent",
     "expect_files",
     "http",
+    "forge_token",
+    "ws_send",
     "publish",
     "set_config",
     "power_cut",
