@@ -47,6 +47,8 @@ RESET: Final = "reset"  # can be reset from outside (power cycle / EN pin)
 IDENTITY: Final = "identity"
 # Its flash can be read as files while it runs (`Target.flash_root`, expect_files `in: device`).
 DEVICE_FILES: Final = "device_files"
+# The scenario's `device: {quirks: [...]}` (SPEC Appendix C) is on from the first boot.
+QUIRKS: Final = "quirks"
 SERVER_EVENTS: Final = "server_events"  # the reference server publishes events
 SERVER_FAULTS: Final = "server_faults"  # the reference server injects faults
 SERVER_FILES: Final = "server_files"  # its data folder can be read (expect_files `in: server`)
@@ -62,6 +64,7 @@ TARGET_CAPABILITIES: Final = (
     RESET,
     IDENTITY,
     DEVICE_FILES,
+    QUIRKS,
 )
 SERVER_CAPABILITIES: Final = (SERVER_EVENTS, SERVER_FAULTS, SERVER_FILES)
 RUNNER_CAPABILITIES: Final = (WIRE,)

@@ -2,7 +2,8 @@
 
 The emulator runs on the runner's own event loop and hands every console line to
 `on_line`, so there is no serial port to flake. The scenario's `device:` mapping
-becomes `emulator.host.DeviceSettings` (its `timing:` sub-mapping a `DeviceTiming`);
+becomes `emulator.host.DeviceSettings` (its `timing:` sub-mapping a `DeviceTiming`, its
+`quirks:` list the (quirk, value) pairs of SPEC Appendix C, on from every boot);
 paths (`flash_dir`, `audio_dir`) and `server_url` are always the harness's, so a
 scenario cannot write outside its artifact folder. The target has no options of its own
 (`NoOptions`): everything it is told comes from the scenario.
@@ -28,7 +29,7 @@ from hil.targets.base import (
 from hil.targets.crash import Crash
 from hil.targets.options import TargetOptions
 from hil.targets.registry import register
-from protocol.device import setting_problem, setting_spec
+from protocol.device import quirks_from, setting_problem, setting_spec
 from protocol.device_model import SETTINGS
 
 if TYPE_CHECKING:  # imported lazily at run time: hil must load even when emulator/ cannot
@@ -76,6 +77,11 @@ def device_settings(setup: TargetSetup) -> DeviceSettings:
     if isinstance(timing, Mapping):
         timing_cls = type(settings_cls.__dataclass_fields__["timing"].default_factory())
         values["timing"] = _build_dataclass(timing_cls, timing, where="device.timing")
+    if "quirks" in values:
+        try:
+            values["quirks"] = quirks_from(values["quirks"])
+        except ValueError as exc:
+            raise HilError(str(exc)) from None
     values.update(
         server_url=setup.server_url,
         flash_dir=setup.work_dir / "flash",

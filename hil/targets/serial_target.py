@@ -47,12 +47,13 @@ from hil.targets.base import (
     NETWORK_FAULTS,
     OTA,
     POWER_CUT,
+    QUIRKS,
     RESET,
     Target,
     TargetSetup,
     image_mismatch,
 )
-from hil.targets.console_provision import ConsoleProvisioner, SilentDeviceError
+from hil.targets.console_provision import QUIRKS_NOTE, ConsoleProvisioner, SilentDeviceError
 from hil.targets.options import TargetOptions
 from hil.targets.registry import register
 from protocol.eventline import Event
@@ -72,7 +73,7 @@ class SerialTarget(Target):
         cap: "a board's wiring counts only when declared: bench `capabilities:`,"
         " --serial-capabilities, or the board's own `board: wiring:` boot line"
         for cap in WIRED_CAPABILITIES
-    }
+    } | {QUIRKS: QUIRKS_NOTE}
     options_type = SerialOptions
 
     def __init__(self, setup: TargetSetup) -> None:

@@ -43,6 +43,7 @@ from hil.targets.base import (
     NETWORK_FAULTS,
     OTA,
     POWER_CUT,
+    QUIRKS,
     RESET,
     LineSplitter,
     SimulatedClock,
@@ -50,7 +51,7 @@ from hil.targets.base import (
     TargetSetup,
     image_mismatch,
 )
-from hil.targets.console_provision import ConsoleProvisioner, SilentDeviceError
+from hil.targets.console_provision import QUIRKS_NOTE, ConsoleProvisioner, SilentDeviceError
 from hil.targets.options import TargetOptions
 from hil.targets.registry import register
 from hil.wokwi.options import WokwiOptions
@@ -67,6 +68,7 @@ NOTES: Final = {
     RESET: "Wokwi's sim:restart is not a power cycle that keeps the flash; use `console: reboot`",
     NETWORK_FAULTS: "the simulated Wi-Fi cannot be broken on purpose",
     IDENTITY: "the simulated board's device id comes from its MAC, like a real board's",
+    QUIRKS: QUIRKS_NOTE,
 }
 
 
