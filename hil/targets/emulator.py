@@ -22,6 +22,7 @@ from hil.errors import HilError, TargetUnavailableError
 from hil.targets.base import (
     DEVICE_FILES,
     IDENTITY,
+    QUIRKS,
     TARGET_CAPABILITIES,
     Target,
     TargetSetup,
@@ -131,8 +132,9 @@ class EmulatorTarget(Target):
     @property
     def capabilities(self) -> frozenset[str]:
         # The host knows its hardware; identity comes from `device:` (DeviceSettings) and
-        # its flash is a folder of the scenario's (DeviceSettings.flash_dir).
-        return frozenset(self._host.capabilities) | {IDENTITY, DEVICE_FILES}
+        # its flash is a folder of the scenario's (DeviceSettings.flash_dir); its quirks
+        # are DeviceSettings.quirks, on from every boot.
+        return frozenset(self._host.capabilities) | {IDENTITY, DEVICE_FILES, QUIRKS}
 
     @property
     def flash_root(self) -> Path:
