@@ -124,20 +124,20 @@ def quirks_schema() -> dict[str, Any]:
         for q, spec in QUIRK_SPECS.items()
         if spec.value is not None
     }
+    # if/then/else rather than oneOf: a bad entry is then refused with the valid names.
     return {
         "type": "array",
         "description": "device quirks (SPEC Appendix C) on from boot",
         "items": {
-            "oneOf": [
-                {"type": "string", "enum": plain},
-                {
-                    "type": "object",
-                    "properties": valued,
-                    "additionalProperties": False,
-                    "minProperties": 1,
-                    "maxProperties": 1,
-                },
-            ]
+            "if": {"type": "string"},
+            "then": {"enum": plain},
+            "else": {
+                "type": "object",
+                "properties": valued,
+                "additionalProperties": False,
+                "minProperties": 1,
+                "maxProperties": 1,
+            },
         },
     }
 
