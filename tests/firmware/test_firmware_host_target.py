@@ -135,6 +135,7 @@ def test_registered_with_honest_capabilities() -> None:
         "reset",
         "identity",  # --device-id / --oob-secret flags
         "device_files",  # --flash DIR: nvs.json, otadata.json, the slots
+        "quirks",  # device: quirks -> --quirk NAME[=VALUE] (SPEC Appendix C)
     }
 
 
