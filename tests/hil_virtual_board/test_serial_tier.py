@@ -64,6 +64,7 @@ SKIPPED = {
             "audio_before_start",
             "audio_end_before_final",
             "oversize_frame",
+            "ignore_etag",
         )
     },
     "security/device_retry_same_nonce.yaml": "needs capability 'identity'",
