@@ -22,7 +22,7 @@ from emulator.console import Console, make_console
 from emulator.core.timing import DeviceTiming
 from emulator.host import DeviceSettings, EmulatorHost
 from emulator.signals import stop_event_on_signals
-from protocol.device import setting_problem
+from protocol.device import parse_quirk, setting_problem
 from protocol.device_model import HOST_OPTIONS, SETTINGS, TIMING, SettingSpec
 
 # The device model's options this program takes (the others are teddy-fw-host's).
@@ -102,11 +102,16 @@ def _timing(args: argparse.Namespace) -> DeviceTiming:
 
 def settings_from(args: argparse.Namespace) -> DeviceSettings:
     values = {spec.name: getattr(args, spec.name) for spec in _SETTINGS}
+    try:
+        quirks = tuple(parse_quirk(item) for item in args.quirk)  # SPEC Appendix C
+    except ValueError as exc:
+        raise ValueError(f"--quirk: {exc}") from None
     return DeviceSettings(
         server_url=args.server,
         flash_dir=args.flash,
         audio_dir=args.audio or args.flash / "audio",
         timing=_timing(args),
+        quirks=quirks,
         **values,
     )
 

@@ -38,7 +38,7 @@ from emulator.errors import FlashError, HostStateError, SettingsError
 from emulator.flash import PARTITIONS, Flash
 from protocol import device_model as dm
 from protocol.device import reset_reason
-from protocol.device_model import DEVICE_DEFAULTS, ResetReason
+from protocol.device_model import DEVICE_DEFAULTS, Quirk, ResetReason
 from protocol.eventline import format_event
 from protocol.image import build_app_image
 
@@ -77,6 +77,8 @@ class DeviceSettings:
     seed: int = DEVICE_DEFAULTS.seed  # jitter and ids; nonces use the OS CSPRNG (SPEC §2.3)
     microphone: str = DEVICE_DEFAULTS.microphone  # `button press` source, emulator.media
     speaker: str = DEVICE_DEFAULTS.speaker  # or "sounddevice"
+    # SPEC Appendix C: quirks on from every boot, (name, value or ""); `--quirk`.
+    quirks: tuple[tuple[Quirk, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -247,6 +249,7 @@ class EmulatorHost:
             timing=s.timing,
             rng=random.Random(f"{s.seed}:{s.device_id}:{boot.boot_count}"),
             nonce_source=lambda: os.urandom(16),
+            quirks=dict(s.quirks),
         )
         try:
             effects = self._device.start(now_ms=self.uptime_ms())

@@ -5,7 +5,8 @@ with their value rules are the device model's (`protocol.device_model.COMMAND_SP
 `SET_KEY_SPECS`). One command per line; the first word names the command. `talk`
 takes a clip name or a double-quoted phrase (shlex-style quoting, `\\"` and `\\\\`
 escapes), `text` takes the rest of the line verbatim, `set` takes a key and a
-value that may be quoted. Targets answer with `cmd.ok` / `cmd.error{reason}`
+value that may be quoted, `quirk` takes nothing, `on NAME [VALUE]` or `off NAME` (the
+device model's `QUIRK_SPECS`, SPEC Appendix C). Targets answer with `cmd.ok` / `cmd.error{reason}`
 event lines (SPEC §8) whose reason is `CommandError.reason`.
 """
 
@@ -16,7 +17,14 @@ import shlex
 from dataclasses import dataclass
 from typing import Final
 
-from protocol.device_model import COMMAND_NAMES, COMMAND_SPECS, SET_KEY_SPECS, SET_KEYS
+from protocol.device_model import (
+    COMMAND_NAMES,
+    COMMAND_SPECS,
+    QUIRK_SPECS,
+    QUIRKS,
+    SET_KEY_SPECS,
+    SET_KEYS,
+)
 from protocol.errors import CommandError
 
 __all__ = [
@@ -131,6 +139,28 @@ def _parse_choice(name: str, rest: str) -> Command:
     return Command(name, (words[0],))
 
 
+def _parse_quirk(words: list[str]) -> Command:
+    """`quirk` | `quirk on NAME [VALUE]` | `quirk off NAME` (SPEC §9.2, Appendix C)."""
+    usage = "usage: quirk | quirk on <name> [value] | quirk off <name>"
+    if not words:
+        return Command("quirk")
+    if words[0] not in ("on", "off"):
+        raise CommandError("bad_argument", usage)
+    if len(words) < 2:
+        raise CommandError("missing_argument", usage)
+    name = words[1]
+    if name not in QUIRKS:
+        known = ", ".join(QUIRKS)
+        raise CommandError("bad_argument", f"quirk: unknown quirk {name!r}; quirks: {known}")
+    wants = QUIRK_SPECS[name].value
+    count = 3 if words[0] == "on" and wants is not None else 2
+    if len(words) < count:
+        raise CommandError("missing_argument", f"usage: quirk on {name} <{wants}>")
+    if len(words) > count:
+        raise CommandError("extra_argument", f"quirk {words[0]} {name} takes no further value")
+    return Command("quirk", tuple(words))
+
+
 def command_word(line: str) -> str:
     """The first word of `line` as typed ("" for a blank line): the `cmd` of its reply.
 
@@ -163,6 +193,8 @@ def parse_command(line: str) -> Command:
             raise CommandError("missing_argument", f"usage: {name} <message...>")
         return Command(name, (rest,))
     words = _split(rest, name)
+    if form == "quirk":
+        return _parse_quirk(words)
     if form == "get":
         return Command(name, (_parse_key(words, name, 1),))
     key = _parse_key(words, name, 2)
@@ -186,4 +218,7 @@ def format_command(cmd: Command) -> str:
     if cmd.name == "set" and len(cmd.args) == 2:
         key, value = cmd.args
         return f"set {key} {_quote(value) if _needs_quotes(value) else value}"
+    if cmd.name == "quirk" and len(cmd.args) == 3:
+        value = cmd.args[2]
+        return f"quirk on {cmd.args[1]} {_quote(value) if _needs_quotes(value) else value}"
     return " ".join((cmd.name, *cmd.args))

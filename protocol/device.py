@@ -3,8 +3,9 @@
 Owns the mapping from the harness's spelling of a reset reason to SPEC §8.2's
 (`reset_reason`), the check of a device setting's value against the model (type, range,
 choices, pattern: `setting_problem`, used by teddy-emulator's command line and both
-harness targets) and the JSON Schema of a scenario's `device:` mapping derived from the
-same tables (`device_settings_schema`).
+harness targets), the device quirks of SPEC Appendix C as a command line and a scenario
+spell them (`parse_quirk`, `quirk_flag`: `NAME[=VALUE]`) and the JSON Schema of a
+scenario's `device:` mapping derived from the same tables (`device_settings_schema`).
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ from typing import Any
 
 from protocol.device_model import (
     CRASH_REASONS,
+    QUIRK_SPECS,
+    QUIRKS,
     RESET_REASONS,
     SETTINGS,
     TIMING,
+    Quirk,
     ResetReason,
     SettingSpec,
 )
@@ -66,6 +70,78 @@ def setting_problem(spec: SettingSpec, value: object) -> str | None:
     return None
 
 
+def parse_quirk(text: str) -> tuple[Quirk, str]:
+    """`NAME` or `NAME=VALUE` (SPEC Appendix C) -> (quirk, value or ""); ValueError says why."""
+    name, sep, value = text.partition("=")
+    quirk = next((q for q in QUIRKS if q == name), None)
+    if quirk is None:
+        raise ValueError(f"unknown quirk {name!r}; quirks: {', '.join(QUIRKS)}")
+    problem = quirk_problem(quirk, value if sep else None)
+    if problem is not None:
+        raise ValueError(problem)
+    return quirk, value
+
+
+def quirk_problem(quirk: Quirk, value: str | None) -> str | None:
+    """What is wrong with `value` (None: none given) for the quirk, None when it fits."""
+    wants = QUIRK_SPECS[quirk].value
+    if wants is None and value is not None:
+        return f"quirk {quirk} takes no value, got {value!r}"
+    if wants is not None and (value is None or not value or any(c.isspace() for c in value)):
+        return f"quirk {quirk} needs a value: {quirk}={wants} (one word), got {value!r}"
+    return None
+
+
+def quirks_from(items: object, *, where: str = "device.quirks") -> tuple[tuple[Quirk, str], ...]:
+    """A scenario's `quirks:` list (`name` or `{name: value}`) -> (quirk, value) pairs."""
+    if not isinstance(items, list | tuple):
+        raise ValueError(f"{where} must be a list of quirk names or {{name: value}} mappings")
+    out: list[tuple[Quirk, str]] = []
+    for i, item in enumerate(items):
+        if isinstance(item, str):
+            out.append(parse_quirk(item))
+        elif isinstance(item, dict) and len(item) == 1:
+            ((name, value),) = item.items()
+            if not isinstance(value, str):
+                raise ValueError(f"{where}[{i}]: the value of {name} must be a string")
+            out.append(parse_quirk(f"{name}={value}"))
+        else:
+            want = "a quirk name or one {name: value}"
+            raise ValueError(f"{where}[{i}]: want {want}, got {item!r}")
+    return tuple(out)
+
+
+def quirk_flag(quirk: Quirk, value: str) -> str:
+    """The `--quirk` argument of teddy-emulator / teddy-fw-host for one quirk."""
+    return f"{quirk}={value}" if QUIRK_SPECS[quirk].value is not None else quirk
+
+
+def quirks_schema() -> dict[str, Any]:
+    """JSON Schema of `device: {quirks: [...]}`: names, or {name: value} for a valued one."""
+    plain = [q for q in QUIRKS if QUIRK_SPECS[q].value is None]
+    valued = {
+        q: {"type": "string", "minLength": 1, "pattern": "^\\S+$", "description": spec.doc}
+        for q, spec in QUIRK_SPECS.items()
+        if spec.value is not None
+    }
+    # if/then/else rather than oneOf: a bad entry is then refused with the valid names.
+    return {
+        "type": "array",
+        "description": "device quirks (SPEC Appendix C) on from boot",
+        "items": {
+            "if": {"type": "string"},
+            "then": {"enum": plain},
+            "else": {
+                "type": "object",
+                "properties": valued,
+                "additionalProperties": False,
+                "minProperties": 1,
+                "maxProperties": 1,
+            },
+        },
+    }
+
+
 def _setting_schema(spec: SettingSpec) -> dict[str, Any]:
     schema: dict[str, Any] = {"description": spec.help}
     if spec.type in ("int", "optional_int"):
@@ -84,7 +160,7 @@ def _setting_schema(spec: SettingSpec) -> dict[str, Any]:
 
 
 def device_settings_schema() -> dict[str, Any]:
-    """JSON Schema of a scenario's `device:` mapping: every setting plus `timing`."""
+    """JSON Schema of a scenario's `device:` mapping: every setting, `timing`, `quirks`."""
     kinds = {"ms": "integer", "count": "integer", "ratio": "number"}
     timing: dict[str, Any] = {
         t.name: {
@@ -100,4 +176,5 @@ def device_settings_schema() -> dict[str, Any]:
         "properties": timing,
         "additionalProperties": False,
     }
+    properties["quirks"] = quirks_schema()
     return {"type": "object", "properties": properties, "additionalProperties": False}

@@ -19,7 +19,7 @@ from emulator.core.effects import CaptureKind, Play, PlayEnd, SaveAudio, StartCa
 from emulator.core.link import Link
 from protocol import device_model as dm
 from protocol.audio import AudioResponseAssembler
-from protocol.constants import MAX_UTTERANCE_BYTES, UPLINK_CHUNK_BYTES
+from protocol.constants import MAX_UTTERANCE_BYTES, UPLINK_CHUNK_BYTES, WS_TRANSPORT_MAX_BYTES
 from protocol.device_events import (
     AudioRxEndEvent,
     AudioRxStartEvent,
@@ -41,6 +41,7 @@ from protocol.messages import (
     ServerMessage,
     TextMessage,
     TextResponse,
+    encode_message,
 )
 from protocol.server_answer import quote
 
@@ -57,6 +58,13 @@ _REPLY_ERRORS = frozenset(
 )
 
 
+def oversize(frame: str) -> str:
+    """The quirk oversize_frame: a `padding` member takes the frame one byte past the
+    SPEC §6.6 transport limit (65,536 bytes), which the server answers with close 1009."""
+    room = WS_TRANSPORT_MAX_BYTES + 1 - len(frame.encode()) - len(',"padding":""')
+    return frame[:-1] + ',"padding":"' + "x" * max(0, room) + '"}'
+
+
 @dataclass
 class _Capture:
     capture_id: int
@@ -66,6 +74,7 @@ class _Capture:
     buffer: bytearray = field(default_factory=bytearray)  # one uplink chunk being filled
     pcm_total: int = 0  # bytes taken from the source (at most 30 s, SPEC §6.5)
     chunks: int = 0
+    start_late: bool = False  # the quirk audio_before_start: audio_start follows chunk 0
 
     @property
     def wav_name(self) -> str:
@@ -129,7 +138,10 @@ class Chat:
         self._utterances += 1
         capture.audio_session_id = f"u-{self.ctx.boot.boot_count}-{self._utterances:04d}"
         capture.started = True
-        self.link.send(AudioStart(capture.audio_session_id))
+        if self.ctx.quirk("audio_before_start"):
+            capture.start_late = True  # SPEC Appendix C: sent after the first chunk
+        else:
+            self.link.send(AudioStart(capture.audio_session_id))
         self.ctx.emit(AudioTxStartEvent(audio_session_id=capture.audio_session_id))
         self._settle()
 
@@ -168,15 +180,22 @@ class Chat:
         chunk = AudioChunk(pcm, str(capture.chunks), capture.audio_session_id, final)
         self.link.send(chunk)
         capture.chunks += 1
+        if capture.start_late:
+            capture.start_late = False
+            self.link.send(AudioStart(capture.audio_session_id))
 
     def on_capture_ended(self, capture_id: int) -> None:
         capture = self._current(capture_id)
         if capture is None or not capture.started:
             return
         self.capture = None
-        # SPEC §7.2: the partial chunk (or an empty one) with is_final, then audio_end.
+        # SPEC §7.2: the partial chunk (or an empty one) with is_final, then audio_end
+        # (the quirk audio_end_before_final swaps the two, SPEC Appendix C).
+        if self.ctx.quirk("audio_end_before_final"):
+            self.link.send(AudioEnd(capture.audio_session_id))
         self._send_chunk(capture, bytes(capture.buffer), final=True)
-        self.link.send(AudioEnd(capture.audio_session_id))
+        if not self.ctx.quirk("audio_end_before_final"):
+            self.link.send(AudioEnd(capture.audio_session_id))
         self.ctx.do(SaveAudio(capture.wav_name, b""))  # an empty utterance still leaves its WAV
         self.ctx.emit(
             AudioTxEndEvent(
@@ -189,7 +208,10 @@ class Chat:
         self._settle()
 
     def send_text(self, text: str) -> bool:
-        if not self.link.send(TextMessage(text)):
+        frame = encode_message(TextMessage(text))
+        if self.ctx.quirk("oversize_frame"):
+            frame = oversize(frame)
+        if not self.link.send_raw(frame):
             return False
         self.pending += 1
         self._settle()

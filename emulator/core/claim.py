@@ -60,6 +60,8 @@ class Auth:
         self._refresh_failures = 0
         self._stale_retry_used = False
         self._omit_timestamp = False
+        self._last_nonce: str | None = None  # quirks reuse_nonce, retry_same_nonce
+        self._same_nonce = False
         self.gave_up = False
         # SPEC §3.2: deadlines live on the uptime clock; unknown after a reboot.
         self.access_deadline_ms: int | None = None
@@ -124,7 +126,7 @@ class Auth:
         self._background = False
         self.ctx.set_state("claiming")
         device_id, child_id = self.ctx.device_id, self.ctx.child_id
-        nonce = nonce_from_bytes(self.ctx.nonce_source())
+        nonce = self._nonce()
         oob = (
             self.ctx.nvs_get(dm.NVS_MFG_OOB_SECRET)
             or self.ctx.build.oob_secret
@@ -147,6 +149,14 @@ class Auth:
             body=_wire_json(request.to_json()),
             on_event=self._on_claim,
         )
+
+    def _nonce(self) -> str:
+        """SPEC §2.3: fresh CSPRNG bytes for every claim, unless a quirk replays the last."""
+        replay = self.ctx.quirk("reuse_nonce") or self._same_nonce
+        self._same_nonce = False
+        if not (replay and self._last_nonce):
+            self._last_nonce = nonce_from_bytes(self.ctx.nonce_source())
+        return self._last_nonce
 
     def refresh(self, *, background: bool = False) -> None:
         """POST the refresh token (SPEC §3.2); never two at once."""
@@ -209,6 +219,9 @@ class Auth:
                 seconds = 1
             return max(1, seconds) * 1000
         if answer.status >= 500 or answer.status == 409:
+            return self._backoff()
+        if answer.status == 401 and self.ctx.quirk("retry_same_nonce"):
+            self._same_nonce = True  # SPEC Appendix C: the refused nonce goes out again
             return self._backoff()
         if answer.status == 401 and code == "stale_timestamp" and not self._stale_retry_used:
             self._stale_retry_used = True

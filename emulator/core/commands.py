@@ -18,11 +18,13 @@ from protocol.device_events import (
     CmdOkEvent,
     CmdOkGetEvent,
     CmdOkHelpEvent,
+    CmdOkQuirkEvent,
     CmdOkSetEvent,
     CmdOkStatusEvent,
 )
 from protocol.device_model import (
     FACTORY_RESET_NAMESPACES,
+    QUIRKS,
     SET_KEY_SPECS,
     CommandErrorReason,
     CommandName,
@@ -152,6 +154,17 @@ class Commands:
     def _help(self, command: Command) -> None:
         del command
         self.ctx.emit(CmdOkHelpEvent(commands=COMMANDS))
+
+    def _quirk(self, command: Command) -> None:
+        """SPEC §9.2 `quirk`: switch a quirk of Appendix C (in RAM until the next boot)."""
+        if command.args:
+            switch, name = command.args[0], command.args[1]
+            quirk = next(q for q in QUIRKS if q == name)  # the parser checked the name
+            if switch == "on":
+                self.ctx.quirks[quirk] = command.args[2] if len(command.args) > 2 else ""
+            else:
+                self.ctx.quirks.pop(quirk, None)
+        self.ctx.emit(CmdOkQuirkEvent(quirks=self.ctx.active_quirks()))
 
     def _status(self, command: Command) -> None:
         del command

@@ -42,7 +42,8 @@ class ConfigSync:
         self._continue = continue_boot
         headers: tuple[tuple[str, str], ...] = ()
         etag = self.ctx.nvs_get(dm.NVS_CFG_ETAG)
-        if etag and self.ctx.nvs_get(dm.NVS_CFG_BODY):
+        # The quirk ignore_etag drops the §4.3 conditional request (SPEC Appendix C).
+        if etag and self.ctx.nvs_get(dm.NVS_CFG_BODY) and not self.ctx.quirk("ignore_etag"):
             headers = (("If-None-Match", etag),)
         self._req = self.ctx.http(
             "GET", self.ctx.server_url + CONFIG_PATH, headers=headers, on_event=self._on_event

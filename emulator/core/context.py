@@ -6,14 +6,15 @@ transitions, the in-RAM copy of NVS (typed keys of `protocol.device_model`; ever
 is also emitted as an `NvsSet` effect so the host makes it durable, in order), timers
 (the model's `Timer` names), HTTP callbacks and the settings lookup (NVS value, else the
 build default, SPEC §9.2; the child's name and age fall back on the claim's child
-profile, SPEC §2.5). Nothing here reads a clock or touches I/O: `now_ms` is set by
+profile, SPEC §2.5) and the active device quirks (SPEC Appendix C: RAM only, the build's
+come back at every boot). Nothing here reads a clock or touches I/O: `now_ms` is set by
 `Device.handle`.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Final, TypeVar
 
 from emulator.core.boot import BootInfo, BuildConfig
@@ -32,7 +33,7 @@ from emulator.core.inputs import HttpEvent
 from emulator.core.timing import DeviceTiming
 from protocol import device_model as dm
 from protocol.device_events import DeviceEvent, StateEvent
-from protocol.device_model import STATES, NvsKey, NvsNamespace, State, Timer
+from protocol.device_model import QUIRKS, STATES, NvsKey, NvsNamespace, Quirk, State, Timer
 from protocol.eventline import format_event
 
 __all__ = ["STATES", "Ctx", "HttpCallback", "NvsData", "State"]
@@ -56,6 +57,7 @@ class Ctx:
         timing: DeviceTiming,
         rng: random.Random,
         nonce_source: Callable[[], bytes],
+        quirks: Mapping[Quirk, str] = {},
     ) -> None:
         self.boot = boot
         self.build = build
@@ -74,6 +76,17 @@ class Ctx:
         self._timers: dict[Timer, int] = {}
         self._http: dict[int, HttpCallback] = {}
         self._next_id = 0
+        # SPEC Appendix C: quirk -> its value ("" for one that takes none); never in NVS.
+        self.quirks: dict[Quirk, str] = dict(quirks)
+
+    # --- quirks (SPEC Appendix C) ---------------------------------------------------
+
+    def quirk(self, name: Quirk) -> bool:
+        return name in self.quirks
+
+    def active_quirks(self) -> tuple[Quirk, ...]:
+        """The active quirks in the model's order (the `quirk` command's reply)."""
+        return tuple(q for q in QUIRKS if q in self.quirks)
 
     # --- output ---------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ No I/O, no clock: effects come back in the order they must be carried out.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from emulator.core.boot import BootInfo, BuildConfig
 from emulator.core.chat import Chat
@@ -68,7 +68,7 @@ from protocol.device_events import (
     WifiDownEvent,
     WifiUpEvent,
 )
-from protocol.device_model import TIMER_OWNERS, State, Timer
+from protocol.device_model import TIMER_OWNERS, Quirk, State, Timer
 
 # Retries that make no sense without a link (SPEC §9.2 `wifi down`).
 _NETWORK_TIMERS: tuple[Timer, ...] = ("ws_retry", "claim_retry", "auth_retry", "config_refresh")
@@ -86,9 +86,16 @@ class Device:
         timing: DeviceTiming,
         rng: random.Random,
         nonce_source: Callable[[], bytes],
+        quirks: Mapping[Quirk, str] = {},
     ) -> None:
         self.ctx = ctx = Ctx(
-            boot=boot, build=build, nvs=nvs, timing=timing, rng=rng, nonce_source=nonce_source
+            boot=boot,
+            build=build,
+            nvs=nvs,
+            timing=timing,
+            rng=rng,
+            nonce_source=nonce_source,
+            quirks=quirks,
         )
         self.config = ConfigSync(ctx, on_done=self._after_config)
         self.auth = Auth(ctx, on_ready=self._connect, on_claimed=self.config.check_ws_path)

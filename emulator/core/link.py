@@ -34,6 +34,15 @@ from protocol.messages import (
 )
 from protocol.server_answer import quote, server_error
 
+# The quirk send_handshake: the original firmware's messages no SPEC §6.3 type covers
+# (defect 9), compact JSON as every frame of the device.
+LEGACY_FRAMES = (
+    '{"type":"handshake","device_id":"legacy"}',
+    '{"type":"stream_ack","chunk_id":0}',
+    '{"type":"auth/refresh"}',
+    '{"type":"system_status","status":"ok"}',
+)
+
 # SPEC §6.1: refusals that need the user to change a setting before any retry.
 HOLD_REASONS = frozenset({"age_out_of_range", "invalid_query"})
 
@@ -75,20 +84,28 @@ class Link:
             return
         self.ctx.disarm("ws_retry")
         self.ctx.set_state("connecting")
-        query = urlencode(
-            {
-                "device_id": self.ctx.device_id,
-                "child_id": self.ctx.child_id,
-                "child_name": self.ctx.child_name,
-                "child_age": str(self.ctx.child_age),
-            },
-            quote_via=percent_encode,  # SPEC §6.1: RFC 3986 percent-encoding, a space is %20
-        )
         self.url = url.split("?", 1)[0]
         self.conn_id = self.ctx.new_id()
-        self.ctx.do(
-            WsConnect(self.conn_id, f"{self.url}?{query}", (("Authorization", f"Bearer {token}"),))
-        )
+        self.ctx.do(WsConnect(self.conn_id, f"{self.url}?{self._query()}", self._headers(token)))
+
+    def _query(self) -> str:
+        values = {
+            "device_id": self.ctx.device_id,
+            "child_id": self.ctx.child_id,
+            "child_name": self.ctx.child_name,
+            "child_age": str(self.ctx.child_age),
+        }
+        if self.ctx.quirk("no_percent_encoding"):  # SPEC Appendix C: the values as they are
+            return "&".join(f"{name}={value}" for name, value in values.items())
+        # SPEC §6.1: RFC 3986 percent-encoding, a space is %20
+        return urlencode(values, quote_via=percent_encode)
+
+    def _headers(self, token: str) -> tuple[tuple[str, str], ...]:
+        """SPEC §6.1 `Authorization: Bearer <access_token>`, unless a quirk says otherwise."""
+        if self.ctx.quirk("omit_authorization"):
+            return ()
+        presented = self.ctx.quirks.get("present_token") or token
+        return (("Authorization", f"Bearer {presented}"),)
 
     def release_hold(self) -> None:
         """A setting changed (SPEC §9.2 `set`): a held refusal may succeed now."""
@@ -98,9 +115,13 @@ class Link:
             self.connect()
 
     def send(self, message: DeviceMessage) -> bool:
+        return self.send_raw(encode_message(message))
+
+    def send_raw(self, frame: str) -> bool:
+        """Send one text frame as it is (a quirk may have changed it)."""
         if self.conn_id is None or not self.is_open:
             return False
-        self.ctx.do(WsSend(self.conn_id, encode_message(message)))
+        self.ctx.do(WsSend(self.conn_id, frame))
         return True
 
     def close(self, code: int, reason: str) -> None:
@@ -144,6 +165,9 @@ class Link:
         self.refusals = 0
         self._opened_at_ms = self.ctx.now_ms
         self.ctx.emit(WsOpenEvent(url=self.url))
+        if self.ctx.quirk("send_handshake") and self.conn_id is not None:
+            for frame in LEGACY_FRAMES:  # SPEC Appendix C: the original firmware's types
+                self.ctx.do(WsSend(self.conn_id, frame))
         self._arm_heartbeat()
         self._on_open()
 

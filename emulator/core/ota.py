@@ -117,8 +117,8 @@ class Ota:
         )
         headers: tuple[tuple[str, str], ...] = ()
         etag = self.ctx.nvs_get(dm.NVS_OTA_MF_ETAG)
-        if etag and self.ctx.nvs_get(dm.NVS_OTA_MF_BODY):
-            headers = (("If-None-Match", etag),)
+        if etag and self.ctx.nvs_get(dm.NVS_OTA_MF_BODY) and not self.ctx.quirk("ignore_etag"):
+            headers = (("If-None-Match", etag),)  # (the quirk: SPEC Appendix C)
         url = f"{self.ctx.server_url}{FIRMWARE_PATH}?{query}"
         self._req = self.ctx.http("GET", url, headers=headers, on_event=self._on_manifest)
         return True

@@ -53,6 +53,8 @@ SERVER_CONTROL: Final = "server_control"
 # It can run several devices in one scenario (`devices:`), each with its own work dir and
 # console, against the same server and tap (the runner makes one instance per device).
 MULTI_DEVICE: Final = "multi_device"
+# The scenario's `device: {quirks: [...]}` (SPEC Appendix C) is on from the first boot.
+QUIRKS: Final = "quirks"
 SERVER_EVENTS: Final = "server_events"  # the reference server publishes events
 SERVER_FAULTS: Final = "server_faults"  # the reference server injects faults
 SERVER_FILES: Final = "server_files"  # its data folder can be read (expect_files `in: server`)
@@ -69,6 +71,7 @@ TARGET_CAPABILITIES: Final = (
     IDENTITY,
     DEVICE_FILES,
     MULTI_DEVICE,
+    QUIRKS,
 )
 SERVER_CAPABILITIES: Final = (SERVER_CONTROL, SERVER_EVENTS, SERVER_FAULTS, SERVER_FILES)
 RUNNER_CAPABILITIES: Final = (WIRE,)

@@ -27,6 +27,11 @@ from protocol.errors import ProtocolError
 from protocol.eventline import Event, parse_event_line
 
 SETTABLE: Final = ("child_id", "child_name", "child_age")  # SPEC §9.2 `set` keys
+# Why a console-provisioned board lacks the capability `quirks`.
+QUIRKS_NOTE: Final = (
+    "device quirks live in RAM (SPEC Appendix C) and console provisioning ends with a reset,"
+    " so `device: quirks:` cannot be on from the first boot; use `console: quirk on NAME` steps"
+)
 COMMAND_TIMEOUT_S: Final = 5.0
 BOOT_TIMEOUT_S: Final = 20.0
 
@@ -154,6 +159,8 @@ class ConsoleProvisioner:
         stored (`set server` takes effect at the next claim, SPEC §9.2). The reboot that
         follows provisioning brings Wi-Fi back (it is not a persisted setting).
         """
+        if device.get("quirks"):
+            raise HilError(f"{self.who}: device.quirks: {QUIRKS_NOTE}")
         await self.command("wifi down")
         await self.command(f"set server {server_url}")
         for key in SETTABLE:

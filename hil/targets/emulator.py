@@ -2,7 +2,8 @@
 
 The emulator runs on the runner's own event loop and hands every console line to
 `on_line`, so there is no serial port to flake. The scenario's `device:` mapping
-becomes `emulator.host.DeviceSettings` (its `timing:` sub-mapping a `DeviceTiming`);
+becomes `emulator.host.DeviceSettings` (its `timing:` sub-mapping a `DeviceTiming`, its
+`quirks:` list the (quirk, value) pairs of SPEC Appendix C, on from every boot);
 paths (`flash_dir`, `audio_dir`) and `server_url` are always the harness's, so a
 scenario cannot write outside its artifact folder. The target has no options of its own
 (`NoOptions`): everything it is told comes from the scenario.
@@ -22,6 +23,7 @@ from hil.targets.base import (
     DEVICE_FILES,
     IDENTITY,
     MULTI_DEVICE,
+    QUIRKS,
     TARGET_CAPABILITIES,
     Target,
     TargetSetup,
@@ -29,7 +31,7 @@ from hil.targets.base import (
 from hil.targets.crash import Crash
 from hil.targets.options import TargetOptions
 from hil.targets.registry import register
-from protocol.device import setting_problem, setting_spec
+from protocol.device import quirks_from, setting_problem, setting_spec
 from protocol.device_model import SETTINGS
 
 if TYPE_CHECKING:  # imported lazily at run time: hil must load even when emulator/ cannot
@@ -77,6 +79,11 @@ def device_settings(setup: TargetSetup) -> DeviceSettings:
     if isinstance(timing, Mapping):
         timing_cls = type(settings_cls.__dataclass_fields__["timing"].default_factory())
         values["timing"] = _build_dataclass(timing_cls, timing, where="device.timing")
+    if "quirks" in values:
+        try:
+            values["quirks"] = quirks_from(values["quirks"])
+        except ValueError as exc:
+            raise HilError(str(exc)) from None
     values.update(
         server_url=setup.server_url,
         flash_dir=setup.work_dir / "flash",
@@ -127,8 +134,9 @@ class EmulatorTarget(Target):
     def capabilities(self) -> frozenset[str]:
         # The host knows its hardware; identity comes from `device:` (DeviceSettings) and
         # its flash is a folder of the scenario's (DeviceSettings.flash_dir); each device of
-        # a `devices:` scenario is one more host on the same loop.
-        return frozenset(self._host.capabilities) | {IDENTITY, DEVICE_FILES, MULTI_DEVICE}
+        # a `devices:` scenario is one more host on the same loop; its quirks are
+        # DeviceSettings.quirks, on from every boot.
+        return frozenset(self._host.capabilities) | {IDENTITY, DEVICE_FILES, MULTI_DEVICE, QUIRKS}
 
     @property
     def flash_root(self) -> Path:

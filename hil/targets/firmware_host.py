@@ -36,8 +36,8 @@ from hil.targets.base import (
 from hil.targets.crash import Crash
 from hil.targets.options import TargetOptions, option, path
 from hil.targets.registry import register
+from protocol.device import quirk_flag, quirks_from, setting_problem, setting_spec
 from protocol.device import reset_reason as reset_reason  # the one rule, re-exported
-from protocol.device import setting_problem, setting_spec
 from protocol.device_model import SETTINGS, TIMING
 
 ENV_BINARY: Final = "TEDDY_FW_HOST"
@@ -99,25 +99,33 @@ def _timing_flags(timing: object) -> list[str]:
 def device_flags(device: Mapping[str, object]) -> tuple[list[str], dict[str, object]]:
     """CLI flags for the scenario's `device:` mapping, and the settings with defaults."""
     values = {k: v for k, v in device.items() if k not in _HARNESS_OWNED}
-    known = set(_DEFAULTS) | {"timing"}
+    known = set(_DEFAULTS) | {"timing", "quirks"}
     unknown = sorted(set(values) - known)
     if unknown:
         raise HilError(
             f"device: unknown setting(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}"
         )
     for name, value in values.items():
-        problem = None if name == "timing" else setting_problem(setting_spec(name), value)
+        if name in ("timing", "quirks"):
+            continue
+        problem = setting_problem(setting_spec(name), value)
         if problem is not None:
             raise HilError(f"device.{problem}")
     if values.get("speaker", "wav") != "wav":
         raise HilError("device.speaker: the firmware-host target only writes WAV files")
-    settings = {**_DEFAULTS, **{k: v for k, v in values.items() if k != "timing"}}
+    settings = {**_DEFAULTS, **{k: v for k, v in values.items() if k not in ("timing", "quirks")}}
     flags = ["--timing", "fast"]
     for name, flag in _FLAGS.items():
         value = settings[name]
         if value is not None:
             flags += [flag, str(value)]
     flags += _timing_flags(values.get("timing"))
+    try:  # SPEC Appendix C: on from every boot, like a build of buggy firmware
+        quirks = quirks_from(values.get("quirks", []))
+    except ValueError as exc:
+        raise HilError(str(exc)) from None
+    for quirk, value in quirks:
+        flags += ["--quirk", quirk_flag(quirk, value)]
     return flags, settings
 
 

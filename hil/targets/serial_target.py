@@ -48,12 +48,13 @@ from hil.targets.base import (
     NETWORK_FAULTS,
     OTA,
     POWER_CUT,
+    QUIRKS,
     RESET,
     Target,
     TargetSetup,
     image_mismatch,
 )
-from hil.targets.console_provision import ConsoleProvisioner, SilentDeviceError
+from hil.targets.console_provision import QUIRKS_NOTE, ConsoleProvisioner, SilentDeviceError
 from hil.targets.options import TargetOptions
 from hil.targets.registry import register
 from protocol.eventline import Event
@@ -75,7 +76,8 @@ class SerialTarget(Target):
         for cap in WIRED_CAPABILITIES
     } | {
         MULTI_DEVICE: "a serial run drives one board (the bench or --port picks one);"
-        " several boards in one scenario (`devices:`) are not supported yet"
+        " several boards in one scenario (`devices:`) are not supported yet",
+        QUIRKS: QUIRKS_NOTE,
     }
     options_type = SerialOptions
 

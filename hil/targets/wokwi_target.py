@@ -44,6 +44,7 @@ from hil.targets.base import (
     NETWORK_FAULTS,
     OTA,
     POWER_CUT,
+    QUIRKS,
     RESET,
     LineSplitter,
     SimulatedClock,
@@ -51,7 +52,7 @@ from hil.targets.base import (
     TargetSetup,
     image_mismatch,
 )
-from hil.targets.console_provision import ConsoleProvisioner, SilentDeviceError
+from hil.targets.console_provision import QUIRKS_NOTE, ConsoleProvisioner, SilentDeviceError
 from hil.targets.options import TargetOptions
 from hil.targets.registry import register
 from hil.wokwi.options import WokwiOptions
@@ -69,6 +70,7 @@ NOTES: Final = {
     NETWORK_FAULTS: "the simulated Wi-Fi cannot be broken on purpose",
     IDENTITY: "the simulated board's device id comes from its MAC, like a real board's",
     MULTI_DEVICE: "a run drives one Wokwi simulation; several devices (`devices:`) need one each",
+    QUIRKS: QUIRKS_NOTE,
 }
 
 

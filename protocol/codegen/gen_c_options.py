@@ -90,6 +90,25 @@ def console(m: Model) -> list[str]:
         define("TEDDY_SET_KEYS_LIST", c_str(", ".join(k.key for k in m.set_keys))),
         "",
     ]
+    out += enum(
+        "teddy_quirk_t",
+        "TEDDY_QUIRK_",
+        [q.name for q in m.quirks],
+        "SPEC Appendix C device quirks (console `quirk on NAME`, --quirk NAME[=VALUE])",
+    )
+    out += [
+        "typedef struct {",
+        "    const char *name;",
+        "    const char *spec;  /* the SPEC sections it breaks */",
+        "    const char *value; /* the metavar of its value, NULL: it takes none */",
+        "} teddy_quirk_spec_t;",
+        "",
+        "extern const teddy_quirk_spec_t TEDDY_QUIRKS[TEDDY_QUIRK_COUNT];",
+        "/** The quirk's index, TEDDY_QUIRK_COUNT when `name` is none. */",
+        "teddy_quirk_t teddy_quirk_from_str(const char *name);",
+        define("TEDDY_QUIRKS_LIST", c_str(", ".join(q.name for q in m.quirks))),
+        "",
+    ]
     return out
 
 

@@ -111,6 +111,10 @@ def _console(m: Model) -> list[str]:
             f"{k.max_len or 0}, TEDDY_NVS_{upper(k.nvs.namespace)}_{upper(k.nvs.key)}, "
             f"TEDDY_NVS_{upper(k.nvs.type)}}},"
         )
+    out += ["};", "", "const teddy_quirk_spec_t TEDDY_QUIRKS[TEDDY_QUIRK_COUNT] = {"]
+    for q in m.quirks:
+        value = c_str(q.value) if q.value is not None else "NULL"
+        out.append(f"    {{{c_str(q.name)}, {c_str(q.spec)}, {value}}},")
     return [*out, "};", ""]
 
 
@@ -278,6 +282,16 @@ teddy_set_key_t teddy_set_key_from_str(const char *key)
         }
     }
     return TEDDY_SET_KEY_COUNT;
+}
+
+teddy_quirk_t teddy_quirk_from_str(const char *name)
+{
+    for (int i = 0; name != NULL && i < TEDDY_QUIRK_COUNT; i++) {
+        if (strcmp(TEDDY_QUIRKS[i].name, name) == 0) {
+            return (teddy_quirk_t)i;
+        }
+    }
+    return TEDDY_QUIRK_COUNT;
 }
 
 const teddy_timing_field_t *teddy_timing_field(const char *name)

@@ -113,6 +113,16 @@ def _spec_classes() -> list[str]:
         "",
         "",
         "@dataclass(frozen=True)",
+        "class QuirkSpec:",
+        '    """A device quirk (SPEC Appendix C): the sections it breaks, its value\'s metavar."""',
+        "",
+        "    name: Quirk",
+        "    spec: str",
+        "    doc: str",
+        "    value: str | None = None  # None: the quirk takes no value",
+        "",
+        "",
+        "@dataclass(frozen=True)",
         "class SettingSpec:",
         '    """A device setting or command-line option of teddy-emulator / teddy-fw-host."""',
         "",
@@ -189,6 +199,7 @@ def _vocabularies(m: Model) -> list[str]:
         "CommandErrorReason", [r.name for r in m.command_error_reasons], "SPEC §9.3 reasons"
     )
     out += literal("SetKey", [k.key for k in m.set_keys], "SPEC §9.2 `set`/`get` keys")
+    out += literal("Quirk", [q.name for q in m.quirks], "SPEC Appendix C device quirks")
     out += literal("EventName", [e.name for e in m.events], "SPEC §8.2 event names, in order")
     out += literal("InputKind", [k.name for k in m.inputs], "inputs (driver -> core)")
     out += literal("EffectKind", [k.name for k in m.effects], "effects (core -> drivers)")
@@ -286,6 +297,12 @@ def _console(m: Model) -> list[str]:
             if value is not None
         ]
         out += seq(f"{py_str(k.key)}: SetKeySpec(", args, "),", 4)
+    out += ["}", "QUIRK_SPECS: Final[dict[Quirk, QuirkSpec]] = {"]
+    for q in m.quirks:
+        args = [py_str(q.name), py_str(q.spec), text(q.doc, 8)]
+        if q.value is not None:
+            args.append(f"value={py_str(q.value)}")
+        out += seq(f"{py_str(q.name)}: QuirkSpec(", args, "),", 4)
     out += ["}", ""]
     return out
 

@@ -41,7 +41,7 @@ EVENT_TYPES: Final = ("str", "int", "bool", "str_list", "setting_value")
 NVS_TYPES: Final = ("str", "u32", "i32")
 SETTING_TYPES: Final = ("str", "int", "optional_str", "optional_int")
 TIMING_KINDS: Final = ("ms", "ratio", "count", "ms_or_server")
-ARG_FORMS: Final = ("none", "choice", "talk", "rest", "set", "get")
+ARG_FORMS: Final = ("none", "choice", "talk", "rest", "set", "get", "quirk")
 RULE_KINDS: Final = ("integer", "id", "nonblank")
 HOSTS: Final = ("emulator", "fw_host")
 NVS_NAME_MAX: Final = 15
@@ -152,6 +152,16 @@ class SetKey:
 
 
 @dataclass(frozen=True)
+class Quirk:
+    """A named misbehaviour (SPEC Appendix C); `value` is the metavar of its argument."""
+
+    name: str
+    spec: str
+    doc: str
+    value: str | None = None
+
+
+@dataclass(frozen=True)
 class Setting:
     name: str
     type: str
@@ -222,6 +232,7 @@ class Model:
     commands: tuple[Command, ...]
     command_error_reasons: tuple[Named, ...]
     set_keys: tuple[SetKey, ...]
+    quirks: tuple[Quirk, ...]
     settings: tuple[Setting, ...]
     host_options: tuple[Setting, ...]
     timing: tuple[TimingField, ...]

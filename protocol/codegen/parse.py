@@ -30,6 +30,7 @@ from protocol.codegen.model import (
     Named,
     NvsKey,
     NvsNamespace,
+    Quirk,
     ResetReason,
     SetKey,
     Setting,
@@ -60,6 +61,7 @@ SECTIONS = (
     "local_error_codes",
     "nvs",
     "console",
+    "quirks",
     "settings",
     "host_options",
     "timing",
@@ -252,6 +254,23 @@ def _set_keys(items: list[Any], spaces: tuple[NvsNamespace, ...]) -> tuple[SetKe
     return tuple(keys)
 
 
+def _quirks(items: list[Any]) -> tuple[Quirk, ...]:
+    quirks: list[Quirk] = []
+    for i, item in enumerate(items):
+        r = _Reader(item, f"quirks[{i}]")
+        r.only("name", "spec", "doc", "value")
+        name = check_name(r.text("name"), r.where)
+        spec = r.text("spec")
+        if not spec.startswith("§"):
+            raise ModelError(f"{r.where} ({name}): spec {spec!r} names SPEC sections (§2.3, ...)")
+        value = r.opt_text("value")
+        if value is not None and not value.isupper():
+            raise ModelError(f"{r.where} ({name}): value {value!r} is a metavar (TOKEN)")
+        quirks.append(Quirk(name, spec, r.text("doc"), value))
+    check_unique([q.name for q in quirks], "quirks")
+    return tuple(quirks)
+
+
 def _behaviour(section: dict[str, Any]) -> tuple[str, tuple[Setting, ...]]:
     r = _Reader(section, "behaviour_marker")
     r.only("prefix", "keys")
@@ -309,6 +328,7 @@ def load_model(path: Path) -> Model:
         commands=_commands(console.items("commands")),
         command_error_reasons=_named_list(console.items("error_reasons"), "console.error_reasons"),
         set_keys=_set_keys(console.items("set_keys"), nvs),
+        quirks=_quirks(top.items("quirks")),
         settings=parse_settings(top.items("settings"), "settings", SETTING_TYPES),
         host_options=parse_settings(top.items("host_options"), "host_options", ("str", "int")),
         timing=parse_timing(top.items("timing")),

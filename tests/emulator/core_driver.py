@@ -22,6 +22,7 @@ from emulator.core.inputs import (
 )
 from emulator.core.timing import DeviceTiming
 from protocol.claim import ChildProfile, ClaimResponse, DeviceConfig
+from protocol.device_model import Quirk
 from protocol.eventline import Event, parse_event_line, validate_event
 
 E = TypeVar("E")
@@ -78,15 +79,23 @@ class Driver:
     now: int = 0
     effects: list[Effect] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    quirks: dict[Quirk, str] = field(default_factory=dict)  # SPEC Appendix C, from boot
+    fresh_nonces: bool = False  # True: every nonce differs (else always bytes 0..15)
 
     def __post_init__(self) -> None:
+        drawn = iter(range(1, 1 << 16))
         self.device = Device(
             boot=self.boot,
             build=self.build,
             nvs=self.nvs,
             timing=self.timing,
             rng=random.Random(0),
-            nonce_source=lambda: bytes(range(16)),
+            nonce_source=(
+                (lambda: next(drawn).to_bytes(16, "big"))
+                if self.fresh_nonces
+                else (lambda: bytes(range(16)))
+            ),
+            quirks=self.quirks,
         )
         self._record(self.device.start(now_ms=self.now))
 

@@ -24,7 +24,7 @@ HARNESS = ("server_url", "flash_dir", "audio_dir")
 
 def test_device_settings_are_the_model_settings_with_their_defaults() -> None:
     fields = {f.name: f for f in dataclasses.fields(DeviceSettings)}
-    assert set(fields) == {*HARNESS, "timing", *(s.name for s in dm.SETTINGS)}
+    assert set(fields) == {*HARNESS, "timing", "quirks", *(s.name for s in dm.SETTINGS)}
     for spec in dm.SETTINGS:
         assert fields[spec.name].default == spec.default, spec.name
 

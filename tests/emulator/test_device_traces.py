@@ -39,6 +39,8 @@ REQUIRED = {
     "claim_says_why",
     "link_says_why",
     "claim_child_profile",
+    "quirks_claim_and_link",
+    "quirks_chat",
 }
 
 

@@ -7,7 +7,7 @@ them with those of trace_scripts_console (console, `wifi`), trace_scripts_chat (
 connected device), trace_scripts_ota (download, apply, self-test) and
 trace_scripts_checks (the update decision and verification), trace_scripts_faults
 (bad answers, downloads that start over) and trace_scripts_why (events that say why,
-the claim's child profile).
+the claim's child profile) and trace_scripts_quirks (the device quirks, SPEC Appendix C).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from tests.emulator.trace_scripts_checks import CHECK_SCRIPTS
 from tests.emulator.trace_scripts_console import CONSOLE_SCRIPTS
 from tests.emulator.trace_scripts_faults import FAULT_SCRIPTS
 from tests.emulator.trace_scripts_ota import OTA_SCRIPTS
+from tests.emulator.trace_scripts_quirks import QUIRK_SCRIPTS
 from tests.emulator.trace_scripts_why import WHY_SCRIPTS
 from tests.emulator.trace_server import (
     CONFIG_ETAG,
@@ -372,4 +373,5 @@ SCRIPTS: Final[dict[str, Callable[[], Draft]]] = {
     **CHECK_SCRIPTS,
     **FAULT_SCRIPTS,
     **WHY_SCRIPTS,
+    **QUIRK_SCRIPTS,
 }

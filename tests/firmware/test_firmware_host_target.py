@@ -136,6 +136,7 @@ def test_registered_with_honest_capabilities() -> None:
         "identity",  # --device-id / --oob-secret flags
         "device_files",  # --flash DIR: nvs.json, otadata.json, the slots
         "multi_device",  # one process per device, each with its own --flash
+        "quirks",  # device: quirks -> --quirk NAME[=VALUE] (SPEC Appendix C)
     }
 
 

@@ -131,7 +131,7 @@ def test_device_settings_schema_is_the_model_tables() -> None:
 
     schema = device_settings_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
-    assert set(schema["properties"]) == {*(s.name for s in dm.SETTINGS), "timing"}
+    assert set(schema["properties"]) == {*(s.name for s in dm.SETTINGS), "timing", "quirks"}
     assert set(schema["properties"]["timing"]["properties"]) == {t.name for t in dm.TIMING}
     check = jsonschema.Draft202012Validator(schema)
     good = {

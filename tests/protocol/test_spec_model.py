@@ -79,3 +79,28 @@ def test_command_table_names_every_command() -> None:
 def test_refusal_reasons_are_the_models() -> None:
     rows = _rows(_section("9.3 Replies"))
     assert [_first_code(r[0]) for r in rows] == list(dm.COMMAND_ERROR_REASONS)
+
+
+def _appendix(letter: str) -> str:
+    start = SPEC.index(f"## Appendix {letter}:")
+    end = SPEC.find("\n## ", start + 1)
+    return SPEC[start : end if end > 0 else len(SPEC)]
+
+
+def test_appendix_c_is_the_quirk_table() -> None:
+    """Appendix C: one row per model quirk, in order, with its value and SPEC sections."""
+    rows = _rows(_appendix("C"))
+    assert [_first_code(r[0]) for r in rows] == list(dm.QUIRKS)
+    for row in rows:
+        spec = dm.QUIRK_SPECS[_first_code(row[0])]  # type: ignore[index]
+        value = _first_code(row[1]) if row[1] else None
+        assert value == spec.value, spec.name
+        assert row[3] == spec.spec, spec.name
+        assert row[4] and row[5], f"{spec.name}: say what a server answers and what catches it"
+
+
+def test_quirk_command_documented() -> None:
+    """§9.2 names `quirk` and §9.3 its reply member (the model's reply)."""
+    assert "`quirk on <name> [value]`" in _section("9.2 Commands")
+    reply = [f.name for f in dm.COMMAND_SPECS["quirk"].reply]
+    assert reply == ["quirks"] and "`quirk` → `quirks`" in _section("9.3 Replies")

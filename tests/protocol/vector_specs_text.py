@@ -252,6 +252,39 @@ def console() -> dict[str, Any]:
         ("claim", "claim", "claim", [], None, "claim"),
         ("factory_reset", "factory-reset", "factory-reset", [], None, "factory-reset"),
         ("help", "help", "help", [], None, "help"),
+        ("quirk_list", "quirk", "quirk", [], None, "quirk"),
+        (
+            "quirk_on",
+            "quirk on reuse_nonce",
+            "quirk",
+            ["on", "reuse_nonce"],
+            None,
+            "quirk on reuse_nonce",
+        ),
+        (
+            "quirk_on_with_value",
+            "quirk on present_token eyJhbGciOiJub25lIn0.e30.",
+            "quirk",
+            ["on", "present_token", "eyJhbGciOiJub25lIn0.e30."],
+            None,
+            "quirk on present_token eyJhbGciOiJub25lIn0.e30.",
+        ),
+        (
+            "quirk_on_quoted_value",
+            "quirk on present_token 'a b'",
+            "quirk",
+            ["on", "present_token", "a b"],
+            None,
+            'quirk on present_token "a b"',
+        ),
+        (
+            "quirk_off",
+            "quirk off ignore_etag",
+            "quirk",
+            ["off", "ignore_etag"],
+            None,
+            "quirk off ignore_etag",
+        ),
     ]
     cases: list[Case] = [
         {"id": i, "line": line, "expect": {"name": n, "args": a, "phrase": p}, "canonical": canon}
@@ -284,6 +317,13 @@ def console() -> dict[str, Any]:
         ("get_unknown", "get password", "unknown_key"),
         ("text_bare", "text", "missing_argument"),
         ("wifi_sideways", "wifi sideways", "bad_argument"),
+        ("quirk_on_bare", "quirk on", "missing_argument"),
+        ("quirk_unknown", "quirk on nope", "bad_argument"),
+        ("quirk_toggle", "quirk toggle reuse_nonce", "bad_argument"),
+        ("quirk_value_missing", "quirk on present_token", "missing_argument"),
+        ("quirk_value_extra", "quirk on reuse_nonce yes", "extra_argument"),
+        ("quirk_off_value", "quirk off present_token abc", "extra_argument"),
+        ("quirk_unterminated", 'quirk on present_token "abc', "bad_quoting"),
     ]
     cases += [{"id": i, "line": line, "expect": {"error": r}} for i, line, r in bad]
     return _file(

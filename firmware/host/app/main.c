@@ -36,6 +36,8 @@ typedef struct {
     uint32_t seed;
     const char *timing_sets[MAX_TIMING_SETS];
     int n_timing_sets;
+    const char *quirk_args[TEDDY_QUIRK_COUNT * 2];
+    int n_quirk_args;
 } config_t;
 
 static bool on_fw_host(const teddy_option_spec_t *spec)
@@ -159,6 +161,11 @@ static void apply_option(config_t *c, teddy_host_option_t id, const char *v, lon
             c->timing_sets[c->n_timing_sets++] = v; /* applied after --timing */
         }
         break;
+    case TEDDY_HOST_OPT_QUIRK:
+        if (c->n_quirk_args < TEDDY_QUIRK_COUNT * 2) {
+            c->quirk_args[c->n_quirk_args++] = v; /* checked after the other options */
+        }
+        break;
     case TEDDY_HOST_OPT_RESET_REASON: c->port.reset_reason = v; break;
     case TEDDY_HOST_OPT_WIFI_JOIN_MS: c->port.wifi_join_ms = (uint32_t)n; break;
     default: break;
@@ -199,6 +206,34 @@ static void defaults(config_t *c)
             take(c, &TEDDY_HOST_OPTIONS[i], OPTION_BASE + i, TEDDY_HOST_OPTIONS[i].cli_default);
         }
     }
+}
+
+/* --quirk NAME[=VALUE] (SPEC Appendix C), as protocol.device.parse_quirk checks it. */
+static int quirk_override(config_t *c, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    size_t len = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
+    char name[64];
+    snprintf(name, sizeof(name), "%.*s", (int)(len < 63 ? len : 63), arg);
+    teddy_quirk_t q = teddy_quirk_from_str(name);
+    if (q == TEDDY_QUIRK_COUNT || len >= sizeof(name)) {
+        fprintf(stderr, "teddy-fw-host: --quirk: unknown quirk '%s'; quirks: %s\n", name,
+                TEDDY_QUIRKS_LIST);
+        return 2;
+    }
+    const char *wants = TEDDY_QUIRKS[q].value;
+    if (wants == NULL && eq != NULL) {
+        fprintf(stderr, "teddy-fw-host: --quirk: quirk %s takes no value, got '%s'\n", name,
+                eq + 1);
+        return 2;
+    }
+    if (wants != NULL && (eq == NULL || eq[1] == '\0' || strpbrk(eq + 1, " \t\r\n") != NULL)) {
+        fprintf(stderr, "teddy-fw-host: --quirk: quirk %s needs a value: %s=%s (one word)\n",
+                name, name, wants);
+        return 2;
+    }
+    c->build.quirks[q] = eq != NULL ? eq + 1 : "";
+    return 0;
 }
 
 static int timing_override(config_t *c, const char *arg)
@@ -271,6 +306,12 @@ static int parse_args(int argc, char **argv, config_t *c)
     c->port.http_timeout_ms = c->timing.http_timeout_ms;
     for (int i = 0; i < c->n_timing_sets; i++) {
         int rc = timing_override(c, c->timing_sets[i]);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    for (int i = 0; i < c->n_quirk_args; i++) {
+        int rc = quirk_override(c, c->quirk_args[i]);
         if (rc != 0) {
             return rc;
         }

@@ -4,7 +4,8 @@
  *
  * One command per line; the first word names the command. `talk` takes a clip
  * name or one quoted phrase (shlex POSIX quoting), `text` takes the rest of the
- * line verbatim, `set` takes a key and a value that may be quoted. Refusals carry
+ * line verbatim, `set` takes a key and a value that may be quoted, `quirk` nothing,
+`on NAME [VALUE]` or `off NAME` (SPEC Appendix C; TEDDY_QUIRKS). Refusals carry
  * the SPEC §9 reason that the target prints in `cmd.error{reason}` (SPEC §8).
  */
 #pragma once
@@ -28,16 +29,16 @@ extern "C" {
 
 /**
  * A parsed command. `args` are the words after the name: for `text` the whole
- * message, for `set` key and value, for `get` the key, for button/ota/wifi the
- * choice, for `talk <clip>` the clip. `talk "<phrase>"` sets has_phrase and
+ * message, for `set` key and value, for `get` the key, for `quirk` on|off, the
+ * name and the value, for button/ota/wifi the choice, for `talk <clip>` the clip. `talk "<phrase>"` sets has_phrase and
  * `phrase` with argc 0, so a one-word phrase stays distinct from a clip name.
- * About 3 KiB: keep it static or on the heap on small stacks.
+ * About 4 KiB: keep it static or on the heap on small stacks.
  */
 typedef struct {
     teddy_cmd_id_t id;
     const char *name;   /* static string, e.g. "factory-reset" */
-    size_t argc;        /* 0..2 */
-    char args[2][TEDDY_CONSOLE_ARG_MAX + 1];
+    size_t argc;        /* 0..3 (`quirk on NAME VALUE`) */
+    char args[3][TEDDY_CONSOLE_ARG_MAX + 1];
     bool has_phrase;
     char phrase[TEDDY_CONSOLE_ARG_MAX + 1];
 } teddy_cmd_t;

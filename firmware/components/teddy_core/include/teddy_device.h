@@ -57,6 +57,9 @@ typedef struct {
     bool has_child_age;     /* false: the claim's child_profile.age */
     int child_age;
     int volume;
+    /* SPEC Appendix C device quirks on from boot (--quirk NAME[=VALUE]): non-NULL = on,
+     * with its value ("" for a quirk that takes none). Copied; held in RAM only. */
+    const char *quirks[TEDDY_QUIRK_COUNT];
 } teddy_build_t;
 
 /** The model's fast (test) timing defaults (DeviceTiming()). */

@@ -55,6 +55,8 @@ typedef struct {
     bool stale_retry_used, omit_timestamp, gave_up;
     bool has_deadline; /* SPEC §3.2: deadlines live on the uptime clock */
     uint64_t access_deadline_ms;
+    char last_nonce[65]; /* quirks reuse_nonce, retry_same_nonce: "" = none yet */
+    bool same_nonce;     /* retry_same_nonce: the next claim replays last_nonce */
 } dev_auth_t;
 
 typedef struct {
@@ -73,6 +75,7 @@ typedef struct {
     teddy_cmd_id_t command; /* the console command it answers: TEDDY_CMD_TALK / _BUTTON */
     char session[DEV_SESSION_MAX];
     bool started;
+    bool start_late; /* the quirk audio_before_start: audio_start follows chunk 0 */
     uint8_t *buffer; /* one uplink chunk being filled */
     size_t buffer_len;
     size_t pcm_total;
@@ -159,6 +162,8 @@ struct teddy_device {
         uint32_t id;
         dev_http_owner_t owner;
     } http[DEV_HTTP_SLOTS];
+    /* SPEC Appendix C quirks: NULL = off, else its value ("" for none); RAM only */
+    char *quirk[TEDDY_QUIRK_COUNT];
     /* modules */
     dev_config_t config;
     dev_auth_t auth;
@@ -193,6 +198,11 @@ cJSON *dev_obj(void);
 void dev_pct_encode(char *out, size_t size, const char *in);
 /* strdup (not in C11). */
 char *dev_strdup(const char *s);
+/* SPEC Appendix C: is the quirk on; its value (NULL when off). */
+bool dev_quirk(const tdev_t *d, teddy_quirk_t q);
+const char *dev_quirk_value(const tdev_t *d, teddy_quirk_t q);
+/* Switch a quirk on (value copied; "" for none) or off (value NULL); false: no memory. */
+bool dev_quirk_set(tdev_t *d, teddy_quirk_t q, const char *value);
 
 /* device_answers.c: why a request failed, as claim.fail, token.refresh.fail, config.fail
  * and ota.none print it (SPEC §8.2; emulator/core/answers.py). */

@@ -202,6 +202,52 @@ static esp_err_t parse_choice(teddy_cmd_id_t id, const char *rest, teddy_cmd_t *
     return refuse(r, TEDDY_CMD_ERR_BAD_ARGUMENT, usage);
 }
 
+/* `quirk` | `quirk on NAME [VALUE]` | `quirk off NAME` (SPEC §9.2, Appendix C), as
+ * protocol/console.py's _parse_quirk: the same reasons and messages. */
+static esp_err_t parse_quirk(const char *rest, teddy_cmd_t *out, const refuse_t *r,
+                             tc_words_t *wp)
+{
+    const char *usage = "usage: quirk | quirk on <name> [value] | quirk off <name>";
+    char msg[256];
+    const char *why = NULL;
+    if (!tc_shlex_split(rest, wp, &why)) {
+        snprintf(msg, sizeof(msg), "quirk: %s", why);
+        return refuse(r, TEDDY_CMD_ERR_BAD_QUOTING, msg);
+    }
+    if (wp->count == 0) {
+        return ESP_OK;
+    }
+    bool on = strcmp(wp->words[0], "on") == 0;
+    if (!on && strcmp(wp->words[0], "off") != 0) {
+        return refuse(r, TEDDY_CMD_ERR_BAD_ARGUMENT, usage);
+    }
+    if (wp->count < 2) {
+        return refuse(r, TEDDY_CMD_ERR_MISSING_ARGUMENT, usage);
+    }
+    teddy_quirk_t q = teddy_quirk_from_str(wp->words[1]);
+    if (q == TEDDY_QUIRK_COUNT) {
+        snprintf(msg, sizeof(msg), "quirk: unknown quirk '%.32s'; quirks: %s", wp->words[1],
+                 TEDDY_QUIRKS_LIST);
+        return refuse(r, TEDDY_CMD_ERR_BAD_ARGUMENT, msg);
+    }
+    const char *wants = TEDDY_QUIRKS[q].value;
+    size_t count = on && wants != NULL ? 3 : 2;
+    if (wp->count < count) {
+        snprintf(msg, sizeof(msg), "usage: quirk on %s <%s>", TEDDY_QUIRKS[q].name, wants);
+        return refuse(r, TEDDY_CMD_ERR_MISSING_ARGUMENT, msg);
+    }
+    if (wp->count > count) {
+        snprintf(msg, sizeof(msg), "quirk %.3s %s takes no further value", wp->words[0],
+                 TEDDY_QUIRKS[q].name);
+        return refuse(r, TEDDY_CMD_ERR_EXTRA_ARGUMENT, msg);
+    }
+    out->argc = count;
+    for (size_t i = 0; i < count; i++) {
+        strcpy(out->args[i], wp->words[i]);
+    }
+    return ESP_OK;
+}
+
 typedef struct {
     char text[TEDDY_CONSOLE_LINE_MAX + 1];
     tc_words_t words;
@@ -290,6 +336,8 @@ static esp_err_t parse_text(scratch_t *sc, const char *line, size_t len, teddy_c
         out->argc = 1;
         strcpy(out->args[0], rest); /* the rest of the line verbatim */
         return ESP_OK;
+    case TEDDY_ARGS_QUIRK:
+        return parse_quirk(rest, out, &r, &sc->words);
     case TEDDY_ARGS_GET:
     case TEDDY_ARGS_SET:
         return parse_key_value(rest, TEDDY_CMDS[id].args == TEDDY_ARGS_SET, out, &r, &sc->words);

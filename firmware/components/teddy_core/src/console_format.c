@@ -66,16 +66,18 @@ esp_err_t teddy_console_format(const teddy_cmd_t *cmd, char *out, size_t out_siz
         out[pos++] = ' ';
         return append_quoted(out, out_size, &pos, cmd->phrase) ? ESP_OK : ESP_ERR_INVALID_SIZE;
     }
-    for (size_t i = 0; i < cmd->argc && i < 2; i++) {
+    for (size_t i = 0; i < cmd->argc && i < 3; i++) {
         if (pos + 1 >= out_size) {
             return ESP_ERR_INVALID_SIZE;
         }
         out[pos++] = ' ';
         out[pos] = '\0';
-        bool quote = cmd->id == TEDDY_CMD_SET && cmd->argc == 2 && i == 1 &&
-                     needs_quotes(cmd->args[1]);
+        /* the last word of `set KEY VALUE` and `quirk on NAME VALUE` may need quotes */
+        bool last = (cmd->id == TEDDY_CMD_SET && cmd->argc == 2 && i == 1) ||
+                    (cmd->id == TEDDY_CMD_QUIRK && cmd->argc == 3 && i == 2);
+        bool quote = last && needs_quotes(cmd->args[i]);
         if (quote) {
-            if (!append_quoted(out, out_size, &pos, cmd->args[1])) {
+            if (!append_quoted(out, out_size, &pos, cmd->args[i])) {
                 return ESP_ERR_INVALID_SIZE;
             }
         } else {

@@ -70,6 +70,20 @@ void dev_auth_cancel(tdev_t *d)
     dev_disarm(d, TEDDY_TIMER_AUTH_RETRY);
 }
 
+/* SPEC §2.3: fresh CSPRNG bytes for every claim, unless a quirk (Appendix C) replays
+ * the last claim's nonce: reuse_nonce always, retry_same_nonce after a 401. */
+static void next_nonce(tdev_t *d, char *nonce, size_t size)
+{
+    bool replay = dev_quirk(d, TEDDY_QUIRK_REUSE_NONCE) || d->auth.same_nonce;
+    d->auth.same_nonce = false;
+    if (!replay || d->auth.last_nonce[0] == '\0') {
+        uint8_t rnd[16];
+        d->random_bytes(rnd, sizeof(rnd)); /* SPEC §2.3: never from the jitter RNG */
+        teddy_nonce_hex(rnd, sizeof(rnd), d->auth.last_nonce, sizeof(d->auth.last_nonce));
+    }
+    snprintf(nonce, size, "%s", d->auth.last_nonce);
+}
+
 void dev_auth_claim(tdev_t *d)
 {
     dev_auth_cancel(d);
@@ -77,10 +91,8 @@ void dev_auth_claim(tdev_t *d)
     d->auth.background = false;
     dev_set_state(d, TEDDY_STATE_CLAIMING);
     const char *device_id = dev_device_id(d), *child_id = dev_child_id(d);
-    uint8_t rnd[16];
     char nonce[65], oob[TEDDY_OOB_HEX_LEN + 1], hmac[TEDDY_HMAC_HEX_LEN + 1];
-    d->random_bytes(rnd, sizeof(rnd)); /* SPEC §2.3: never from the jitter RNG */
-    teddy_nonce_hex(rnd, sizeof(rnd), nonce, sizeof(nonce));
+    next_nonce(d, nonce, sizeof(nonce));
     const char *stored = dev_nvs_str(d, TEDDY_NVS_MFG_OOB_SECRET);
     if (stored != NULL && stored[0] != '\0') {
         snprintf(oob, sizeof(oob), "%s", stored);
@@ -179,6 +191,10 @@ static uint32_t retry_delay(tdev_t *d, const teddy_input_t *in, const char *code
         return (uint32_t)(seconds < 1 ? 1 : seconds > 86400 ? 86400 : seconds) * 1000u;
     }
     if (in->status >= 500 || in->status == 409) {
+        return claim_backoff(d);
+    }
+    if (in->status == 401 && dev_quirk(d, TEDDY_QUIRK_RETRY_SAME_NONCE)) {
+        d->auth.same_nonce = true; /* SPEC Appendix C: the refused nonce goes out again */
         return claim_backoff(d);
     }
     if (in->status == 401 && strcmp(code, "stale_timestamp") == 0 && !d->auth.stale_retry_used) {

@@ -81,6 +81,24 @@ void dev_chat_stop_capture(tdev_t *d)
     }
 }
 
+static void send_start(tdev_t *d)
+{
+    char buf[160];
+    size_t n = 0;
+    if (teddy_msg_build_audio_start(d->chat.capture.session, buf, sizeof(buf), &n) == ESP_OK) {
+        dev_link_send(d, buf, n);
+    }
+}
+
+static void send_end(tdev_t *d)
+{
+    char buf[160];
+    size_t n = 0;
+    if (teddy_msg_build_audio_end(d->chat.capture.session, buf, sizeof(buf), &n) == ESP_OK) {
+        dev_link_send(d, buf, n);
+    }
+}
+
 static void send_chunk(tdev_t *d, const uint8_t *pcm, size_t len, bool final)
 {
     dev_capture_t *c = &d->chat.capture;
@@ -95,6 +113,10 @@ static void send_chunk(tdev_t *d, const uint8_t *pcm, size_t len, bool final)
     }
     free(buf);
     c->chunks++;
+    if (c->start_late) { /* the quirk audio_before_start (SPEC Appendix C) */
+        c->start_late = false;
+        send_start(d);
+    }
 }
 
 static void on_started(tdev_t *d, uint32_t id)
@@ -116,10 +138,10 @@ static void on_started(tdev_t *d, uint32_t id)
     snprintf(c->session, sizeof(c->session), "u-%u-%04u", (unsigned)d->boot_count,
              (unsigned)d->chat.utterances);
     c->started = true;
-    char buf[160];
-    size_t n = 0;
-    if (teddy_msg_build_audio_start(c->session, buf, sizeof(buf), &n) == ESP_OK) {
-        dev_link_send(d, buf, n);
+    if (dev_quirk(d, TEDDY_QUIRK_AUDIO_BEFORE_START)) {
+        c->start_late = true; /* SPEC Appendix C: sent after the first chunk */
+    } else {
+        send_start(d);
     }
     EMIT_AUDIO_TX_START(d, .audio_session_id = c->session);
     dev_settle(d);
@@ -142,12 +164,15 @@ static void on_ended(tdev_t *d, uint32_t id)
     if (!c->active || c->id != id || !c->started) {
         return;
     }
-    /* SPEC §7.2: the partial chunk (or an empty one) with is_final, then audio_end. */
+    /* SPEC §7.2: the partial chunk (or an empty one) with is_final, then audio_end
+     * (the quirk audio_end_before_final swaps the two, SPEC Appendix C). */
+    bool end_first = dev_quirk(d, TEDDY_QUIRK_AUDIO_END_BEFORE_FINAL);
+    if (end_first) {
+        send_end(d);
+    }
     send_chunk(d, c->buffer, c->buffer_len, true);
-    char buf[160];
-    size_t n = 0;
-    if (teddy_msg_build_audio_end(c->session, buf, sizeof(buf), &n) == ESP_OK) {
-        dev_link_send(d, buf, n);
+    if (!end_first) {
+        send_end(d);
     }
     save_tx(d, NULL, 0); /* an empty utterance still leaves its WAV */
     EMIT_AUDIO_TX_END(d, .audio_session_id = c->session, .bytes = (int64_t)c->pcm_total,
@@ -224,13 +249,42 @@ void dev_chat_on_capture(tdev_t *d, const teddy_input_t *in)
     }
 }
 
+/* The quirk oversize_frame: a `padding` member takes the frame one byte past the SPEC
+ * §6.6 transport limit (as emulator/core/chat.py's oversize); NULL: no memory. */
+static char *oversize(const char *frame, size_t len, size_t *out_len)
+{
+    static const char head[] = ",\"padding\":\"";
+    size_t total = TEDDY_WS_TRANSPORT_MAX_BYTES + 1;
+    size_t fixed = len - 1 + (sizeof(head) - 1) + 2;
+    size_t room = total > fixed ? total - fixed : 0;
+    char *out = malloc(fixed + room + 1);
+    if (out == NULL) {
+        return NULL;
+    }
+    memcpy(out, frame, len - 1); /* without the closing brace */
+    size_t pos = len - 1;
+    memcpy(out + pos, head, sizeof(head) - 1);
+    pos += sizeof(head) - 1;
+    memset(out + pos, 'x', room);
+    pos += room;
+    memcpy(out + pos, "\"}", 3);
+    *out_len = pos + 2;
+    return out;
+}
+
 bool dev_chat_send_text(tdev_t *d, const char *text)
 {
     char *buf = malloc(strlen(text) * 6 + 64);
     size_t n = 0;
-    bool sent = buf != NULL &&
-                teddy_msg_build_text_message(text, buf, strlen(text) * 6 + 64, &n) == ESP_OK &&
-                dev_link_send(d, buf, n);
+    bool built = buf != NULL &&
+                 teddy_msg_build_text_message(text, buf, strlen(text) * 6 + 64, &n) == ESP_OK;
+    if (built && dev_quirk(d, TEDDY_QUIRK_OVERSIZE_FRAME)) {
+        char *big = oversize(buf, n, &n);
+        free(buf);
+        buf = big;
+        built = big != NULL;
+    }
+    bool sent = built && dev_link_send(d, buf, n);
     free(buf);
     if (sent) {
         d->chat.pending++;

@@ -104,6 +104,25 @@ static void do_help(tdev_t *d)
     EMIT_CMD_OK_HELP(d, .commands = names, .n_commands = TEDDY_CMD_COUNT);
 }
 
+/* SPEC §9.2 `quirk`: switch an Appendix C quirk (RAM until the next boot); the reply
+ * lists the active ones in the model's order. */
+static void do_quirk(tdev_t *d, const teddy_cmd_t *c)
+{
+    if (c->argc >= 2) {
+        teddy_quirk_t q = teddy_quirk_from_str(c->args[1]); /* the parser checked it */
+        bool on = strcmp(c->args[0], "on") == 0;
+        (void)dev_quirk_set(d, q, on ? (c->argc == 3 ? c->args[2] : "") : NULL);
+    }
+    const char *names[TEDDY_QUIRK_COUNT];
+    size_t n = 0;
+    for (int q = 0; q < TEDDY_QUIRK_COUNT; q++) {
+        if (dev_quirk(d, (teddy_quirk_t)q)) {
+            names[n++] = TEDDY_QUIRKS[q].name;
+        }
+    }
+    EMIT_CMD_OK_QUIRK(d, .quirks = names, .n_quirks = n);
+}
+
 /* Runs one parsed command; returns a refusal message (bad_argument) or NULL. */
 static const char *run(tdev_t *d, const teddy_cmd_t *c)
 {
@@ -198,6 +217,9 @@ static const char *run(tdev_t *d, const teddy_cmd_t *c)
     case TEDDY_CMD_SET:
         do_set(d, c->args[0], c->args[1]);
         return NULL;
+    case TEDDY_CMD_QUIRK:
+        do_quirk(d, c);
+        return NULL;
     default:
         return "unsupported command";
     }
@@ -211,7 +233,7 @@ void dev_commands_handle(tdev_t *d, const char *line)
     if (*line == '\0') {
         return; /* SPEC §9.1: an empty line gets no reply */
     }
-    teddy_cmd_t *cmd = malloc(sizeof(*cmd)); /* ~3 KiB: not on a task stack */
+    teddy_cmd_t *cmd = malloc(sizeof(*cmd)); /* ~4 KiB: not on a task stack */
     if (cmd == NULL) {
         return;
     }

@@ -26,7 +26,8 @@ void dev_config_fetch(tdev_t *d, bool continue_boot)
     teddy_port_header_t h = {"If-None-Match", etag};
     char url[DEV_URL_MAX], server[256];
     snprintf(url, sizeof(url), "%s%s", dev_server_url(d, server, sizeof(server)), TEDDY_CONFIG_PATH);
-    bool conditional = etag != NULL && etag[0] != '\0' && body != NULL && body[0] != '\0';
+    bool conditional = etag != NULL && etag[0] != '\0' && body != NULL && body[0] != '\0' &&
+                       !dev_quirk(d, TEDDY_QUIRK_IGNORE_ETAG); /* SPEC Appendix C */
     d->config.req = dev_http(d, DEV_HTTP_CONFIG, "GET", url, conditional ? &h : NULL,
                              conditional ? 1 : 0, NULL, false);
 }

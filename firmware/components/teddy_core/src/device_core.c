@@ -53,6 +53,12 @@ esp_err_t teddy_device_create(const teddy_device_init_t *init, teddy_device_t **
     d->sink = init->sink;
     d->sink_ctx = init->sink_ctx;
     d->state = TEDDY_STATE_BOOT;
+    for (int q = 0; q < TEDDY_QUIRK_COUNT; q++) {
+        if (b->quirks[q] != NULL && !dev_quirk_set(d, (teddy_quirk_t)q, b->quirks[q])) {
+            teddy_device_destroy(d);
+            return ESP_ERR_NO_MEM;
+        }
+    }
     *out = d;
     return ESP_OK;
 }
@@ -65,6 +71,9 @@ void teddy_device_destroy(teddy_device_t *d)
     dev_chat_free(d);
     dev_ota_free(d);
     dev_kv_free(d);
+    for (int q = 0; q < TEDDY_QUIRK_COUNT; q++) {
+        free(d->quirk[q]);
+    }
     free(d);
 }
 

@@ -40,6 +40,30 @@ char *dev_strdup(const char *s)
     return copy;
 }
 
+bool dev_quirk(const tdev_t *d, teddy_quirk_t q)
+{
+    return (unsigned)q < TEDDY_QUIRK_COUNT && d->quirk[q] != NULL;
+}
+
+const char *dev_quirk_value(const tdev_t *d, teddy_quirk_t q)
+{
+    return dev_quirk(d, q) ? d->quirk[q] : NULL;
+}
+
+bool dev_quirk_set(tdev_t *d, teddy_quirk_t q, const char *value)
+{
+    if ((unsigned)q >= TEDDY_QUIRK_COUNT) {
+        return false;
+    }
+    char *copy = value != NULL ? dev_strdup(value) : NULL;
+    if (value != NULL && copy == NULL) {
+        return false;
+    }
+    free(d->quirk[q]);
+    d->quirk[q] = copy;
+    return true;
+}
+
 void dev_emit_event(tdev_t *d, teddy_event_id_t event, cJSON *data)
 {
     const char *name = TEDDY_EVENTS[event].name;

@@ -17,6 +17,25 @@
 #include "device_internal.h"
 #include "teddy_json.h"
 
+/* SPEC §6.1: query values percent-encoded; raw with the quirk no_percent_encoding. */
+static void query_value(const tdev_t *d, char *out, size_t size, const char *value)
+{
+    if (dev_quirk(d, TEDDY_QUIRK_NO_PERCENT_ENCODING)) {
+        snprintf(out, size, "%s", value);
+    } else {
+        dev_pct_encode(out, size, value);
+    }
+}
+
+/* The quirk send_handshake: the original firmware's messages no SPEC §6.3 type covers
+ * (defect 9), as emulator/core/link.py's LEGACY_FRAMES. */
+static const char *const LEGACY_FRAMES[] = {
+    "{\"type\":\"handshake\",\"device_id\":\"legacy\"}",
+    "{\"type\":\"stream_ack\",\"chunk_id\":0}",
+    "{\"type\":\"auth/refresh\"}",
+    "{\"type\":\"system_status\",\"status\":\"ok\"}",
+};
+
 void dev_link_connect(tdev_t *d)
 {
     dev_link_t *l = &d->link;
@@ -32,28 +51,34 @@ void dev_link_connect(tdev_t *d)
     dev_disarm(d, TEDDY_TIMER_WS_RETRY);
     dev_set_state(d, TEDDY_STATE_CONNECTING);
     char dev_id[200], child[200], name[400], age[16];
-    dev_pct_encode(dev_id, sizeof(dev_id), dev_device_id(d));
-    dev_pct_encode(child, sizeof(child), dev_child_id(d));
-    dev_pct_encode(name, sizeof(name), dev_child_name(d));
+    query_value(d, dev_id, sizeof(dev_id), dev_device_id(d));
+    query_value(d, child, sizeof(child), dev_child_id(d));
+    query_value(d, name, sizeof(name), dev_child_name(d));
     snprintf(age, sizeof(age), "%d", dev_child_age(d));
     size_t base = strcspn(url, "?");
     snprintf(l->url, sizeof(l->url), "%.*s", (int)base, url);
     char full[DEV_URL_MAX + 900];
     snprintf(full, sizeof(full), "%s?device_id=%s&child_id=%s&child_name=%s&child_age=%s", l->url,
              dev_id, child, name, age);
-    size_t auth_size = strlen(token) + 8;
+    /* SPEC §6.1 `Authorization: Bearer <access_token>`; the quirks omit_authorization and
+     * present_token (Appendix C) send none, or another token. */
+    const char *presented = dev_quirk_value(d, TEDDY_QUIRK_PRESENT_TOKEN);
+    if (presented == NULL || presented[0] == '\0') {
+        presented = token;
+    }
+    size_t auth_size = strlen(presented) + 8;
     char *auth = malloc(auth_size);
     if (auth == NULL) {
         return;
     }
-    snprintf(auth, auth_size, "Bearer %s", token);
+    snprintf(auth, auth_size, "Bearer %s", presented);
     teddy_port_header_t h = {"Authorization", auth};
     l->conn_id = dev_new_id(d);
     teddy_effect_t fx = {.kind = TEDDY_FX_WS_CONNECT};
     fx.u.ws.conn_id = l->conn_id;
     fx.u.ws.url = full;
     fx.u.ws.headers = &h;
-    fx.u.ws.n_headers = 1;
+    fx.u.ws.n_headers = dev_quirk(d, TEDDY_QUIRK_OMIT_AUTHORIZATION) ? 0 : 1;
     dev_fx(d, &fx);
     free(auth);
 }
@@ -143,6 +168,11 @@ static void established(tdev_t *d)
     d->link.has_opened_at = true;
     d->link.opened_at_ms = d->now_ms;
     EMIT_WS_OPEN(d, .url = d->link.url);
+    if (dev_quirk(d, TEDDY_QUIRK_SEND_HANDSHAKE)) {
+        for (size_t i = 0; i < sizeof(LEGACY_FRAMES) / sizeof(LEGACY_FRAMES[0]); i++) {
+            dev_link_send(d, LEGACY_FRAMES[i], strlen(LEGACY_FRAMES[i]));
+        }
+    }
     arm_heartbeat(d);
     dev_on_ws_open(d);
 }

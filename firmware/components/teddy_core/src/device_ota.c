@@ -92,7 +92,8 @@ bool dev_ota_check(tdev_t *d, bool automatic)
              dev_server_url(d, server, sizeof(server)), TEDDY_FIRMWARE_PATH, id, ver, chip);
     const char *etag = dev_nvs_str(d, TEDDY_NVS_OTA_MF_ETAG);
     const char *body = dev_nvs_str(d, TEDDY_NVS_OTA_MF_BODY);
-    bool conditional = etag != NULL && etag[0] != '\0' && body != NULL && body[0] != '\0';
+    bool conditional = etag != NULL && etag[0] != '\0' && body != NULL && body[0] != '\0' &&
+                       !dev_quirk(d, TEDDY_QUIRK_IGNORE_ETAG); /* SPEC Appendix C */
     teddy_port_header_t h = {"If-None-Match", etag};
     d->ota.req = dev_http(d, DEV_HTTP_MANIFEST, "GET", url, conditional ? &h : NULL,
                           conditional ? 1 : 0, NULL, false);
