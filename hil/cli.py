@@ -95,6 +95,39 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _run_arguments(conformance, "scenario files or folders (default: the two packs)")
+    selftest = sub.add_parser(
+        "selftest",
+        help="run the suite with each server and device quirk on: the kill matrix and its gaps",
+        description="Run the scenarios once as they are, then once per quirk (SPEC Appendix B"
+        " server quirks, Appendix C device quirks) with it on in every scenario, and print"
+        " which scenarios fail with each. A quirk no scenario catches is a gap.",
+        epilog="exit 0 when every quirk is caught and the suite passes without quirks, 1 otherwise",
+    )
+    selftest.add_argument("paths", nargs="*", type=Path, help="scenario files or folders")
+    selftest.add_argument("--target", default="emulator", help="target name (see `targets`)")
+    selftest.add_argument(
+        "--quirk", action="append", default=[], help="only this quirk (name or side:name)"
+    )
+    selftest.add_argument(
+        "--quick",
+        action="store_true",
+        help="per quirk, run only the recorded killers (scenarios/kill_matrix.json) up to the"
+        " first kill",
+    )
+    selftest.add_argument(
+        "--write", action="store_true", help="record the matrix in scenarios/kill_matrix.json"
+    )
+    selftest.add_argument("--workers", type=int, default=2, help="processes (default 2)")
+    selftest.add_argument(
+        "--artifacts", type=Path, default=Path("artifacts/selftest"), help="artifact folder"
+    )
+    selftest.add_argument(
+        "--keep-artifacts",
+        action="store_true",
+        help="keep every run's files (default: result.json and console.log only)",
+    )
+    for title, kind in option_groups():
+        add_arguments(selftest.add_argument_group(title), kind)
     validate = sub.add_parser("validate", help="check scenario files, report every problem")
     validate.add_argument("paths", nargs="*", type=Path, help="files or folders")
     sub.add_parser("targets", help="list targets and their capabilities")
@@ -200,6 +233,49 @@ def cmd_run(
     return EXIT_FAILED if session.failed else EXIT_OK
 
 
+def cmd_selftest(args: argparse.Namespace, out: TextIO, env: Mapping[str, str]) -> int:
+    from hil.runner.session import new_run_dir
+    from hil.selftest import KILL_MATRIX, SelftestRequest, render_matrix, run_selftest, write_matrix
+
+    paths = tuple(args.paths) or DEFAULT_PATHS
+    if _missing_paths(paths, out):
+        return EXIT_USAGE
+    if args.quick and args.write:
+        print("teddy-hil: --write records a full run; drop --quick", file=out)
+        return EXIT_USAGE
+    target = choose_from(args.target, lambda dest: getattr(args, dest, None), env)
+    request = SelftestRequest(
+        paths=paths,
+        target=target,
+        artifacts=new_run_dir(args.artifacts),
+        only=tuple(args.quirk),
+        quick=args.quick,
+        workers=args.workers,
+        keep_artifacts=args.keep_artifacts,
+    )
+    began = time.monotonic()
+
+    def show(outcome: object) -> None:
+        from hil.selftest import MutantOutcome
+
+        assert isinstance(outcome, MutantOutcome)
+        verdict = f"caught by {len(outcome.killed_by)}" if outcome.killed_by else "GAP"
+        print(f"  {outcome.mutant.label}: {verdict}", file=out, flush=True)
+
+    result = run_selftest(request, on_outcome=show)
+    print("\n" + render_matrix(result.outcomes), file=out)
+    for name, why in sorted(result.broken_baseline.items()):
+        print(f"baseline: {name} did not pass without any quirk: {why}", file=out)
+    print(
+        f"selftest: {time.monotonic() - began:.0f} s, artifacts: {display_path(request.artifacts)}",
+        file=out,
+    )
+    if args.write:
+        write_matrix(KILL_MATRIX, result.outcomes)
+        print(f"kill matrix: {KILL_MATRIX}", file=out)
+    return EXIT_FAILED if result.gaps or result.broken_baseline else EXIT_OK
+
+
 def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
     paths = tuple(args.paths) or DEFAULT_PATHS
     if _missing_paths(paths, out):
@@ -253,6 +329,8 @@ def main(
             from hil.conformance import DEFAULT_PATHS as PACKS
 
             return cmd_run(args, stream, environment, default_paths=PACKS, conformance=True)
+        if args.command == "selftest":
+            return cmd_selftest(args, stream, environment)
         if args.command == "validate":
             return cmd_validate(args, stream)
         if args.command == "targets":
