@@ -88,9 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     conformance = sub.add_parser(
         "conformance",
         help="run the security and conformance packs against a server, a table per SPEC section",
-        description="Run scenarios/security and scenarios/conformance (or PATHS) against a"
-        " server (--server URL, default: the embedded reference server) and print, per SPEC"
-        " section the scenarios declare (`spec:`), which cases held, broke or were skipped.",
+        description="Run every scenario that declares SPEC sections (`spec:`: all of"
+        " scenarios/security and scenarios/conformance, and the scenarios that catch a defect"
+        " of a section), or PATHS, against a server (--server URL, default: the embedded"
+        " reference server) and print, per SPEC section, which cases held, broke or were"
+        " skipped.",
         epilog="exit 0 when no case broke (skips are fine), 1 when one broke",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -115,7 +117,14 @@ def build_parser() -> argparse.ArgumentParser:
         " first kill",
     )
     selftest.add_argument(
-        "--write", action="store_true", help="record the matrix in scenarios/kill_matrix.json"
+        "--write", action="store_true", help="record the matrix (in --matrix) after a full run"
+    )
+    selftest.add_argument(
+        "--matrix",
+        type=Path,
+        default=Path("scenarios/kill_matrix.json"),
+        help="the recorded kill matrix --quick reads and --write writes"
+        " (default scenarios/kill_matrix.json)",
     )
     selftest.add_argument("--workers", type=int, default=2, help="processes (default 2)")
     selftest.add_argument(
@@ -235,7 +244,7 @@ def cmd_run(
 
 def cmd_selftest(args: argparse.Namespace, out: TextIO, env: Mapping[str, str]) -> int:
     from hil.runner.session import new_run_dir
-    from hil.selftest import KILL_MATRIX, SelftestRequest, render_matrix, run_selftest, write_matrix
+    from hil.selftest import SelftestRequest, render_matrix, run_selftest, write_matrix
 
     paths = tuple(args.paths) or DEFAULT_PATHS
     if _missing_paths(paths, out):
@@ -250,6 +259,7 @@ def cmd_selftest(args: argparse.Namespace, out: TextIO, env: Mapping[str, str]) 
         artifacts=new_run_dir(args.artifacts),
         only=tuple(args.quirk),
         quick=args.quick,
+        matrix=args.matrix,
         workers=args.workers,
         keep_artifacts=args.keep_artifacts,
     )
@@ -271,8 +281,8 @@ def cmd_selftest(args: argparse.Namespace, out: TextIO, env: Mapping[str, str]) 
         file=out,
     )
     if args.write:
-        write_matrix(KILL_MATRIX, result.outcomes)
-        print(f"kill matrix: {KILL_MATRIX}", file=out)
+        write_matrix(args.matrix, result.outcomes)
+        print(f"kill matrix: {display_path(args.matrix)}", file=out)
     return EXIT_FAILED if result.gaps or result.broken_baseline else EXIT_OK
 
 
@@ -326,9 +336,10 @@ def main(
         if args.command == "run":
             return cmd_run(args, stream, environment)
         if args.command == "conformance":
-            from hil.conformance import DEFAULT_PATHS as PACKS
+            from hil.conformance import SUITE, cases
 
-            return cmd_run(args, stream, environment, default_paths=PACKS, conformance=True)
+            found = cases(SUITE) if not args.paths and SUITE.is_dir() else (SUITE,)
+            return cmd_run(args, stream, environment, default_paths=found, conformance=True)
         if args.command == "selftest":
             return cmd_selftest(args, stream, environment)
         if args.command == "validate":

@@ -1,6 +1,8 @@
 """`teddy-hil conformance`: the security and conformance packs against a server, by SPEC section.
 
-Runs `scenarios/security/` and `scenarios/conformance/` (or the paths given) like `run`, then
+Runs the cases, every scenario that declares the SPEC sections it holds a server to
+(`spec: [§2.4, ...]`: all of `scenarios/security/` and `scenarios/conformance/`, and the
+scenarios elsewhere that catch a defect of one section), or the paths given, like `run`; then
 sorts the outcome by the SPEC sections each scenario declares (`spec: [§2.4, ...]`): per
 section, which cases held, which broke (with the step that broke and why) and which were
 skipped (with the reason: mostly what the server's admin API does not offer, SPEC §11.6).
@@ -16,13 +18,29 @@ from pathlib import Path
 from typing import Final
 
 import protocol
+from hil.errors import ScenarioLoadError
 from hil.result import ScenarioResult, Status
+from hil.scenario.loader import discover, load_scenario
 from hil.scenario.model import Scenario
 
-DEFAULT_PATHS: Final = (Path("scenarios/security"), Path("scenarios/conformance"))
+PACKS: Final = (Path("scenarios/security"), Path("scenarios/conformance"))
+SUITE: Final = Path("scenarios")
 OTHER: Final = "other"
 HELD, BROKE, SKIPPED = "held", "broke", "skipped"
 _HEADING = re.compile(r"^#{2,3} (?:(\d+(?:\.\d+)?)\.? |Appendix ([A-Z]): )(.+)$")
+
+
+def cases(root: Path = SUITE) -> tuple[Path, ...]:
+    """The scenario files under `root` that declare `spec:` (a file that fails to load too:
+    the run reports it)."""
+    found = []
+    for path in discover([root]):
+        try:
+            if load_scenario(path).spec:
+                found.append(path)
+        except ScenarioLoadError:
+            found.append(path)
+    return tuple(found)
 
 
 def spec_titles(spec: Path | None = None) -> dict[str, str]:

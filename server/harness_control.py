@@ -153,7 +153,9 @@ def settings_from(doc: object, base: ServerSettings, *, data_dir: Path) -> Serve
     if not isinstance(chat_path, str) or not chat_path.startswith("/"):
         raise _unsupported("chat_path")
     try:
-        quirks = Quirks.named(_names(doc.get("quirks", [])))
+        # The quirks the server was started with stay on: its operator asked for them.
+        asked = Quirks.named(_names(doc.get("quirks", [])))
+        quirks = Quirks(base.quirks.enabled | asked.enabled)
     except UnknownQuirkError:
         raise _unsupported("quirks") from None
     try:

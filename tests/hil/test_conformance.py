@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hil.cli import main
-from hil.conformance import DEFAULT_PATHS, by_section, render, spec_titles
+from hil.conformance import PACKS, by_section, cases, render, spec_titles
 from hil.result import ScenarioResult, Status
 from hil.scenario.loader import discover, load_scenario
 from protocol.etag import if_none_match_matches
@@ -17,7 +17,7 @@ from tests.hil.conftest import REPO
 
 
 def _packs() -> list[Path]:
-    return discover([REPO / p for p in DEFAULT_PATHS])
+    return discover([REPO / p for p in PACKS])
 
 
 @pytest.mark.unit
@@ -28,8 +28,10 @@ def test_every_pack_scenario_names_sections_spec_has() -> None:
     for path in _packs():
         scenario = load_scenario(path)
         assert scenario.spec, f"{path}: a pack scenario says which SPEC sections it checks"
-        unknown = [s for s in scenario.spec if s not in titles]
+    for path in cases(REPO / "scenarios"):
+        unknown = [s for s in load_scenario(path).spec if s not in titles]
         assert not unknown, f"{path}: no such SPEC section {unknown}"
+    assert set(_packs()) <= set(cases(REPO / "scenarios"))
 
 
 @pytest.mark.unit

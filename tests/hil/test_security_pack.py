@@ -10,7 +10,7 @@ table is held to `protocol.constants.HANDSHAKE_REFUSAL_REASONS`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -20,8 +20,10 @@ import pytest
 
 from hil.result import Status
 from hil.scenario.loader import load_scenario
-from hil.scenario.model import Scenario
+from hil.scenario.model import Scenario, Step
+from hil.steps.kinds.expect_wire import ExpectWire
 from hil.steps.kinds.http import Http
+from hil.tap.pattern import RESPONSE
 from protocol.constants import CHAT_PATH, HANDSHAKE_REFUSAL_REASONS
 from server import claim_service, state, tokens
 from server.limits import MemorySlidingWindowLimiter, RateDecision
@@ -69,27 +71,38 @@ def _bare_upgrade(action: Http) -> bool:
     return upgrade.lower() == "websocket" and action.request.path != CHAT_PATH
 
 
-def refusal_problems(scenario: Scenario, known: dict[int, set[str]]) -> list[str]:
-    """Every `http` step expecting a status >= 400 checks error.code, a code SPEC gives it."""
-    problems: list[str] = []
+def _refusals(scenario: Scenario) -> list[tuple[Step, object, Mapping[str, object]]]:
+    """(step, expected status, expected body) of every `http` probe and of every
+    `expect_wire` on a response: the harness's own refusals and the server's answers to
+    the device (a device quirk's scenario checks those)."""
+    found: list[tuple[Step, object, Mapping[str, object]]] = []
     for step in scenario.steps:
         action = step.action
-        if not isinstance(action, Http):
+        if isinstance(action, Http) and not _bare_upgrade(action):
+            found.append((step, action.expect.status, action.expect.body))
+        elif isinstance(action, ExpectWire) and action.pattern.kind == RESPONSE:
+            found.append((step, action.pattern.status, action.pattern.body))
+    return found
+
+
+def refusal_problems(scenario: Scenario, known: dict[int, set[str]]) -> list[str]:
+    """Every refusal (a status >= 400) it expects checks error.code, a code SPEC gives it."""
+    problems: list[str] = []
+    for step, status, body in _refusals(scenario):
+        statuses = _statuses(status, known)
+        if status is None:
+            if isinstance(step.action, Http):
+                problems.append(f"{step.loc}: no status checked")
             continue
-        statuses = _statuses(action.expect.status, known)
-        if action.expect.status is None:
-            problems.append(f"{step.loc}: no status checked")
+        if not any(s >= 400 for s in statuses):
             continue
-        if not any(s >= 400 for s in statuses) or _bare_upgrade(action):
-            continue
-        code = action.expect.body.get("error.code")
+        code = body.get("error.code")
         allowed = set().union(*(known.get(s, set()) for s in statuses))
         if not isinstance(code, str):
-            problems.append(f"{step.loc}: status {action.expect.status} without error.code")
+            problems.append(f"{step.loc}: status {status} without error.code")
         elif code not in allowed:
             problems.append(
-                f"{step.loc}: {code!r} is not a SPEC code for {action.expect.status}"
-                f" (SPEC: {sorted(allowed)})"
+                f"{step.loc}: {code!r} is not a SPEC code for {status} (SPEC: {sorted(allowed)})"
             )
     return problems
 
@@ -110,6 +123,7 @@ def test_the_spec_code_table_is_read() -> None:
         "stale_timestamp",
         "invalid_token",
         "refresh_token_reused",
+        "harness_unauthorized",
     }
     assert {"device_disabled", "missing_token", "token_expired"} <= codes[403]
     assert codes[429] == {"rate_limited"}
@@ -286,3 +300,11 @@ async def test_a_server_that_takes_future_timestamps_fails(
     monkeypatch.setattr(claim_service, "abs", lambda delta: -delta, raising=False)
     reason = await _fails("security/claim_lockout.yaml", tmp_path)
     assert "POST /api/v1/pair/claim -> 409" in reason  # the timestamp passed: the nonce
+
+
+@pytest.mark.unit
+def test_an_answer_to_the_device_without_its_spec_code_is_found(write: WriteFile) -> None:
+    step = "expect_wire: {response: {path: /api/v1/pair/claim, status: 409}}"
+    path = write("security/y.yaml", f"version: 1\nname: t\ndescription: d\nsteps:\n  - {step}\n")
+    (found,) = refusal_problems(load_scenario(path), spec_codes())
+    assert "status 409 without error.code" in found and "y.yaml:5" in found
