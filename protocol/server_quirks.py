@@ -154,6 +154,14 @@ NO_SUFFIX_RANGE: Final = Quirk(
     " for bytes=-0)",
 )
 
+UNKNOWN_TYPE_PROCESSING_ERROR: Final = Quirk(
+    "unknown_type_processing_error",
+    9,
+    "§6.3",
+    "a message of an unknown type (the original firmware's handshake, stream_ack, ...) is"
+    " answered with error processing_error instead of unknown_message_type",
+)
+
 # The vocabulary in SPEC Appendix B order (by section, then defect).
 QUIRKS: Final[tuple[Quirk, ...]] = (
     DOUBLE_PREFIX_ROUTES,
@@ -170,6 +178,7 @@ QUIRKS: Final[tuple[Quirk, ...]] = (
     NO_SUFFIX_RANGE,
     CHAT_WITHOUT_JWT,
     DASHBOARD_AGE_LIMIT,
+    UNKNOWN_TYPE_PROCESSING_ERROR,
     AUDIO_END_AFTER_FINAL_ERROR,
     KEEP_EVERY_UTTERANCE,
     REPLY_IN_ONE_FRAME,

@@ -30,7 +30,12 @@ from protocol.messages import (
     encode_message,
     parse_device_message,
 )
-from protocol.server_quirks import AUDIO_END_AFTER_FINAL_ERROR, REPLY_IN_ONE_FRAME, Quirks
+from protocol.server_quirks import (
+    AUDIO_END_AFTER_FINAL_ERROR,
+    REPLY_IN_ONE_FRAME,
+    UNKNOWN_TYPE_PROCESSING_ERROR,
+    Quirks,
+)
 
 
 @dataclass(frozen=True)
@@ -144,7 +149,10 @@ class ChatSession:
         try:
             message = parse_device_message(text, max_bytes=UPLINK_MAX_FRAME_BYTES)
         except MessageError as exc:
-            return [error_send(exc.code, str(exc), timestamp=timestamp)]
+            code = exc.code
+            if code == "unknown_message_type" and UNKNOWN_TYPE_PROCESSING_ERROR in self._quirks:
+                code = "processing_error"  # defect 9: the original's catch-all answer
+            return [error_send(code, str(exc), timestamp=timestamp)]
         if isinstance(message, AudioStart):
             return self._audio_start(message, timestamp)
         if isinstance(message, AudioChunk):

@@ -62,6 +62,11 @@ CATCHES: Final = (
     ),
     ("age/age_14.yaml", "dashboard_age_limit", "no ws.refused matching"),
     (
+        "conformance/ws_message_refusals.yaml",
+        "unknown_type_processing_error",
+        "ws_message_refusals.yaml:",
+    ),
+    (
         "streaming/one_turn.yaml",
         "audio_end_after_final_error",
         "invariant no_error_frame (SPEC §6.3): the server sent an error frame (no_audio_data)",

@@ -275,6 +275,15 @@ def test_the_audio_end_after_an_is_final_chunk(names: tuple[str, ...], errors: l
     assert [a.error_code for a in after if isinstance(a, Send)] == errors
 
 
+@pytest.mark.parametrize(
+    ("names", "code"),
+    [((), "unknown_message_type"), (("unknown_type_processing_error",), "processing_error")],
+)
+def test_an_unknown_message_type(names: tuple[str, ...], code: str) -> None:
+    sent = _session(*names).receive_text('{"type":"handshake"}', timestamp=TS)
+    assert [a.error_code for a in sent if isinstance(a, Send)] == [code]
+
+
 @pytest.mark.parametrize(("names", "frames"), [((), 16), (("reply_in_one_frame",), 1)])
 def test_the_reply_framing(names: tuple[str, ...], frames: int) -> None:
     pcm = os.urandom(64_000)  # 2 s of speech
