@@ -23,7 +23,7 @@ from hil.scenario.loader import load_scenario
 from hil.scenario.model import Scenario, Step
 from hil.steps.kinds.expect_wire import ExpectWire
 from hil.steps.kinds.http import Http
-from hil.tap.pattern import RESPONSE
+from hil.tap.records import RESPONSE
 from protocol.constants import CHAT_PATH, HANDSHAKE_REFUSAL_REASONS
 from server import claim_service, state, tokens
 from server.limits import MemorySlidingWindowLimiter, RateDecision
