@@ -22,11 +22,11 @@ def teddy(request: Request) -> ServerState:
     return state
 
 
-async def json_body(request: Request) -> object:
+async def json_body(request: Request, *, max_bytes: int = MAX_BODY_BYTES) -> object:
     """The request body as JSON; 413/400 with SPEC §1.2 bodies when it is not."""
     raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise ApiError(413, "payload_too_large", f"body over {MAX_BODY_BYTES} bytes")
+    if len(raw) > max_bytes:
+        raise ApiError(413, "payload_too_large", f"body over {max_bytes} bytes")
     try:
         body = strict_loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:

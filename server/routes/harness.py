@@ -117,15 +117,8 @@ def _invalid(field: str, reason: str) -> ApiError:
 
 @router.post("/releases", status_code=201)
 async def releases(request: Request) -> JSONResponse:
-    raw = await request.body()
-    if len(raw) > MAX_IMAGE_BODY:
-        raise ApiError(413, "payload_too_large", f"body over {MAX_IMAGE_BODY} bytes")
-    try:
-        body = strict_loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ApiError(400, "malformed_json", f"body is not JSON ({exc})") from exc
-    if not isinstance(body, dict):
-        raise ApiError(400, "malformed_json", "body must be a JSON object")
+    body = await json_body(request, max_bytes=MAX_IMAGE_BODY)
+    assert isinstance(body, dict)
     try:
         image = base64.b64decode(str(body.get("image_b64", "")), validate=True)
     except binascii.Error:

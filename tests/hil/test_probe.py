@@ -87,18 +87,6 @@ PROBE_CATCHES: Final = (
 
 @pytest.mark.emu
 @pytest.mark.parametrize(
-    ("name", "quirk", "reason"), PROBE_CATCHES, ids=[c[1] for c in PROBE_CATCHES]
-)
-async def test_each_probe_scenario_catches_its_quirk(
-    tmp_path: Path, name: str, quirk: str, reason: str
-) -> None:
-    result = await run_on_emulator(name, tmp_path, quirks=(quirk,))
-    assert result.status is Status.FAILED, result.detail
-    assert reason in result.reason, result.reason
-
-
-@pytest.mark.emu
-@pytest.mark.parametrize(
     "name",
     [
         "conformance/config_etag.yaml",

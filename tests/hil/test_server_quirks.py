@@ -96,7 +96,9 @@ def test_every_quirk_is_caught_by_a_scenario_its_row_names() -> None:
 
 @pytest.mark.emu
 @pytest.mark.parametrize(
-    ("name", "quirk", "reason"), CATCHES, ids=[f"{c[1]}-{c[0]}" for c in CATCHES]
+    ("name", "quirk", "reason"),
+    (*CATCHES, *PROBE_CATCHES),  # the probe scenarios' quirks are listed in test_probe
+    ids=[f"{c[1]}-{c[0]}" for c in (*CATCHES, *PROBE_CATCHES)],
 )
 async def test_the_scenario_fails_with_the_quirk(
     tmp_path: Path, name: str, quirk: str, reason: str
