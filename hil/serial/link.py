@@ -3,9 +3,12 @@
 pyserial is blocking, so a daemon thread reads and hands each complete line to a
 callback (the target's `LineBuffer`, whose stream is thread-safe). A line is stamped
 with the time its *first* byte arrived, not its LF, so a slow line still sorts where the
-board started printing it. Partial lines wait for their LF (`flush` at close), non-UTF-8
-bytes become U+FFFD (SPEC §8.1 lines are UTF-8; a garbled boot ROM banner at 74880 baud
-must not end the run). Every line also goes to `serial.log` with wall-clock time.
+board started printing it. Partial lines wait for their LF; the harness cutting the
+board off (a power cut, a reset, closing the port) ends the line being printed, which
+is then marked as cut (`hil.targets.base.cut_line`, SPEC §8.1) rather than parsed as a
+broken event line. Non-UTF-8 bytes become U+FFFD (SPEC §8.1 lines are UTF-8; a garbled
+boot ROM banner at 74880 baud must not end the run). Every line also goes to
+`serial.log` with wall-clock time.
 
 When the port dies (cable pulled, `socket://` peer closed) the thread records why in
 `lost`; the target turns that into an error naming the board and the log.
@@ -24,7 +27,7 @@ from typing import IO, Any, Final
 import serial
 
 from hil.serial.errors import PortError
-from hil.targets.base import MAX_LINE_CHARS
+from hil.targets.base import MAX_LINE_CHARS, cut_line
 
 READ_TIMEOUT_S: Final = 0.05
 
@@ -52,15 +55,17 @@ class LineFramer:
         if len(self._pending) > MAX_LINE_CHARS * 4:  # a board that never sends LF
             self.flush()
 
-    def _send(self, raw: bytes) -> None:
+    def _send(self, raw: bytes, cut: str | None = None) -> None:
         stamp = self._started if self._started is not None else self._clock()
-        self._emit(stamp, raw.decode("utf-8", errors="replace").removesuffix("\r"))
+        text = raw.decode("utf-8", errors="replace").removesuffix("\r")
+        self._emit(stamp, text if cut is None else cut_line(text, cut))
 
-    def flush(self) -> None:
+    def flush(self, *, cut: str | None = None) -> None:
+        """Emit the bytes still waiting for an LF; `cut` names who cut them off (SPEC §8.1)."""
         if self._pending:
             raw = bytes(self._pending)
             self._pending.clear()
-            self._send(raw)
+            self._send(raw, cut)
         self._started = None
 
 
@@ -109,6 +114,8 @@ class SerialLink:
         self._log: IO[str] = log_path.open("a", encoding="utf-8", errors="backslashreplace")
         self._log_lock = threading.Lock()
         self._framer = LineFramer(self._line)
+        self._framer_lock = threading.Lock()  # the reader thread and `cut_partial_line`
+        self._cut_reason = "the port closing"
         self._stop = threading.Event()
         self._write_lock = threading.Lock()
         self.lost: str | None = None
@@ -145,8 +152,15 @@ class SerialLink:
                         self._on_lost(self.lost)
                 break
             if data:
-                self._framer.feed(bytes(data))
-        self._framer.flush()
+                with self._framer_lock:
+                    self._framer.feed(bytes(data))
+        with self._framer_lock:
+            self._framer.flush(cut="the port dying" if self.lost else self._cut_reason)
+
+    def cut_partial_line(self, why: str) -> None:
+        """The harness cut the board off (power switch, reset): end the line it was printing."""
+        with self._framer_lock:
+            self._framer.flush(cut=why)
 
     def write_line(self, line: str) -> None:
         """One console command, LF-terminated, written in one call (SPEC §9.1)."""
@@ -167,7 +181,9 @@ class SerialLink:
                 f" check the cable and power; log: {self.log_path}"
             )
 
-    def close(self) -> None:
+    def close(self, why: str = "the port closing") -> None:
+        """Stop reading; a line the board had not finished is marked as cut by `why`."""
+        self._cut_reason = why
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=2)

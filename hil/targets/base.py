@@ -78,6 +78,7 @@ RUNNER_CAPABILITIES: Final = (WIRE,)
 ALL_CAPABILITIES: Final = TARGET_CAPABILITIES + SERVER_CAPABILITIES + RUNNER_CAPABILITIES
 
 MAX_LINE_CHARS: Final = 8192  # far above any SPEC §8 line; longer output is cut
+CUT_LINE_MARK: Final = "[line cut by "  # starts a line the harness cut off (`cut_line`)
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,16 @@ def clean_line(line: str) -> str:
     return line
 
 
+def cut_line(text: str, why: str) -> str:
+    """A line the harness cut off before its LF, as free text (SPEC §8.1, "Cut lines").
+
+    When the harness powers a board off, resets it or closes its port, the bytes of the
+    line being printed are kept but marked, so `@teddy 97 ` cut by a power cut is
+    evidence of the cut, not a malformed event line of the target.
+    """
+    return f"{CUT_LINE_MARK}{why}] {text}"
+
+
 class LineSplitter:
     """Bytes from a serial port or pipe -> lines, split on LF only (SPEC §8.1).
 
@@ -153,11 +164,13 @@ class LineSplitter:
         if len(self._pending) > self._max * 4:  # a device that never sends LF
             self.flush()
 
-    def flush(self) -> None:
+    def flush(self, *, cut: str | None = None) -> None:
+        """Emit the bytes still waiting for an LF; `cut` names who cut them off (`cut_line`)."""
         if self._pending:
             raw = bytes(self._pending)
             self._pending.clear()
-            self._emit(raw.decode("utf-8", errors="replace"))
+            text = raw.decode("utf-8", errors="replace")
+            self._emit(text if cut is None else cut_line(text, cut))
 
 
 class Target(abc.ABC):

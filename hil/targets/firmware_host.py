@@ -197,8 +197,11 @@ class FirmwareHostTarget(Target):
         assert proc.stdout is not None
         while chunk := await proc.stdout.read(65536):
             splitter.feed(chunk)
-        splitter.flush()
         status = await proc.wait()
+        # SIGKILLed by a power cut or reset (`_kill` forgets the process first): a line it
+        # was printing is the harness's cut (SPEC §8.1); an exit or death of its own is not.
+        killed = proc is not self._proc and status == -signal.SIGKILL
+        splitter.flush(cut="power-off" if killed else None)
         if proc is self._proc:  # not killed by a power cut, reset or stop: it died
             self._proc = None
             self.crashes.report(self._death(status))

@@ -317,6 +317,7 @@ class SerialTarget(Target):
         steps = rs.sequence(self.entry.reset, "run")
         self._link.note(f"reset into the app: {rs.describe(steps)}")
         await asyncio.to_thread(rs.run_sequence, self._link.port, steps)
+        self._link.cut_partial_line("reset")  # EN went low mid-line: not the board's defect
 
     # --- Target ---------------------------------------------------------------------
 
@@ -348,18 +349,20 @@ class SerialTarget(Target):
 
     async def power_cut(self) -> None:
         if self.entry.reset == "reconnect" and self.entry.power_switch is None:
-            await self._close_link()  # hil.virtual_board: closing the link = power off
+            await self._close_link("power-off")  # hil.virtual_board: closing = power off
             self._powered = False
             return
         if self.entry.power_switch is None:
             raise HilError(f"board {self.entry.name} has no power_switch in the bench file")
         await self._switch(self.entry.power_switch.off)
+        if self._link is not None:
+            self._link.cut_partial_line("power-off")
         self._powered = False
 
     async def reset(self, reason: str = "power_on") -> None:
         """DTR/RTS into the app (reset_reason is the board's own: EN gives `poweron`)."""
         if self.entry.reset == "reconnect":  # each connection is a power-on (virtual board)
-            await self._close_link()
+            await self._close_link("reset")
             await self._open()
             self._powered = True
             return
@@ -377,10 +380,10 @@ class SerialTarget(Target):
         else:
             await self._hard_reset()
 
-    async def _close_link(self) -> None:
+    async def _close_link(self, why: str) -> None:
         link, self._link = self._link, None
         if link is not None:
-            await asyncio.to_thread(link.close)
+            await asyncio.to_thread(link.close, why)
 
     async def _switch(self, command: str) -> None:
         proc = await asyncio.create_subprocess_shell(command)

@@ -218,7 +218,7 @@ class WokwiTarget(Target):
         if session is None:
             return
         nanos = await session.close()
-        self._splitter.flush()
+        self._splitter.flush(cut="the simulation ending")
         upload = self._upload
         info = {
             "server": session.url,

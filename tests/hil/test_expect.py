@@ -125,6 +125,22 @@ async def test_garbage_never_raises_and_is_reported(console: DeviceConsole, tmp_
     assert [e.get("problem") is not None for e in entries] == [True, True, True]
 
 
+def test_a_line_the_harness_cut_off_is_free_text(console: DeviceConsole) -> None:
+    """SPEC §8.1 "Cut lines": a power cut mid-write is not the target's malformed line."""
+    buffer = LineBuffer()
+    buffer.subscribe(console.add_line)
+    splitter = LineSplitter(buffer.emit)
+    splitter.feed(b"@teddy 5 ota.progr")
+    splitter.flush(cut="power-off")
+    splitter.feed(b"@teddy 6 ota.progr")
+    splitter.flush()  # it exited mid-line on its own: still judged as an event line
+    assert [r.text for r in console.records] == [
+        "[line cut by power-off] @teddy 5 ota.progr",
+        "@teddy 6 ota.progr",
+    ]
+    assert [r.problem is not None for r in console.records] == [False, True]
+
+
 async def test_lines_from_another_thread_wake_the_waiter(console: DeviceConsole) -> None:
     console.bind(asyncio.get_running_loop())
     timer = threading.Timer(0.05, console.add_line, args=(ev("wifi.up", ip="1.2.3.4"),))

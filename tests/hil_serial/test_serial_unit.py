@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from pathlib import Path
 
 import pytest
+import serial
 
 from hil.serial import reset as rs
 from hil.serial.bench import load_bench, parse_bench
@@ -19,12 +21,14 @@ from hil.serial.flashing import (
     restore_factory,
     restore_layout,
 )
-from hil.serial.link import LineFramer, open_port
+from hil.serial.link import LineFramer, SerialLink, open_port
 from hil.serial.lock import BoardLock
 from hil.serial.options import SerialOptions
 from hil.serial.partitions import REPO_TABLE, load_table, to_binary
 from hil.serial.selection import adhoc_entry
 from hil.serial.wiring import reported_wiring, wiring_line
+from hil.streams import DeviceConsole
+from hil.targets.base import cut_line
 from protocol.image import build_app_image
 
 pytestmark = pytest.mark.unit
@@ -211,6 +215,45 @@ def test_framer_handles_partial_lines_garbage_and_stamps_the_first_byte() -> Non
     framer.feed(b"tail")
     framer.flush()
     assert got == [(1.0, "@teddy 1 boot {}"), (2.0, "abc\ufffd\ufffddef"), (3.0, "tail")]
+
+
+def test_framer_marks_a_line_the_harness_cut_off() -> None:
+    got: list[str] = []
+    framer = LineFramer(lambda _t, s: got.append(s))
+    framer.feed(b"@teddy 97 ")
+    framer.flush(cut="power-off")
+    framer.feed(b"@teddy 98 ")
+    framer.flush()  # no cut named: the bytes as they came (a board that never sent LF)
+    assert got == ["[line cut by power-off] @teddy 97 ", "@teddy 98 "]
+
+
+def test_a_power_cut_mid_line_is_not_a_broken_event_line(tmp_path: Path) -> None:
+    """The CI flake of ota/power_cut_resume on the virtual board: SPEC §8.1 "Cut lines"."""
+    console = DeviceConsole(log_path=tmp_path / "console.log", events_path=tmp_path / "e.jsonl")
+    got: list[str] = []
+    seen_whole_line = threading.Event()
+
+    def on_line(_stamp: float, text: str) -> None:
+        got.append(text)
+        console.add_line(text)
+        seen_whole_line.set()
+
+    port = serial.serial_for_url("loop://", timeout=0.05)
+    link = SerialLink(port, board="bear-1", log_path=tmp_path / "serial.log", on_line=on_line)
+    link.start()
+    port.write(b'@teddy 96 state {"from":"idle","to":"updating"}\n@teddy 97 ')
+    assert seen_whole_line.wait(5), "the reader thread never framed the first line"
+    link.close("power-off")
+    console.close()
+    assert got[1] == "[line cut by power-off] @teddy 97 "
+    assert [r.problem for r in console.records] == [None, None]
+    assert "[line cut by power-off] @teddy 97" in (tmp_path / "serial.log").read_text()
+    # The same bytes without the harness's cut are still a defect of the target (SPEC §8.1).
+    other = DeviceConsole(log_path=tmp_path / "c2.log", events_path=tmp_path / "e2.jsonl")
+    other.add_line("@teddy 97 ")
+    other.add_line(cut_line("@teddy 97 ", "reset"))
+    other.close()
+    assert [r.problem is not None for r in other.records] == [True, False]
 
 
 def test_missing_port_is_a_one_line_error() -> None:
