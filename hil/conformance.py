@@ -27,7 +27,7 @@ PACKS: Final = (Path("scenarios/security"), Path("scenarios/conformance"))
 SUITE: Final = Path("scenarios")
 OTHER: Final = "other"
 HELD, BROKE, SKIPPED = "held", "broke", "skipped"
-_HEADING = re.compile(r"^#{2,3} (?:(\d+(?:\.\d+)?)\.? |Appendix ([A-Z]): )(.+)$")
+_HEADING = re.compile(r"#{2,3} (?:(\d+(?:\.\d+)?)\.? |Appendix ([A-Z]): )(.+)")
 
 
 def cases(root: Path = SUITE) -> tuple[Path, ...]:
@@ -52,7 +52,7 @@ def spec_titles(spec: Path | None = None) -> dict[str, str]:
         return {}
     titles: dict[str, str] = {}
     for line in text.splitlines():
-        found = _HEADING.match(line)
+        found = _HEADING.fullmatch(line)
         if found:
             titles["§" + (found.group(1) or found.group(2))] = found.group(3).strip()
     return titles

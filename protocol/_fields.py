@@ -9,6 +9,7 @@ build a dataclass from the values.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -17,6 +18,10 @@ from typing import Final
 from protocol.errors import FieldError, FieldReason, NotAnObjectError, ValidationError
 
 HEX_PATTERN: Final = re.compile(r"[0-9a-fA-F]*")
+# SPEC §1.1: a JSON number longer than this is refused as malformed JSON, in every parser.
+# Far above any value the protocol has (a 64-bit integer has 19 digits) and below CPython's
+# own 4300-digit int-conversion limit, so the refusal is ours and says what was wrong.
+MAX_JSON_NUMBER_DIGITS: Final = 400
 _MISSING: Final = object()
 
 
@@ -36,10 +41,31 @@ def _pairs_hook(pairs: list[tuple[str, object]]) -> dict[str, object]:
     return out
 
 
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_JSON_NUMBER_DIGITS:
+        raise ValueError(f"a JSON number has more than {MAX_JSON_NUMBER_DIGITS} digits")
+    return int(text)
+
+
+def _bounded_float(text: str) -> float:
+    if sum(ch.isdigit() for ch in text) > MAX_JSON_NUMBER_DIGITS:
+        raise ValueError(f"a JSON number has more than {MAX_JSON_NUMBER_DIGITS} digits")
+    value = float(text)
+    if math.isinf(value):  # 1e400: as refused as Infinity itself
+        raise ValueError(f"a JSON number is out of range: {text[:40]}")
+    return value
+
+
 def strict_loads(text: str) -> object:
-    """Parse JSON text, refusing NaN/Infinity and duplicate keys (raises ValueError)."""
+    """Parse JSON text, refusing NaN/Infinity, duplicate keys and overlong numbers (ValueError)."""
     try:
-        return json.loads(text, object_pairs_hook=_pairs_hook, parse_constant=_reject_constant)
+        return json.loads(
+            text,
+            object_pairs_hook=_pairs_hook,
+            parse_constant=_reject_constant,
+            parse_int=_bounded_int,
+            parse_float=_bounded_float,
+        )
     except RecursionError:
         # 16 KiB of "[" nests deeper than Python's recursion limit: refuse, don't crash.
         raise ValueError("JSON nested too deeply") from None

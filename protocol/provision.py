@@ -18,9 +18,9 @@ from protocol.constants import MAX_CHILD_AGE, MIN_CHILD_AGE
 from protocol.crypto import derive_oob_secret
 from protocol.errors import ProvisioningError
 
-_DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-_CHILD_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_HEX64 = re.compile(r"^[0-9A-Fa-f]{64}$")
+_DEVICE_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+_CHILD_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_HEX64 = re.compile(r"[0-9A-Fa-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -85,12 +85,12 @@ def _device(item: object, where: str) -> DeviceEntry:
     if not isinstance(item, dict):
         raise _fail(where, "must be a mapping with device_id and optional oob_secret, enabled")
     device_id = item.get("device_id")
-    if not isinstance(device_id, str) or not _DEVICE_ID.match(device_id):
+    if not isinstance(device_id, str) or not _DEVICE_ID.fullmatch(device_id):
         raise _fail(f"{where}.device_id", "8-64 characters of A-Z a-z 0-9 _ -")
     secret = item.get("oob_secret", "seed")
     if secret == "seed":  # noqa: S105 - the keyword, not a secret
         secret = derive_oob_secret(device_id)  # the development seed derivation (SPEC §2.1)
-    if not isinstance(secret, str) or not _HEX64.match(secret):
+    if not isinstance(secret, str) or not _HEX64.fullmatch(secret):
         raise _fail(f"{where}.oob_secret", "64 hex characters, or 'seed' for the seed derivation")
     enabled = item.get("enabled", True)
     if not isinstance(enabled, bool):
@@ -102,7 +102,7 @@ def _child(item: object, where: str) -> ChildEntry:
     if not isinstance(item, dict):
         raise _fail(where, "must be a mapping with child_id, name, age, consent")
     child_id, name, age = item.get("child_id"), item.get("name", "Friend"), item.get("age")
-    if not isinstance(child_id, str) or not _CHILD_ID.match(child_id):
+    if not isinstance(child_id, str) or not _CHILD_ID.fullmatch(child_id):
         raise _fail(f"{where}.child_id", "1-64 characters of A-Z a-z 0-9 _ -")
     if not isinstance(name, str) or not 1 <= len(name) <= 30:
         raise _fail(f"{where}.name", "1-30 characters")

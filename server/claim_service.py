@@ -9,6 +9,7 @@ replay protection; no reuse detection), each at the step the original got wrong.
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass
 
@@ -108,7 +109,10 @@ class ClaimService:
             raise ApiError(
                 401, "invalid_signature", "hmac_hex does not match; check the OOB secret"
             )
-        if request.timestamp is not None and abs(request.timestamp - now) > TIMESTAMP_SKEW_S:
+        # Integer arithmetic: a client's timestamp may have hundreds of digits (SPEC §1.1),
+        # which a float cannot hold; whatever its size, far from now is stale (§2.4 step 7).
+        stamp = request.timestamp
+        if stamp is not None and abs(stamp - math.floor(now)) > TIMESTAMP_SKEW_S:
             raise ApiError(
                 401,
                 "stale_timestamp",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_SPEC = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
+_SPEC = re.compile(r"\s*(\d*)\s*-\s*(\d*)\s*")
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
     parts = spec.split(",")
     if len(parts) != 1:
         return None
-    match = _SPEC.match(parts[0])
+    match = _SPEC.fullmatch(parts[0])
     if match is None:
         return None
     first, last = match.groups()

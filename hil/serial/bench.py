@@ -41,8 +41,8 @@ CHIPS: Final = ("esp32", "esp32s2", "esp32s3", "esp32c2", "esp32c3", "esp32c6", 
 # What the wiring can add; `power_cut` and `reset` follow from power_switch / reset.
 WIRED_CAPABILITIES: Final = (AUDIO_IN, AUDIO_OUT, BUTTON, NETWORK_FAULTS)
 DEFAULT_LOCK_DIR: Final = Path("~/.cache/teddy-hil/locks").expanduser()
-_NAME_RE: Final = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-_MAC_RE: Final = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+_NAME_RE: Final = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+_MAC_RE: Final = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}")
 _BOARD_KEYS: Final = frozenset(
     {
         "name",
@@ -257,7 +257,7 @@ def _mac(check: _Checker, where: str, value: object) -> str | None:
     if text is None:
         return None
     mac = text.strip().lower().replace("-", ":")
-    if not _MAC_RE.match(mac):
+    if not _MAC_RE.fullmatch(mac):
         check.add(where, f"{text!r} is not a MAC address like 24:6f:28:aa:bb:cc")
         return None
     return mac
@@ -281,7 +281,7 @@ def parse_board(check: _Checker, where: str, data: object, base: Path) -> BoardE
         return None
     check.unknown_keys(where, data, _BOARD_KEYS)
     name = check.text(f"{where}.name", data.get("name"))
-    if name is None or not _NAME_RE.match(name):
+    if name is None or not _NAME_RE.fullmatch(name):
         check.add(f"{where}.name", "required: 1-64 of A-Z a-z 0-9 _ . -")
         name = None
     finders = ("port", "usb_location", "serial_number", "mac")

@@ -25,7 +25,7 @@ ENV_RESTORE: Final = "TEDDY_SERIAL_RESTORE"
 ENV_LOCK_WAIT: Final = "TEDDY_LOCK_WAIT"
 ENV_LOCK_DIR: Final = "TEDDY_LOCK_DIR"
 FROM_BOARD: Final = "board"  # --serial-capabilities board: the board's `wiring:` line decides
-_NAME_RE: Final = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_NAME_RE: Final = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 def capability_list(value: str) -> frozenset[str] | None:
@@ -130,7 +130,7 @@ class SerialOptions(TargetOptions):
     def check(self) -> None:
         if self.port is not None and not self.port.strip():
             raise self.problem("port", "is empty", "give a device or a pyserial URL")
-        if self.board is not None and not _NAME_RE.match(self.board):
+        if self.board is not None and not _NAME_RE.fullmatch(self.board):
             raise self.problem(
                 "board",
                 f"{self.board!r} is not a bench entry name",

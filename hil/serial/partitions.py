@@ -45,7 +45,7 @@ _SUBTYPES: Final = {
     "spiffs": 0x82,
     **{f"ota_{i}": 0x10 + i for i in range(16)},
 }
-_SIZE_RE: Final = re.compile(r"^(0x[0-9a-fA-F]+|[0-9]+)([KkMm]?)$")
+_SIZE_RE: Final = re.compile(r"(0x[0-9a-fA-F]+|[0-9]+)([KkMm]?)")
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ class Layout:
 
 
 def _number(text: str) -> int:
-    match = _SIZE_RE.match(text.strip())
+    match = _SIZE_RE.fullmatch(text.strip())
     if not match:
         raise ValueError(f"{text!r} is not a size/offset")
     value = int(match.group(1), 0)

@@ -29,9 +29,9 @@ from server.tokens import TokenClaims, TokenError, TokenType
 
 log = logging.getLogger("teddy.server.chat")
 
-_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-_CHILD_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_NAME = re.compile(r"^[A-Za-z0-9 '.-]{1,30}$")
+_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+_CHILD_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_NAME = re.compile(r"[A-Za-z0-9 '.-]{1,30}")
 DASHBOARD_MAX_CHILD_AGE = 18  # the original parent dashboard's upper age (defect 23)
 
 
@@ -49,7 +49,11 @@ def check_handshake(state: ServerState, websocket: WebSocket) -> Peer:
     query = websocket.query_params
     device_id, child_id = query.get("device_id", ""), query.get("child_id", "")
     name = query.get("child_name") or "friend"
-    if not _ID.match(device_id) or not _CHILD_ID.match(child_id) or not _NAME.match(name):
+    if (
+        not _ID.fullmatch(device_id)
+        or not _CHILD_ID.fullmatch(child_id)
+        or not _NAME.fullmatch(name)
+    ):
         raise HandshakeRefused(
             "invalid_query", "device_id, child_id and child_name must match SPEC §6.1"
         )

@@ -55,13 +55,13 @@ ENGINE_NAME = "pocketsphinx"
 GRAMMAR_SEARCH = "teddy_grammar"
 DEFAULT_GRAMMAR_THRESHOLD = -32.0
 _CONFIDENCE_SCALE = 8.0  # score units per e-fold of the 0..1 confidence around the threshold
-_PHRASE = re.compile(r"^[a-z']+(?: [a-z']+)*$")
+_PHRASE = re.compile(r"[a-z']+(?: [a-z']+)*")
 _T = TypeVar("_T")
 
 
 def build_jsgf(phrases: Sequence[str]) -> str:
     """A JSGF grammar whose one public rule is any single phrase."""
-    bad = [p for p in phrases if not _PHRASE.match(p)]
+    bad = [p for p in phrases if not _PHRASE.fullmatch(p)]
     if bad or not phrases:
         raise SpeechConfigError(f"grammar phrases must be lower-case words, got {bad!r}")
     body = " | ".join(f"( {p} )" for p in dict.fromkeys(phrases))
