@@ -15,6 +15,7 @@ from protocol.constants import (
 )
 from server.config_doc import config_body
 from server.errors import ApiError, FieldProblem
+from server.openapi import CONFIG_RESPONSES, MANIFEST_RESPONSES
 from server.releases import current_release, manifest_for
 from server.routes.common import conditional_json, public_base, teddy
 
@@ -23,7 +24,7 @@ router = APIRouter()
 ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
 
 
-@router.get(CONFIG_PATH)
+@router.get(CONFIG_PATH, responses=CONFIG_RESPONSES)
 def get_config(request: Request) -> Response:
     state = teddy(request)
     settings = state.settings
@@ -35,12 +36,12 @@ def get_config(request: Request) -> Response:
     return response
 
 
-@router.get(FIRMWARE_PATH)
+@router.get(FIRMWARE_PATH, responses=MANIFEST_RESPONSES)
 def get_manifest(
     request: Request,
     device_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
     current_version: Annotated[str | None, Query(max_length=32)] = None,
-    chip: Annotated[str, Query()] = "esp32",
+    chip: Annotated[str, Query(json_schema_extra={"enum": sorted(CHIP_IDS)})] = "esp32",
 ) -> Response:
     # device_id and current_version are informative today (logged by the access log);
     # staged roll-outs will key on them.

@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import StreamingResponse
 
 from protocol.constants import FIRMWARE_FILES_PREFIX
 from protocol.server_quirks import NO_SUFFIX_RANGE
 from server.errors import ApiError
 from server.http_range import RangeNotSatisfiable, parse_range
+from server.openapi import IMAGE_RESPONSES
 from server.releases import firmware_dir
 from server.routes.common import teddy
 
 router = APIRouter()
 
 
-@router.get(FIRMWARE_FILES_PREFIX + "/{filename}")
-def download(request: Request, filename: str) -> Response:
+@router.get(FIRMWARE_FILES_PREFIX + "/{filename}", responses=IMAGE_RESPONSES)
+def download(
+    request: Request,
+    filename: str,
+    range_header: Annotated[str | None, Header(alias="Range")] = None,
+    if_range: Annotated[str | None, Header(alias="If-Range")] = None,
+) -> Response:
     state = teddy(request)
     release = state.store.release_by_filename(filename)
     path = firmware_dir(state.settings.data_dir) / filename
@@ -27,8 +34,6 @@ def download(request: Request, filename: str) -> Response:
     data = path.read_bytes()
     size = len(data)
     headers = {"Accept-Ranges": "bytes", "ETag": f'"{release.sha256}"'}
-    range_header = request.headers.get("range")
-    if_range = request.headers.get("if-range")
     if if_range is not None and if_range.strip() != headers["ETag"]:
         range_header = None  # the image changed since the partial download: send it all
     if NO_SUFFIX_RANGE in state.settings.quirks and _is_suffix(range_header):

@@ -14,6 +14,13 @@ from protocol.constants import CLAIM_PATH, REFRESH_PATH
 from protocol.server_quirks import LEGACY_WEBSOCKET_URL
 from server.claim_service import ClaimContext
 from server.errors import ApiError
+from server.openapi import (
+    CLAIM_REQUEST,
+    CLAIM_RESPONSES,
+    REFRESH_REQUEST,
+    REFRESH_RESPONSES,
+    request_body,
+)
 from server.routes.common import json_body, public_base, teddy
 from server.state import ServerState
 
@@ -28,7 +35,7 @@ LEGACY_MINTING_PATH = "/api/v1/esp32/token/refresh"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-@router.post(CLAIM_PATH)
+@router.post(CLAIM_PATH, responses=CLAIM_RESPONSES, openapi_extra=request_body(CLAIM_REQUEST))
 async def claim(request: Request) -> JSONResponse:
     state = teddy(request)
     body = await json_body(request)
@@ -55,7 +62,7 @@ def _chat_path(state: ServerState) -> str:
     return state.settings.chat_path
 
 
-@router.post(REFRESH_PATH)
+@router.post(REFRESH_PATH, responses=REFRESH_RESPONSES, openapi_extra=request_body(REFRESH_REQUEST))
 async def refresh(request: Request) -> JSONResponse:
     state = teddy(request)
     body = await json_body(request)
