@@ -84,6 +84,7 @@ async def reset(request: Request) -> dict[str, object]:
             },
             "keep_utterance_audio": settings.keep_utterance_audio,
             "chat_path": settings.chat_path,
+            "quirks": list(settings.quirks.names()),  # SPEC §11.2: what was applied
         }
     }
 

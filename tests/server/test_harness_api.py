@@ -63,6 +63,18 @@ def test_reset_forgets_nonces_and_applies_settings(tmp_path: Path) -> None:
     )
     assert applied.status_code == 200, applied.text
     assert applied.json()["settings"]["access_ttl_s"] == 4
+    assert applied.json()["settings"]["quirks"] == []  # echoed too (SPEC §11.2)
+    with_quirk = c.post(
+        "/api/v1/harness/reset",
+        json={"settings": {"quirks": ["no_suffix_range"]}},
+        headers=AUTH,
+    )
+    assert with_quirk.json()["settings"]["quirks"] == ["no_suffix_range"], with_quirk.text
+    c.post(
+        "/api/v1/harness/reset",
+        json={"settings": {"profile": "production", "access_ttl_s": 4, "chat_path": "/ws/v2"}},
+        headers=AUTH,
+    )
     # Production now: the device the development profile registered is gone.
     assert error_code(c.post("/api/v1/pair/claim", json=claim_body())) == "device_not_found"
     assert c.get("/health").json()["profile"] == "production"
