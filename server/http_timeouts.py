@@ -70,7 +70,7 @@ class TimedH11Protocol(H11Protocol):
         self.timeout_keep_alive = self.timeouts.idle_keep_alive_s  # type: ignore[assignment]
         self._deadline: asyncio.TimerHandle | None = None
         self._phase: Phase | None = None
-        self._upgraded = False
+        self._released = False  # upgraded to a WebSocket or closed: no deadline of ours
 
     # Every place h11's view of the client can change: re-read the phase afterwards.
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -87,17 +87,17 @@ class TimedH11Protocol(H11Protocol):
 
     def handle_websocket_upgrade(self, event: h11.Request) -> None:
         # From here the connection belongs to the WebSocket protocol (SPEC §6.6 limits).
-        self._upgraded = True
+        self._released = True
         self._cancel()
         super().handle_websocket_upgrade(event)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._upgraded = True  # nothing may re-arm a timer on a closed connection
+        self._released = True  # nothing may re-arm a timer on a closed connection
         self._cancel()
         super().connection_lost(exc)
 
     def _current_phase(self) -> Phase | None:
-        if self._upgraded or self.transport.is_closing():
+        if self._released or self.transport.is_closing():
             return None
         state = self.conn.their_state
         if state is h11.IDLE:
