@@ -38,7 +38,7 @@ Phase = Literal["head", "body"]
 TIMEOUT_CODE = "request_timeout"
 CORRELATION_HEADER = b"x-correlation-id"  # the header of SPEC §1.2, as server.app sends it
 
-_log = logging.getLogger(__name__)
+_log = logging.getLogger("teddy.server.http")  # beside the app's "teddy.server" loggers
 
 _WHAT = {
     "head": (
