@@ -15,7 +15,7 @@ from pathlib import Path
 
 from protocol.server_quirks import QUIRKS, Quirk, Quirks, UnknownQuirkError, quirk_named
 from server.errors import ServerError
-from server.settings import Profile, ServerSettings
+from server.settings import ConnectionTimeouts, Profile, ServerSettings
 
 DEFAULT_DATA = Path("teddy-data")
 HARNESS_TOKEN_ENV = "TEDDY_HARNESS_TOKEN"  # noqa: S105 (a variable's name)
@@ -62,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
         help="put back a defect of the original server (repeatable; development profile only;"
         " SPEC Appendix B): " + "; ".join(q.label() for q in QUIRKS),
     )
+    _timeout_args(serve)
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     prov = sub.add_parser("provision", help="add devices, children and config from a YAML file")
     prov.add_argument("file", type=Path, help="provisioning YAML (devices, children, config)")
@@ -72,6 +73,59 @@ def _parser() -> argparse.ArgumentParser:
     pub.add_argument("--mandatory", action="store_true", help="devices must install it")
     pub.add_argument("--notes", default="", help="release notes shown in the manifest")
     return parser
+
+
+def _timeout_args(serve: argparse.ArgumentParser) -> None:
+    """Flags of the SPEC §1.4 deadlines; their defaults are ConnectionTimeouts' own."""
+    base = ConnectionTimeouts()
+    serve.add_argument(
+        "--header-read-timeout",
+        type=_seconds,
+        default=base.header_read_s,
+        metavar="S",
+        help="close a connection whose request head is not complete S seconds after it opened "
+        "or after the previous response, with 408 if part was sent (default %(default)g)",
+    )
+    serve.add_argument(
+        "--body-read-timeout",
+        type=_seconds,
+        default=base.body_read_s,
+        metavar="S",
+        help="answer 408 and close when a request body is not complete S seconds after its "
+        "head (default %(default)g)",
+    )
+    serve.add_argument(
+        "--keep-alive-timeout",
+        type=_seconds,
+        default=base.idle_keep_alive_s,
+        metavar="S",
+        help="close a kept-alive connection that sends nothing for S seconds after a response "
+        "(default %(default)g)",
+    )
+    serve.add_argument(
+        "--heartbeat-interval",
+        type=_whole_seconds,
+        default=ServerSettings.heartbeat_interval_s,
+        metavar="S",
+        help="heartbeat interval devices are told (SPEC §4); a chat WebSocket silent for 3 x S "
+        "seconds is closed 4008 (SPEC §6.6; default %(default)d)",
+    )
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
+
+
+def _whole_seconds(text: str) -> int:
+    if not text.isdigit() or int(text) == 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number of seconds")
+    return int(text)
 
 
 def _quirk(name: str) -> Quirk:
@@ -101,10 +155,13 @@ def serve(
     keep_utterance_audio: bool = False,
     harness_token: str | None = None,
     quirks: Quirks | None = None,
+    timeouts: ConnectionTimeouts | None = None,
+    heartbeat_interval_s: int = ServerSettings.heartbeat_interval_s,
 ) -> None:
     import uvicorn
 
     from server.app import create_app
+    from server.serving import uvicorn_config
 
     settings = ServerSettings(
         data_dir=data,
@@ -113,6 +170,8 @@ def serve(
         keep_utterance_audio=keep_utterance_audio,
         harness_token=harness_token,
         quirks=quirks or Quirks(),
+        timeouts=timeouts or ConnectionTimeouts(),
+        heartbeat_interval_s=heartbeat_interval_s,
     )
     app = create_app(settings)
     harness = ", harness admin API on" if harness_token else ""
@@ -124,15 +183,7 @@ def serve(
     if settings.quirks:
         labels = ", ".join(q.label() for q in settings.quirks)
         print(f"teddy-server: LEGACY QUIRKS ON (not the SPEC server): {labels}", flush=True)
-    # 64 KiB transport cap: larger frames close with 1009 (SPEC §6.2, §6.6).
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level=log_level,
-        ws="websockets-sansio",
-        ws_max_size=64 * 1024,
-    )
+    uvicorn.Server(uvicorn_config(app, settings, host=host, port=port, log_level=log_level)).run()
 
 
 def provision(*, file: Path, data: Path) -> str:
@@ -191,6 +242,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 keep_utterance_audio=args.keep_utterance_audio,
                 harness_token=args.harness_token or None,
                 quirks=Quirks(frozenset(args.quirks)),
+                timeouts=ConnectionTimeouts(
+                    header_read_s=args.header_read_timeout,
+                    body_read_s=args.body_read_timeout,
+                    idle_keep_alive_s=args.keep_alive_timeout,
+                ),
+                heartbeat_interval_s=args.heartbeat_interval,
             )
         elif args.command == "provision":
             print(provision(file=args.file, data=args.data))

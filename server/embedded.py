@@ -17,6 +17,7 @@ import uvicorn
 
 from server.app import create_app
 from server.errors import ServerError
+from server.serving import uvicorn_config
 from server.settings import ServerSettings
 from server.state import ServerState
 
@@ -46,14 +47,13 @@ class EmbeddedServer:
     def start(self) -> EmbeddedServer:
         app = create_app(self.settings, state=self.state)
         self.state = app.state.teddy
-        config = uvicorn.Config(
+        config = uvicorn_config(
             app,
+            self.settings,
             host=self.host,
             port=self.port,
             log_level=self.log_level,
-            ws="websockets-sansio",
             lifespan="off",
-            ws_max_size=64 * 1024,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name="teddy-server", daemon=True)

@@ -3,6 +3,7 @@
 The profile decides the claim behaviour of SPEC §2.7: ``development`` auto-registers
 ``Teddy-ESP32-*`` devices and creates unknown children as consented test profiles;
 ``production`` does neither. Time is read through ``clock`` so tests can move it.
+``timeouts`` are the transport deadlines of SPEC §1.4 (``server.serving`` enforces them).
 ``quirks`` puts named defects of the original server back (SPEC Appendix B,
 ``protocol.server_quirks``); the production profile refuses every one of them.
 """
@@ -35,6 +36,32 @@ class RateLimits:
 
 
 @dataclass(frozen=True)
+class ConnectionTimeouts:
+    """Transport deadlines of one HTTP connection (SPEC §1.4), in seconds.
+
+    ``header_read_s`` runs from the connection's opening (or the end of the previous
+    response) until the request head is complete, so a connection that opens and sends
+    nothing is closed after it too; ``body_read_s`` runs from the complete head until the
+    complete body; ``idle_keep_alive_s`` is how long a kept-alive connection may wait for
+    its next request's first byte after a response. A WebSocket, once upgraded, has none
+    of these: its idle limit is 3 x ``heartbeat_interval_s`` (SPEC §6.6).
+    """
+
+    header_read_s: float = 10.0
+    body_read_s: float = 30.0
+    idle_keep_alive_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        for name in ("header_read_s", "body_read_s", "idle_keep_alive_s"):
+            value = getattr(self, name)
+            if not value > 0 or value == float("inf"):
+                raise ConfigurationError(
+                    f"connection timeout {name} must be a positive number of seconds, got"
+                    f" {value!r} (SPEC §1.4)"
+                )
+
+
+@dataclass(frozen=True)
 class ServerSettings:
     data_dir: Path
     profile: Profile = Profile.DEVELOPMENT
@@ -42,6 +69,8 @@ class ServerSettings:
     refresh_ttl_s: int = 7 * 24 * 3600
     heartbeat_interval_s: int = 30
     rate_limits: RateLimits = field(default_factory=RateLimits)
+    # Header read, body read and idle keep-alive deadlines of the transport (SPEC §1.4).
+    timeouts: ConnectionTimeouts = field(default_factory=ConnectionTimeouts)
     public_host: str | None = None
     public_port: int | None = None
     tls: bool = False
