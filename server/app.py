@@ -15,9 +15,11 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute
 
 from protocol.server_quirks import DOUBLE_PREFIX_ROUTES, LEGACY_TOKEN_MINTING, LEGACY_WS_PATH_CRASH
+from server.body_limit import REFUSED, BodyLimit
 from server.errors import ApiError, ConfigurationError, FieldProblem
 from server.routes import chat, esp32, files, pairing
 from server.settings import ServerSettings
@@ -52,8 +54,11 @@ def create_app(settings: ServerSettings, *, state: ServerState | None = None) ->
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(ClientDisconnect, _client_gone)
     app.add_exception_handler(Exception, _internal_error)
     app.middleware("http")(_correlation)
+    # Outermost: bodies over their limit are refused while streaming (SPEC §1.1).
+    app.add_middleware(BodyLimit, refuse=error_response)
 
     @app.get("/health")
     def health() -> dict[str, object]:
@@ -178,6 +183,13 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     else:
         error = ApiError(exc.status_code, "http_error", str(exc.detail))
     return error_response(request, error)
+
+
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    """A client that hung up mid-body is an expected mistake: one info line, no traceback."""
+    if not getattr(request.state, REFUSED, False):  # a refused body has had its own line
+        log.info("client hung up before its body ended on %s", request.url.path)
+    return Response(status_code=400)  # nobody is listening; uvicorn drops it
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:

@@ -3,19 +3,36 @@ exact paths, expected client mistakes logged without tracebacks (SPEC §1, §1.1
 
 from __future__ import annotations
 
+import json
+import logging
+import select
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
+from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 
+from protocol.constants import CLAIM_PATH, MAX_REQUEST_BODY_BYTES
 from protocol.image import build_app_image
+from server.app import create_app
+from server.body_limit import BODY_LIMITS, body_limit, declared_over
+from server.embedded import EmbeddedServer
 from server.http_range import RangeNotSatisfiable, bounded, parse_range
 from server.releases import publish_release
+from server.settings import ServerSettings
+from server.state import build_state
 from server.store import Release
-from tests.server.helpers import Harness, error_code
+from tests.server.helpers import Harness, error_code, scripted_pipeline
 
 pytestmark = pytest.mark.unit
 
 HUGE = "9" * 5000  # past Python's int-conversion digit limit (4300)
+TOKEN = "harness-token-for-tests-0123456789"
+RELEASES = "/api/v1/harness/releases"
 
 
 def _publish(h: Harness) -> Release:
@@ -90,3 +107,165 @@ def test_a_5000_digit_range_number_over_http_is_not_500(
         assert response.headers["content-range"] == f"bytes */{release.size}"
     else:
         assert response.headers["content-range"] == f"bytes 0-{release.size - 1}/{release.size}"
+
+
+# -- body limits while streaming (SPEC §1.1) ----------------------------------------------
+
+LIMIT = MAX_REQUEST_BODY_BYTES
+BIG = 200 * 1024 * 1024  # the probe's body
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[EmbeddedServer]:
+    settings = ServerSettings(data_dir=tmp_path / "data", harness_token=TOKEN)
+    state = build_state(settings, pipeline=scripted_pipeline())
+    with EmbeddedServer(settings, state=state) as server:
+        yield server
+
+
+def _connect(server: EmbeddedServer) -> socket.socket:
+    return socket.create_connection((server.host, server.port), timeout=10)
+
+
+def _head(path: str, framing: str) -> bytes:
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: teddy\r\nContent-Type: application/json\r\n"
+        f"{framing}\r\n\r\n"
+    ).encode()
+
+
+def _read_to_close(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection (a timeout fails)."""
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    return data
+
+
+def _status_and_body(raw: bytes) -> tuple[int, str, dict[str, object]]:
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    return int(lines[0].split()[1]), head.decode().lower(), json.loads(body)
+
+
+def test_content_length_over_the_limit_is_413_before_the_body(live: EmbeddedServer) -> None:
+    with _connect(live) as sock:
+        sock.sendall(_head(CLAIM_PATH, f"Content-Length: {BIG}"))  # the head only
+        status, head, body = _status_and_body(_read_to_close(sock))
+    assert status == 413
+    assert "connection: close" in head
+    assert body["error"]["code"] == "payload_too_large"  # type: ignore[index]
+
+
+def test_a_chunked_body_is_refused_once_past_the_limit(live: EmbeddedServer) -> None:
+    chunk = b"%x\r\n" % 65536 + b" " * 65536 + b"\r\n"
+    sent, received = 0, b""
+    with _connect(live) as sock:
+        sock.sendall(_head(CLAIM_PATH, "Transfer-Encoding: chunked"))
+        sock.setblocking(False)
+        closed = False
+        while not closed and sent < BIG:
+            readable, writable, _ = select.select([sock], [sock], [], 10)
+            assert readable or writable, "the server neither answered nor read"
+            if readable:
+                try:
+                    part = sock.recv(65536)
+                except ConnectionResetError:
+                    part = b""
+                received += part
+                closed = part == b""
+            elif writable:
+                try:
+                    sent += sock.send(chunk)
+                except (BrokenPipeError, ConnectionResetError):
+                    break
+        while not closed:  # the answer may still be on its way after a reset send
+            readable, _, _ = select.select([sock], [], [], 10)
+            assert readable, "no answer"
+            part = sock.recv(65536)
+            received, closed = received + part, part == b""
+    status, head, body = _status_and_body(received)
+    assert status == 413, received[:200]
+    assert "connection: close" in head
+    assert body["error"]["code"] == "payload_too_large"  # type: ignore[index]
+    # The server stopped reading right after the limit: what the client got into the socket
+    # is that plus the kernel's buffers, nowhere near the 200 MiB it meant to send.
+    assert sent < 32 * 1024 * 1024, sent
+
+
+def test_a_chunked_body_through_the_app_is_413(dev: Harness) -> None:
+    def body() -> Iterator[bytes]:
+        for _ in range(LIMIT // 4096 + 2):
+            yield b" " * 4096
+
+    response = dev.client.post(CLAIM_PATH, content=body())
+    assert response.status_code == 413
+    assert error_code(response) == "payload_too_large"
+    assert response.headers["connection"] == "close"
+
+
+def _harnessed(tmp_path: Path) -> TestClient:
+    settings = ServerSettings(data_dir=tmp_path / "harnessed", harness_token=TOKEN)
+    state = build_state(settings, pipeline=scripted_pipeline())
+    return TestClient(create_app(settings, state=state), raise_server_exceptions=False)
+
+
+def test_the_release_upload_has_its_larger_limit(tmp_path: Path) -> None:
+    client = _harnessed(tmp_path)
+    over = b'{"pad":"' + b" " * LIMIT + b'"}'
+    assert error_code(client.post(CLAIM_PATH, content=over)) == "payload_too_large"
+    assert body_limit(RELEASES) > LIMIT
+    response = client.post(RELEASES, content=over, headers={"Authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 422, response.text  # refused for its content, not its size
+    for path in BODY_LIMITS:  # each declared limit names a path that is served
+        served = client.post(path, json={}, headers={"Authorization": f"Bearer {TOKEN}"})
+        assert served.status_code != 404, path
+
+
+@pytest.mark.parametrize(
+    ("value", "over"),
+    [(str(LIMIT), False), (str(LIMIT + 1), True), ("0" * 5000 + "1", False), (HUGE, True)],
+)
+def test_declared_length_is_bounded(value: str, over: bool) -> None:
+    assert declared_over(value, LIMIT) is over
+
+
+# -- expected client mistakes are logged at info, without a traceback ---------------------
+
+
+def _no_error_logged(caplog: pytest.LogCaptureFixture) -> None:
+    bad = [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
+    assert not bad, [(r.name, r.levelname, r.getMessage()) for r in bad]
+
+
+def _wait_for_record(caplog: pytest.LogCaptureFixture, text: str) -> None:
+    deadline = time.monotonic() + 10
+
+    def seen(record: logging.LogRecord) -> bool:
+        return text in record.getMessage() or record.levelno >= logging.ERROR
+
+    while not any(seen(r) for r in caplog.records):
+        assert time.monotonic() < deadline, f"no log line with {text!r}"
+        time.sleep(0.01)  # polling the captured records: the server logs on its own thread
+
+
+def test_a_client_hanging_up_mid_body_is_one_info_line(
+    live: EmbeddedServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    with _connect(live) as sock:
+        sock.sendall(_head(CLAIM_PATH, "Content-Length: 1000") + b'{"device_id": ')
+    _wait_for_record(caplog, "hung up")
+    _no_error_logged(caplog)
+
+
+def test_a_refused_body_is_one_info_line(
+    live: EmbeddedServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    with _connect(live) as sock:
+        sock.sendall(_head(CLAIM_PATH, "Transfer-Encoding: chunked"))
+        sock.sendall(b"%x\r\n" % (LIMIT + 1) + b" " * (LIMIT + 1) + b"\r\n")
+        assert _status_and_body(_read_to_close(sock))[0] == 413
+    _wait_for_record(caplog, "refused a body")
+    _no_error_logged(caplog)
