@@ -39,7 +39,14 @@ def create_app(settings: ServerSettings, *, state: ServerState | None = None) ->
         from server.engines import default_pipeline
 
         state = build_state(settings, pipeline=default_pipeline())
-    app = FastAPI(title="teddy reference server", version="0.1.0", docs_url=None, redoc_url=None)
+    # Paths are exact (SPEC §1): a trailing slash is 404 `not_found`, never a 307 redirect.
+    app = FastAPI(
+        title="teddy reference server",
+        version="0.1.0",
+        docs_url=None,
+        redoc_url=None,
+        redirect_slashes=False,
+    )
     app.state.teddy = state
     routes = _protocol_routes(app, state.settings)
 

@@ -18,7 +18,7 @@ from server.errors import ApiError, FieldProblem
 from server.releases import current_release, manifest_for
 from server.routes.common import conditional_json, public_base, teddy
 
-router = APIRouter()
+router = APIRouter(redirect_slashes=False)  # paths are exact (SPEC §1)
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
 

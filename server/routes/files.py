@@ -14,7 +14,7 @@ from server.http_range import RangeNotSatisfiable, parse_range
 from server.releases import firmware_dir
 from server.routes.common import teddy
 
-router = APIRouter()
+router = APIRouter(redirect_slashes=False)  # paths are exact (SPEC §1)
 
 
 @router.get(FIRMWARE_FILES_PREFIX + "/{filename}")

@@ -50,7 +50,8 @@ def harness(request: Request) -> HarnessControl:
     return control
 
 
-router = APIRouter(prefix=BASE, dependencies=[Depends(harness)])
+# Paths are exact (SPEC §1): no trailing-slash redirects here either.
+router = APIRouter(prefix=BASE, dependencies=[Depends(harness)], redirect_slashes=False)
 
 
 @router.get("")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import select
 import socket
 import time
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
@@ -23,6 +25,7 @@ from server.body_limit import BODY_LIMITS, body_limit, declared_over
 from server.embedded import EmbeddedServer
 from server.http_range import RangeNotSatisfiable, bounded, parse_range
 from server.releases import publish_release
+from server.routes import harness
 from server.settings import ServerSettings
 from server.state import build_state
 from server.store import Release
@@ -38,6 +41,12 @@ RELEASES = "/api/v1/harness/releases"
 def _publish(h: Harness) -> Release:
     image = build_app_image(version="1.2.0", chip="esp32", secure_version=0)
     return publish_release(store=h.state.store, data_dir=h.data_dir, image=image, now=h.clock.now)
+
+
+def _publish_to(client: TestClient, data_dir: Path) -> Release:
+    image = build_app_image(version="1.2.0", chip="esp32", secure_version=0)
+    store = client.app.state.teddy.store  # type: ignore[attr-defined]
+    return publish_release(store=store, data_dir=data_dir, image=image, now=time.time())
 
 
 # -- Range numbers are bounded (SPEC §5.2) ------------------------------------------------
@@ -269,3 +278,37 @@ def test_a_refused_body_is_one_info_line(
         assert _status_and_body(_read_to_close(sock))[0] == 413
     _wait_for_record(caplog, "refused a body")
     _no_error_logged(caplog)
+
+
+# -- paths are exact: a trailing slash is 404, never a redirect (SPEC §1) -----------------
+
+SPEC = Path(__file__).resolve().parents[2] / "protocol" / "SPEC.md"
+_PARAM = re.compile(r"\{[^}]+\}")
+_ENDPOINT_ROW = re.compile(r"\| (GET|POST)[^|]* \| `(/[^`]+)` \|")
+
+
+def _spec_endpoints() -> list[tuple[str, str]]:
+    """The (method, path) rows of SPEC §1's endpoint table."""
+    section = SPEC.read_text().split("**Endpoints.**", 1)[1].split("### 1.1", 1)[0]
+    return [(m[1], m[2]) for m in _ENDPOINT_ROW.finditer(section)]
+
+
+def test_the_spec_endpoint_table_is_read() -> None:
+    assert len(_spec_endpoints()) == 7
+
+
+def test_every_endpoint_with_a_trailing_slash_is_404(tmp_path: Path) -> None:
+    client = _harnessed(tmp_path)
+    release = _publish_to(client, tmp_path / "harnessed")
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    paths = [
+        (method, path.replace("<file>", release.filename)) for method, path in _spec_endpoints()
+    ]
+    for route in harness.router.routes:  # the admin API's paths (SPEC §11), one method each
+        assert isinstance(route, APIRoute)
+        paths.append((sorted(route.methods)[0], _PARAM.sub("x", route.path)))
+    assert len(paths) > len(_spec_endpoints()) + 5
+    for method, path in paths:
+        response = client.request(method, path + "/", headers=auth, follow_redirects=False)
+        assert response.status_code == 404, (method, path, response.status_code)
+        assert error_code(response) == "not_found"
