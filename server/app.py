@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute
 from protocol.server_quirks import DOUBLE_PREFIX_ROUTES, LEGACY_TOKEN_MINTING, LEGACY_WS_PATH_CRASH
 from server.body_limit import REFUSED, BodyLimit
 from server.errors import ApiError, ConfigurationError, FieldProblem
+from server.faults import ASGI_ERROR_LOGGER, QUIET_CUTS, CutDownloads, is_download_cut
 from server.routes import chat, esp32, files, pairing
 from server.settings import ServerSettings
 from server.state import ServerState, build_state
@@ -62,10 +63,12 @@ def create_app(settings: ServerSettings, *, state: ServerState | None = None) ->
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(ClientDisconnect, _client_gone)
+    logging.getLogger(ASGI_ERROR_LOGGER).addFilter(QUIET_CUTS)  # idempotent
     app.add_exception_handler(Exception, _internal_error)
     app.middleware("http")(_correlation)
     # Outermost: bodies over their limit are refused while streaming (SPEC §1.1).
     app.add_middleware(BodyLimit, refuse=error_response)
+    app.add_middleware(CutDownloads)  # fault cut_download (server.faults)
 
     @app.get("/health")
     def health() -> dict[str, object]:
@@ -200,6 +203,9 @@ async def _client_gone(request: Request, exc: Exception) -> Response:
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:
+    if is_download_cut(exc):  # fault cut_download (server.faults): expected, one info line
+        log.info("download cut by fault injection on %s", request.url.path)
+        return Response(status_code=500)  # the answer has begun: the server drops the link
     log.exception("unhandled error on %s", request.url.path, exc_info=exc)
     return error_response(
         request, ApiError(500, "internal_error", "internal error; see server log")

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
@@ -306,9 +307,26 @@ def test_every_endpoint_with_a_trailing_slash_is_404(tmp_path: Path) -> None:
     ]
     for route in harness.router.routes:  # the admin API's paths (SPEC §11), one method each
         assert isinstance(route, APIRoute)
-        paths.append((sorted(route.methods)[0], _PARAM.sub("x", route.path)))
+        paths.append((sorted(route.methods or {"GET"})[0], _PARAM.sub("x", route.path)))
     assert len(paths) > len(_spec_endpoints()) + 5
     for method, path in paths:
         response = client.request(method, path + "/", headers=auth, follow_redirects=False)
         assert response.status_code == 404, (method, path, response.status_code)
         assert error_code(response) == "not_found"
+
+
+def test_a_cut_download_is_one_info_line(
+    live: EmbeddedServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    state = live.state
+    assert state is not None
+    image = build_app_image(version="1.5.0")
+    release = publish_release(
+        store=state.store, data_dir=state.settings.data_dir, image=image, now=0
+    )
+    state.faults.cut_download(100)
+    with pytest.raises(httpx.TransportError):  # the device sees the connection drop
+        httpx.get(f"{live.base_url}/web/firmware/{release.filename}")
+    _wait_for_record(caplog, "download cut")
+    _no_error_logged(caplog)
