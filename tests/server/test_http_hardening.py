@@ -158,9 +158,12 @@ def _status_and_body(raw: bytes) -> tuple[int, str, dict[str, object]]:
     return int(lines[0].split()[1]), head.decode().lower(), json.loads(body)
 
 
-def test_content_length_over_the_limit_is_413_before_the_body(live: EmbeddedServer) -> None:
+@pytest.mark.parametrize("length", [str(BIG), "9" * 20])  # 20 digits: the most HTTP takes
+def test_content_length_over_the_limit_is_413_before_the_body(
+    live: EmbeddedServer, length: str
+) -> None:
     with _connect(live) as sock:
-        sock.sendall(_head(CLAIM_PATH, f"Content-Length: {BIG}"))  # the head only
+        sock.sendall(_head(CLAIM_PATH, f"Content-Length: {length}"))  # the head only
         status, head, body = _status_and_body(_read_to_close(sock))
     assert status == 413
     assert "connection: close" in head
