@@ -19,7 +19,7 @@ FW_HOST_BIN := $(FW_ASAN)/app/teddy-fw-host
 help:
 	@echo "make demo   - set up, run the scenario suite on the emulator against an embedded server"
 	@echo "make test   - set up, lint (ruff, mypy --strict, import layers, generated files) and run every test"
-	@echo "make bench  - print the benchmarks (server, emulator, serial, wire tap latency, suite time)"
+	@echo "make bench  - print the benchmarks (server, body refusal memory, emulator, serial, wire tap latency, suite time)"
 	@echo "make serve  - run teddy-server on 127.0.0.1:8000 with data in ./teddy-data"
 	@echo "make firmware - build teddy-fw-host (the firmware's portable core on Linux) into $(FW_BUILD)"
 	@echo "make model  - regenerate the device vocabulary (Python and C) from protocol/device_model.yaml"
@@ -82,6 +82,7 @@ fuzz: apt
 
 bench: setup
 	$(BIN)/python -m server.bench
+	$(BIN)/python -m server.body_bench
 	$(BIN)/python -m hil.emulator_bench
 	$(BIN)/python -m hil.serial.timing
 	$(BIN)/python -m hil.tap.bench

@@ -15,10 +15,13 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute
 
 from protocol.server_quirks import DOUBLE_PREFIX_ROUTES, LEGACY_TOKEN_MINTING, LEGACY_WS_PATH_CRASH
+from server.body_limit import REFUSED, BodyLimit
 from server.errors import ApiError, ConfigurationError, FieldProblem
+from server.faults import ASGI_ERROR_LOGGER, QUIET_CUTS, CutDownloads, is_download_cut
 from server.routes import chat, esp32, files, pairing
 from server.settings import ServerSettings
 from server.state import ServerState, build_state
@@ -37,7 +40,14 @@ def create_app(settings: ServerSettings, *, state: ServerState | None = None) ->
         from server.engines import default_pipeline
 
         state = build_state(settings, pipeline=default_pipeline())
-    app = FastAPI(title="teddy reference server", version="0.1.0", docs_url=None, redoc_url=None)
+    # Paths are exact (SPEC §1): a trailing slash is 404 `not_found`, never a 307 redirect.
+    app = FastAPI(
+        title="teddy reference server",
+        version="0.1.0",
+        docs_url=None,
+        redoc_url=None,
+        redirect_slashes=False,
+    )
     app.state.teddy = state
     routes = _protocol_routes(app, state.settings)
 
@@ -52,8 +62,13 @@ def create_app(settings: ServerSettings, *, state: ServerState | None = None) ->
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(ClientDisconnect, _client_gone)
+    logging.getLogger(ASGI_ERROR_LOGGER).addFilter(QUIET_CUTS)  # idempotent
     app.add_exception_handler(Exception, _internal_error)
     app.middleware("http")(_correlation)
+    # Outermost: bodies over their limit are refused while streaming (SPEC §1.1).
+    app.add_middleware(BodyLimit, refuse=error_response)
+    app.add_middleware(CutDownloads)  # fault cut_download (server.faults)
 
     @app.get("/health")
     def health() -> dict[str, object]:
@@ -180,7 +195,17 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(request, error)
 
 
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    """A client that hung up mid-body is an expected mistake: one info line, no traceback."""
+    if not getattr(request.state, REFUSED, False):  # a refused body has had its own line
+        log.info("client hung up before its body ended on %s", request.url.path)
+    return Response(status_code=400)  # nobody is listening; uvicorn drops it
+
+
 async def _internal_error(request: Request, exc: Exception) -> Response:
+    if is_download_cut(exc):  # fault cut_download (server.faults): expected, one info line
+        log.info("download cut by fault injection on %s", request.url.path)
+        return Response(status_code=500)  # the answer has begun: the server drops the link
     log.exception("unhandled error on %s", request.url.path, exc_info=exc)
     return error_response(
         request, ApiError(500, "internal_error", "internal error; see server log")

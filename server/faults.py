@@ -5,14 +5,26 @@ A scenario says ``server_fault: {kind: invalid_json}`` and the device must answe
 are delivered to every open chat connection at once (through each connection's event
 loop) or, when none is open, to the next one that opens. HTTP faults apply to the next
 ``count`` matching requests.
+
+A cut download (``cut_download``) is a deliberate fault, not a server error. The route
+answers with the whole image's ``Content-Length`` and part of its bytes and marks the request
+(:data:`CUT_MARK`); :class:`CutDownloads`, a pure ASGI middleware outside every other, sends
+those bytes as an unfinished body and raises :class:`DownloadCut`, on which the ASGI server
+drops the connection. The app logs it as one info line and the ASGI server's own "Exception
+in ASGI application" traceback for it is filtered out (:data:`QUIET_CUTS`), so a scenario's
+server log shows no error (issue 13).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Final
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.errors import ServerError
 
@@ -20,6 +32,53 @@ CHAT_FAULTS = ("invalid_json", "oversize_frame", "unknown_type", "binary_frame",
 OVERSIZE_FRAME_BYTES = 20 * 1024
 
 ChatFaultHandler = Callable[[str], None]
+
+
+class DownloadCut(Exception):  # noqa: N818 - an injected fault, not a bug
+    """Raised mid-body by a cut download so the ASGI server drops the connection."""
+
+
+def is_download_cut(exc: BaseException | None) -> bool:
+    """Whether ``exc`` is a cut download, bare or in a task group's exception group."""
+    if isinstance(exc, BaseExceptionGroup):
+        return all(is_download_cut(inner) for inner in exc.exceptions)
+    return isinstance(exc, DownloadCut)
+
+
+CUT_MARK: Final = "cut_download"  # request.state flag set by the route that cuts
+
+
+class CutDownloads:
+    """Pure ASGI middleware: a marked response's body is sent unfinished, then cut."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def cutting(message: Message) -> None:
+            cut = scope.get("state", {}).get(CUT_MARK, False)
+            if cut and message["type"] == "http.response.body":
+                await send({**message, "more_body": True})  # never the end the head declared
+                raise DownloadCut("download cut by fault injection")
+            await send(message)
+
+        await self.app(scope, receive, cutting)
+
+
+class _QuietCuts(logging.Filter):
+    """Drops log records whose exception is a cut download (logged at info elsewhere)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and is_download_cut(record.exc_info[1]))
+
+
+QUIET_CUTS: Final = _QuietCuts()
+# The logger uvicorn reports an application's exception on (it keeps a filter added here).
+ASGI_ERROR_LOGGER: Final = "uvicorn.error"
 
 
 class UnknownFaultError(ServerError):

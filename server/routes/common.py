@@ -10,10 +10,9 @@ from fastapi import Request, Response
 from protocol._fields import strict_loads
 from protocol.etag import compute_etag, if_none_match_matches
 from protocol.server_quirks import ETAG_STRING_COMPARE
+from server.body_limit import body_limit, too_large
 from server.errors import ApiError
 from server.state import ServerState
-
-MAX_BODY_BYTES = 64 * 1024
 
 
 def teddy(request: Request) -> ServerState:
@@ -22,11 +21,16 @@ def teddy(request: Request) -> ServerState:
     return state
 
 
-async def json_body(request: Request, *, max_bytes: int = MAX_BODY_BYTES) -> object:
-    """The request body as JSON; 413/400 with SPEC §1.2 bodies when it is not."""
+async def json_body(request: Request) -> object:
+    """The request body as JSON; 413/400 with SPEC §1.2 bodies when it is not.
+
+    ``server.body_limit`` has refused an oversized body while it streamed; the length check
+    here is a second guard (an app mounted without that middleware).
+    """
     raw = await request.body()
-    if len(raw) > max_bytes:
-        raise ApiError(413, "payload_too_large", f"body over {max_bytes} bytes")
+    limit = body_limit(request.url.path)
+    if len(raw) > limit:
+        raise too_large(limit)
     try:
         body = strict_loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:

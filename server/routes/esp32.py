@@ -19,7 +19,7 @@ from server.openapi import CONFIG_RESPONSES, MANIFEST_RESPONSES
 from server.releases import current_release, manifest_for
 from server.routes.common import conditional_json, public_base, teddy
 
-router = APIRouter()
+router = APIRouter(redirect_slashes=False)  # paths are exact (SPEC §1)
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
 

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response
-from fastapi.responses import StreamingResponse
 
 from protocol.constants import FIRMWARE_FILES_PREFIX
 from protocol.server_quirks import NO_SUFFIX_RANGE
 from server.errors import ApiError
+from server.faults import CUT_MARK
 from server.http_range import RangeNotSatisfiable, parse_range
 from server.openapi import IMAGE_RESPONSES
 from server.releases import firmware_dir
 from server.routes.common import teddy
 
-router = APIRouter()
+router = APIRouter(redirect_slashes=False)  # paths are exact (SPEC §1)
 
 
 @router.get(FIRMWARE_FILES_PREFIX + "/{filename}", responses=IMAGE_RESPONSES)
@@ -57,12 +56,10 @@ def download(
     if cut is not None and cut < len(body):
         # Fault injection: send part of the body, then drop the connection (network loss).
         state.events.publish("image.served", {**served, "bytes": cut, "cut": True})
-        headers["Content-Length"] = str(len(body))
-        return StreamingResponse(
-            _cut_stream(body[:cut]),
-            status_code=status,
-            headers=headers,
-            media_type="application/octet-stream",
+        headers["Content-Length"] = str(len(body))  # the whole body is declared
+        setattr(request.state, CUT_MARK, True)  # server.faults.CutDownloads cuts it short
+        return Response(
+            body[:cut], status_code=status, headers=headers, media_type="application/octet-stream"
         )
     state.events.publish("image.served", served)
     return Response(
@@ -73,12 +70,3 @@ def download(
 def _is_suffix(range_header: str | None) -> bool:
     """`bytes=-N`: the last N bytes (RFC 9110 §14.1.1 suffix-range)."""
     return range_header is not None and range_header.partition("=")[2].lstrip().startswith("-")
-
-
-class DownloadCut(Exception):  # noqa: N818 - an injected fault, not a bug
-    """Raised mid-body so the ASGI server drops the connection."""
-
-
-async def _cut_stream(part: bytes) -> AsyncIterator[bytes]:
-    yield part
-    raise DownloadCut("download cut by fault injection")

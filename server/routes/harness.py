@@ -31,7 +31,6 @@ from server.routes.common import json_body, teddy
 
 BASE: Final = "/api/v1/harness"
 OFFERS: Final = ("reset", "provision", "publish", "config", "faults", "events", "files")
-MAX_IMAGE_BODY: Final = 48 * 1024 * 1024  # base64 of the largest app partition, with room
 
 
 def harness(request: Request) -> HarnessControl:
@@ -51,7 +50,8 @@ def harness(request: Request) -> HarnessControl:
     return control
 
 
-router = APIRouter(prefix=BASE, dependencies=[Depends(harness)])
+# Paths are exact (SPEC §1): no trailing-slash redirects here either.
+router = APIRouter(prefix=BASE, dependencies=[Depends(harness)], redirect_slashes=False)
 
 
 @router.get("")
@@ -118,7 +118,7 @@ def _invalid(field: str, reason: str) -> ApiError:
 
 @router.post("/releases", status_code=201)
 async def releases(request: Request) -> JSONResponse:
-    body = await json_body(request, max_bytes=MAX_IMAGE_BODY)
+    body = await json_body(request)  # its larger limit: server.body_limit.BODY_LIMITS
     assert isinstance(body, dict)
     try:
         image = base64.b64decode(str(body.get("image_b64", "")), validate=True)

@@ -24,7 +24,7 @@ from server.openapi import (
 from server.routes.common import json_body, public_base, teddy
 from server.state import ServerState
 
-router = APIRouter()
+router = APIRouter(redirect_slashes=False)  # paths are exact (SPEC §1)
 
 # The original's claim named this WebSocket path, which nothing served (defect 18).
 LEGACY_WS_PATH = "/ws/esp32/connect"
