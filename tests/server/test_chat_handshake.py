@@ -14,7 +14,15 @@ from server.embedded import EmbeddedServer
 from server.settings import ServerSettings
 from server.state import build_state
 from tests.server.helpers import FakeClock, claim_body, scripted_pipeline
-from tests.server.ws_client import Claimed, chat_url, claim, connect, recv_json, send_json
+from tests.server.ws_client import (
+    Claimed,
+    chat_url,
+    claim,
+    connect,
+    recv_json,
+    refused_upgrade,
+    send_json,
+)
 
 pytestmark = pytest.mark.emu
 
@@ -87,16 +95,7 @@ async def test_revoked_session_is_refused(server: EmbeddedServer) -> None:
 
 async def test_denial_body_names_the_reason(server: EmbeddedServer) -> None:
     who = claim(server.base_url)
-    url = chat_url(server.ws_url, who, age=14).replace("ws://", "http://")
-    headers = {
-        "Authorization": f"Bearer {who.access_token}",
-        "Connection": "Upgrade",
-        "Upgrade": "websocket",
-        "Sec-WebSocket-Version": "13",
-        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
-    }
-    async with httpx.AsyncClient() as http:
-        response = await http.get(url, headers=headers)
+    response = await refused_upgrade(chat_url(server.ws_url, who, age=14), who.access_token)
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "age_out_of_range"
 

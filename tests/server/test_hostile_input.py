@@ -28,7 +28,7 @@ from server.embedded import EmbeddedServer
 from server.settings import ServerSettings
 from server.state import build_state
 from tests.server.helpers import FakeClock, Harness, claim_body, error_code, scripted_pipeline
-from tests.server.ws_client import claim
+from tests.server.ws_client import claim, refused_upgrade
 
 pytestmark = pytest.mark.unit
 
@@ -114,15 +114,7 @@ def server(tmp_path: Path) -> Iterator[EmbeddedServer]:
 
 async def _handshake_refusal(server: EmbeddedServer, query: dict[str, str], token: str) -> str:
     url = f"{server.base_url}/api/v1/esp32/private/chat?{httpx.QueryParams(query)}"
-    headers = {
-        "Authorization": f"Bearer {token}",
-        "Connection": "Upgrade",
-        "Upgrade": "websocket",
-        "Sec-WebSocket-Version": "13",
-        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
-    }
-    async with httpx.AsyncClient() as http:
-        response = await http.get(url, headers=headers)
+    response = await refused_upgrade(url, token)
     assert response.status_code == 403, response.text
     code = response.json()["error"]["code"]
     assert isinstance(code, str)

@@ -61,3 +61,16 @@ async def recv_json(ws: WebSocketClientProtocol) -> dict[str, Any]:
 
 async def send_json(ws: WebSocketClientProtocol, message: dict[str, object]) -> None:
     await ws.send(json.dumps(message))
+
+
+async def refused_upgrade(url: str, token: str) -> httpx.Response:
+    """A WebSocket upgrade sent as plain HTTP, so the refusal's SPEC §1.2 body can be read."""
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Connection": "Upgrade",
+        "Upgrade": "websocket",
+        "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+    }
+    async with httpx.AsyncClient() as http:
+        return await http.get(url.replace("ws://", "http://", 1), headers=headers)
