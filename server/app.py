@@ -36,7 +36,9 @@ def create_app(settings: ServerSettings, *, state: ServerState | None = None) ->
     if state is None:
         from server.engines import default_pipeline
 
-        state = build_state(settings, pipeline=default_pipeline())
+        state = build_state(
+            settings, pipeline=default_pipeline(speech_memory_mb=settings.speech_memory_mb)
+        )
     app = FastAPI(title="teddy reference server", version="0.1.0", docs_url=None, redoc_url=None)
     app.state.teddy = state
     routes = _protocol_routes(app, state.settings)
