@@ -62,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
         help="put back a defect of the original server (repeatable; development profile only;"
         " SPEC Appendix B): " + "; ".join(q.label() for q in QUIRKS),
     )
+    _speech_args(serve)
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     prov = sub.add_parser("provision", help="add devices, children and config from a YAML file")
     prov.add_argument("file", type=Path, help="provisioning YAML (devices, children, config)")
@@ -72,6 +73,23 @@ def _parser() -> argparse.ArgumentParser:
     pub.add_argument("--mandatory", action="store_true", help="devices must install it")
     pub.add_argument("--notes", default="", help="release notes shown in the manifest")
     return parser
+
+
+# `serve` flags of the utterance limits and speech capacity (SPEC §6.5 rule 11, §6.6): each
+# sets the ServerSettings field of its name; unset keeps the setting's default.
+SPEECH_FLAGS: tuple[tuple[str, type, str], ...] = (
+    ("utterance_max_s", float, "seconds an utterance may stay open from audio_start (35)"),
+    ("utterance_silence_s", float, "seconds without an audio_chunk that end an utterance (5)"),
+    ("speech_memory_mb", int, "decoder memory budget; ~120 MB per decoder pair (480: 4 pairs)"),
+    ("speech_wait_s", float, "seconds an utterance waits for a decoder before busy (5)"),
+    ("speech_queue", int, "devices that may wait for a decoder at once (16)"),
+)
+
+
+def _speech_args(parser: argparse.ArgumentParser) -> None:
+    for name, kind, help_text in SPEECH_FLAGS:
+        flag = "--" + name.replace("_", "-")
+        parser.add_argument(flag, type=kind, dest=name, metavar="N", help=help_text)
 
 
 def _quirk(name: str) -> Quirk:
@@ -101,6 +119,7 @@ def serve(
     keep_utterance_audio: bool = False,
     harness_token: str | None = None,
     quirks: Quirks | None = None,
+    speech: dict[str, float] | None = None,
 ) -> None:
     import uvicorn
 
@@ -113,6 +132,7 @@ def serve(
         keep_utterance_audio=keep_utterance_audio,
         harness_token=harness_token,
         quirks=quirks or Quirks(),
+        **{k: v for k, v in (speech or {}).items() if v is not None},  # type: ignore[arg-type]
     )
     app = create_app(settings)
     harness = ", harness admin API on" if harness_token else ""
@@ -191,6 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 keep_utterance_audio=args.keep_utterance_audio,
                 harness_token=args.harness_token or None,
                 quirks=Quirks(frozenset(args.quirks)),
+                speech={name: getattr(args, name) for name, _, _ in SPEECH_FLAGS},
             )
         elif args.command == "provision":
             print(provision(file=args.file, data=args.data))
