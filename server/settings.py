@@ -17,7 +17,9 @@ from pathlib import Path
 
 from protocol.constants import CHAT_PATH
 from protocol.server_quirks import Quirks
+from server.chat_session import UtteranceLimits
 from server.errors import ConfigurationError
+from server.speech_capacity import DEFAULT_SPEECH_MEMORY_MB
 
 
 class Profile(StrEnum):
@@ -58,9 +60,9 @@ class ServerSettings:
     # Utterance limits and speech capacity (SPEC §6.5 rule 11, §6.6): wall-clock length from
     # audio_start, longest gap between chunks, decoder memory (pairs of ~120 MB), how long and
     # how many devices may wait for a decoder before `busy`.
-    utterance_max_s: float = 35.0
-    utterance_silence_s: float = 5.0
-    speech_memory_mb: int = 480
+    utterance_max_s: float = UtteranceLimits.max_s
+    utterance_silence_s: float = UtteranceLimits.silence_s
+    speech_memory_mb: int = DEFAULT_SPEECH_MEMORY_MB
     speech_wait_s: float = 5.0
     speech_queue: int = 16
     clock: Callable[[], float] = time.time

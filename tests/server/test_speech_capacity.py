@@ -116,11 +116,39 @@ async def test_an_abandoned_wait_holds_nothing() -> None:
 
 
 @pytest.mark.unit
+async def test_a_slot_lent_to_a_waiter_that_gave_up_is_given_back() -> None:
+    cap = _capacity()
+    held = await cap.acquire("a", deadline=130.0)
+    waiter = asyncio.create_task(cap.acquire("b", deadline=131.0))
+    await _until(lambda: cap.waiting == 1)
+    waiter.cancel()  # b is aborted; before its task runs again ...
+    cap.release(held)  # ... the freed slot is lent to it
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    assert cap.held == 0 and cap.waiting == 0
+
+
+@pytest.mark.unit
 def test_spec_error_table_is_the_code_vocabulary() -> None:
     spec = resources.files("protocol").joinpath("SPEC.md").read_text(encoding="utf-8")
     table = spec.split("**Error codes.**", 1)[1].split("### 6.4", 1)[0]
     codes = set(re.findall(r"^\| `([a-z_]+)` \|", table, re.M)) - {"error_code"}  # header
     assert codes == WS_ERROR_CODES
+
+
+@pytest.mark.unit
+def test_spec_limits_table_gives_the_settings_defaults() -> None:
+    spec = resources.files("protocol").joinpath("SPEC.md").read_text(encoding="utf-8")
+    table = spec.split("### 6.6 Limits", 1)[1].split("**Compatibility note.**", 1)[0]
+    documented = {
+        name: float(value.replace(",", ""))
+        for value, unit, name in re.findall(r"\| ([0-9,]+) (s|MB)? ?\(`([a-z_]+)`\)", table)
+    }
+    defaults = ServerSettings(data_dir=Path("unused"))
+    names = ("utterance_max_s", "utterance_silence_s", "speech_wait_s", "speech_queue")
+    assert {n: documented[n] for n in (*names, "speech_memory_mb")} == {
+        n: float(getattr(defaults, n)) for n in (*names, "speech_memory_mb")
+    }
 
 
 # -- over a socket ------------------------------------------------------------------------
