@@ -33,6 +33,8 @@ WsErrorCode = Literal[
     "invalid_audio_data",
     "empty_text",
     "processing_error",
+    "utterance_timeout",
+    "busy",
 ]
 WS_ERROR_CODES: frozenset[str] = frozenset(get_args(WsErrorCode))
 

@@ -251,22 +251,33 @@ class AudioResponse:
 
 @dataclass(frozen=True)
 class ErrorMessage:
-    """`error{error_code, error_message}`; codes are SPEC §6.3 (others tolerated)."""
+    """`error{error_code, error_message}`; codes are SPEC §6.3 (others tolerated).
+
+    ``retry_after_ms`` comes only with `busy` (SPEC §6.5 rule 11): when to try again.
+    """
 
     TYPE: ClassVar[str] = "error"
     error_code: str
     error_message: str
+    retry_after_ms: int | None = None
 
     @classmethod
     def read(cls, r: FieldReader) -> ErrorMessage:
-        return cls(r.string("error_code", pattern=ERROR_CODE_PATTERN), r.string("error_message"))
+        return cls(
+            r.string("error_code", pattern=ERROR_CODE_PATTERN),
+            r.string("error_message"),
+            r.optional_integer("retry_after_ms", minimum=0),
+        )
 
     def to_json(self) -> dict[str, object]:
-        return {
+        body: dict[str, object] = {
             "type": self.TYPE,
             "error_code": self.error_code,
             "error_message": self.error_message,
         }
+        if self.retry_after_ms is not None:
+            body["retry_after_ms"] = self.retry_after_ms
+        return body
 
 
 ServerMessage = SystemMessage | TextResponse | AudioResponse | ErrorMessage

@@ -39,7 +39,9 @@ def create_app(settings: ServerSettings, *, state: ServerState | None = None) ->
     if state is None:
         from server.engines import default_pipeline
 
-        state = build_state(settings, pipeline=default_pipeline())
+        state = build_state(
+            settings, pipeline=default_pipeline(speech_memory_mb=settings.speech_memory_mb)
+        )
     # Paths are exact (SPEC §1): a trailing slash is 404 `not_found`, never a 307 redirect.
     app = FastAPI(
         title="teddy reference server",

@@ -97,17 +97,32 @@ def system_frame(message: SystemMessage, *, timestamp: str) -> str:
     return encode_message(message, timestamp=timestamp)
 
 
-def error_frame(code: str, message: str, *, timestamp: str) -> str:
-    return encode_message(ErrorMessage(code, message), timestamp=timestamp)
+def error_frame(
+    code: str, message: str, *, timestamp: str, retry_after_ms: int | None = None
+) -> str:
+    return encode_message(ErrorMessage(code, message, retry_after_ms), timestamp=timestamp)
 
 
-def error_send(code: str, message: str, *, timestamp: str) -> Send:
-    return Send(error_frame(code, message, timestamp=timestamp), error_code=code)
+def error_send(
+    code: str, message: str, *, timestamp: str, retry_after_ms: int | None = None
+) -> Send:
+    frame = error_frame(code, message, timestamp=timestamp, retry_after_ms=retry_after_ms)
+    return Send(frame, error_code=code)
+
+
+@dataclass(frozen=True)
+class UtteranceLimits:
+    """Time limits of an open utterance (SPEC §6.6), in seconds of the caller's clock."""
+
+    max_s: float = 35.0  # wall-clock, from audio_start
+    silence_s: float = 5.0  # longest gap between audio_start/chunks
 
 
 @dataclass
 class _Utterance:
     audio_session_id: str
+    opened_at: float = 0.0
+    last_audio_at: float = 0.0
     size: int = 0
     chunks: int = 0
 
@@ -122,15 +137,18 @@ class ChatSession:
         child_name: str,
         new_id: Callable[[], str],
         quirks: Quirks | None = None,
+        limits: UtteranceLimits | None = None,
     ) -> None:
         self.session_id = session_id
         self.child_name = child_name
         self._new_id = new_id
         self._quirks = quirks or Quirks()
+        self.limits = limits or UtteranceLimits()
         self._open: _Utterance | None = None
         # Ids that ended with is_final: a following audio_end for them is not an error
         # (the original server answered it with no_audio_data, defect 12).
         self._ended: deque[str] = deque(maxlen=16)
+        self._now = 0.0  # the `now` of the frame being handled
 
     def connected(self, *, timestamp: str) -> list[Action]:
         hello = SystemMessage.connection_established(
@@ -145,7 +163,9 @@ class ChatSession:
         message = "binary frames are not supported; send JSON text frames (SPEC §6.3)"
         return [error_send("binary_not_supported", message, timestamp=timestamp)]
 
-    def receive_text(self, text: str, *, timestamp: str) -> list[Action]:
+    def receive_text(self, text: str, *, timestamp: str, now: float = 0.0) -> list[Action]:
+        """Handle one text frame; ``now`` (monotonic seconds) times the open utterance."""
+        self._now = now
         try:
             message = parse_device_message(text, max_bytes=UPLINK_MAX_FRAME_BYTES)
         except MessageError as exc:
@@ -173,7 +193,7 @@ class ChatSession:
         if self._open is not None:
             actions.append(UtteranceAborted(self._open.audio_session_id))
         session_id = message.audio_session_id or self._new_id()
-        self._open = _Utterance(session_id)
+        self._open = _Utterance(session_id, opened_at=self._now, last_audio_at=self._now)
         ack = SystemMessage.audio_start_ack(audio_session_id=session_id)
         actions.append(UtteranceStarted(session_id))
         actions.append(Send(system_frame(ack, timestamp=timestamp)))
@@ -194,6 +214,7 @@ class ChatSession:
             ]
         utterance.size += len(message.pcm)
         utterance.chunks += 1
+        utterance.last_audio_at = self._now
         actions: list[Action] = []
         if message.pcm:
             actions.append(UtteranceAudio(utterance.audio_session_id, message.pcm))
@@ -227,6 +248,34 @@ class ChatSession:
                 error_send("audio_too_short", reason, timestamp=timestamp),
             ]
         return [UtteranceEnded(sid, size)]
+
+    def next_deadline(self) -> float | None:
+        """When the open utterance reaches a time limit (SPEC §6.6), or None."""
+        open_ = self._open
+        if open_ is None:
+            return None
+        return min(open_.opened_at + self.limits.max_s, open_.last_audio_at + self.limits.silence_s)
+
+    def expire(self, *, now: float, timestamp: str) -> list[Action]:
+        """Discard the open utterance when it is past a time limit (SPEC §6.6)."""
+        open_ = self._open
+        if open_ is None:
+            return []
+        if now >= open_.opened_at + self.limits.max_s:
+            reason = f"utterance open longer than {self.limits.max_s:g} s (wall-clock limit)"
+        elif now >= open_.last_audio_at + self.limits.silence_s:
+            reason = f"no audio_chunk for {self.limits.silence_s:g} s (silence limit)"
+        else:
+            return []
+        self._open = None
+        return [
+            UtteranceAborted(open_.audio_session_id),
+            error_send("utterance_timeout", f"{reason}; discarded", timestamp=timestamp),
+        ]
+
+    def busy(self, *, retry_after_ms: int, reason: str, timestamp: str) -> list[Send]:
+        """No decoder for this utterance (SPEC §6.5 rule 11): try again later."""
+        return [error_send("busy", reason, timestamp=timestamp, retry_after_ms=retry_after_ms)]
 
     def reply(
         self,

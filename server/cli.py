@@ -63,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
         " SPEC Appendix B): " + "; ".join(q.label() for q in QUIRKS),
     )
     _timeout_args(serve)
+    _speech_args(serve)
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     prov = sub.add_parser("provision", help="add devices, children and config from a YAML file")
     prov.add_argument("file", type=Path, help="provisioning YAML (devices, children, config)")
@@ -128,6 +129,23 @@ def _whole_seconds(text: str) -> int:
     return int(text)
 
 
+# `serve` flags of the utterance limits and speech capacity (SPEC §6.5 rule 11, §6.6): each
+# sets the ServerSettings field of its name; unset keeps the setting's default.
+SPEECH_FLAGS: tuple[tuple[str, type, str], ...] = (
+    ("utterance_max_s", float, "seconds an utterance may stay open from audio_start (35)"),
+    ("utterance_silence_s", float, "seconds without an audio_chunk that end an utterance (5)"),
+    ("speech_memory_mb", int, "decoder memory budget; ~120 MB per decoder pair (480: 4 pairs)"),
+    ("speech_wait_s", float, "seconds an utterance waits for a decoder before busy (5)"),
+    ("speech_queue", int, "devices that may wait for a decoder at once (16)"),
+)
+
+
+def _speech_args(parser: argparse.ArgumentParser) -> None:
+    for name, kind, help_text in SPEECH_FLAGS:
+        flag = "--" + name.replace("_", "-")
+        parser.add_argument(flag, type=kind, dest=name, metavar="N", help=help_text)
+
+
 def _quirk(name: str) -> Quirk:
     try:
         return quirk_named(name)
@@ -157,6 +175,7 @@ def serve(
     quirks: Quirks | None = None,
     timeouts: ConnectionTimeouts | None = None,
     heartbeat_interval_s: int = ServerSettings.heartbeat_interval_s,
+    speech: dict[str, float] | None = None,
 ) -> None:
     import uvicorn
 
@@ -172,6 +191,7 @@ def serve(
         quirks=quirks or Quirks(),
         timeouts=timeouts or ConnectionTimeouts(),
         heartbeat_interval_s=heartbeat_interval_s,
+        **{k: v for k, v in (speech or {}).items() if v is not None},  # type: ignore[arg-type]
     )
     app = create_app(settings)
     harness = ", harness admin API on" if harness_token else ""
@@ -248,6 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     idle_keep_alive_s=args.keep_alive_timeout,
                 ),
                 heartbeat_interval_s=args.heartbeat_interval,
+                speech={name: getattr(args, name) for name, _, _ in SPEECH_FLAGS},
             )
         elif args.command == "provision":
             print(provision(file=args.file, data=args.data))

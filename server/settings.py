@@ -18,7 +18,9 @@ from pathlib import Path
 
 from protocol.constants import CHAT_PATH
 from protocol.server_quirks import Quirks
+from server.chat_session import UtteranceLimits
 from server.errors import ConfigurationError
+from server.speech_capacity import DEFAULT_SPEECH_MEMORY_MB
 
 
 class Profile(StrEnum):
@@ -84,9 +86,21 @@ class ServerSettings:
     harness_token: str | None = None
     # Defects of the original server to reproduce (SPEC Appendix B); empty: none.
     quirks: Quirks = field(default_factory=Quirks)
+    # Utterance limits and speech capacity (SPEC §6.5 rule 11, §6.6): wall-clock length from
+    # audio_start, longest gap between chunks, decoder memory (pairs of ~120 MB), how long and
+    # how many devices may wait for a decoder before `busy`.
+    utterance_max_s: float = UtteranceLimits.max_s
+    utterance_silence_s: float = UtteranceLimits.silence_s
+    speech_memory_mb: int = DEFAULT_SPEECH_MEMORY_MB
+    speech_wait_s: float = 5.0
+    speech_queue: int = 16
     clock: Callable[[], float] = time.time
 
     def __post_init__(self) -> None:
+        if min(self.utterance_max_s, self.utterance_silence_s, self.speech_wait_s) <= 0:
+            raise ConfigurationError("utterance and speech-wait limits must be positive seconds")
+        if self.speech_memory_mb < 1 or self.speech_queue < 0:
+            raise ConfigurationError("speech_memory_mb must be >= 1 and speech_queue >= 0")
         # A legacy defect is a test fixture, never something a real deployment may run with.
         if self.quirks and not self.development:
             raise ConfigurationError(

@@ -16,6 +16,7 @@ from server.events import EventBus
 from server.faults import FaultPlan
 from server.limits import MemoryNonceStore, MemorySlidingWindowLimiter, NonceStore, RateLimiter
 from server.settings import ServerSettings
+from server.speech_capacity import SpeechCapacity, slots_for_memory
 from server.store import Store
 from server.tokens import TokenService, load_or_create_key
 from server.utterance_audio import UtteranceAudioKeeper, keeper_for
@@ -59,6 +60,17 @@ class ServerState:
     faults: FaultPlan
     # Writes utterance audio only under `keep_utterance_audio` (SPEC §6.5 rule 10).
     audio_keeper: UtteranceAudioKeeper | None = None
+    # Decoder slots shared by all connections (SPEC §6.5 rule 11); built by build_state.
+    speech_capacity: SpeechCapacity | None = None
+
+
+def capacity_for(settings: ServerSettings, pipeline: SpeechPipeline) -> SpeechCapacity:
+    """The capacity queue; its slots follow the engine's decoder pool when it has one."""
+    pool = getattr(pipeline.stt, "max_streams", None)
+    slots = pool if isinstance(pool, int) else slots_for_memory(settings.speech_memory_mb)
+    return SpeechCapacity(
+        slots=slots, max_waiters=settings.speech_queue, wait_s=settings.speech_wait_s
+    )
 
 
 def build_state(
@@ -93,4 +105,5 @@ def build_state(
         events=EventBus(settings.clock),
         faults=FaultPlan(),
         audio_keeper=audio_keeper,
+        speech_capacity=capacity_for(settings, pipeline),
     )

@@ -54,6 +54,8 @@ _REPLY_ERRORS = frozenset(
         "invalid_audio_data",
         "empty_text",
         "processing_error",
+        "utterance_timeout",
+        "busy",
     }
 )
 

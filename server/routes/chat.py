@@ -22,6 +22,7 @@ from protocol.claim import canonical_id
 from protocol.constants import MAX_CHILD_AGE, MIN_CHILD_AGE, CloseCode
 from protocol.error_body import ErrorBody
 from protocol.server_quirks import CHAT_WITHOUT_JWT, DASHBOARD_AGE_LIMIT
+from server.routes import chat_log
 from server.routes.chat_connection import ChatConnection, Peer
 from server.speech.interfaces import ChildContext
 from server.state import ServerState
@@ -117,6 +118,7 @@ async def chat(websocket: WebSocket) -> None:
         state.events.publish("ws.refused", {"reason": refusal.reason, "device_id": device_id})
         await refuse(websocket, refusal)
         return
+    chat_log.install()  # a non-UTF-8 frame from now on is an info line (server.routes.chat_log)
     await websocket.accept()
     replaced = state.connections.register(peer.device_key)
     state.events.publish("ws.open", {"device_id": peer.device_key})

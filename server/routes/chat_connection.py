@@ -4,6 +4,8 @@ Frames go to the sans-I/O :class:`ChatSession`; what it returns is sent, or hand
 connection's :class:`SpeechWorker`. Injected faults (``server.faults``) arrive through the
 connection's event loop and write exactly the garbage a scenario asked for. The session
 and the worker get the server's legacy quirks (SPEC Appendix B) that concern them.
+A timer task discards an utterance past its time limits (SPEC §6.6): the session keeps
+the deadlines (time passed in, monotonic), this adapter only wakes it up.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,7 +22,7 @@ from fastapi import WebSocket, WebSocketDisconnect
 
 from protocol.constants import CloseCode
 from protocol.server_quirks import CHILD_ID_AS_UUID
-from server.chat_session import Action, ChatSession, Send
+from server.chat_session import Action, ChatSession, Send, UtteranceLimits
 from server.faults import OVERSIZE_FRAME_BYTES
 from server.routes.chat_worker import SpeechWorker
 from server.speech.interfaces import ChildContext
@@ -69,8 +72,15 @@ class ChatConnection:
             child_name=peer.child.name,
             new_id=lambda: uuid.uuid4().hex,
             quirks=state.settings.quirks,
+            limits=UtteranceLimits(
+                max_s=state.settings.utterance_max_s, silence_s=state.settings.utterance_silence_s
+            ),
         )
+        assert state.speech_capacity is not None  # build_state always makes one
         self._worker = SpeechWorker(
+            capacity=state.speech_capacity,
+            device=peer.device_key,
+            hold_s=state.settings.utterance_max_s,
             pipeline=state.pipeline,
             session=self._session,
             child=peer.child,
@@ -102,6 +112,7 @@ class ChatConnection:
     async def serve(self) -> None:
         worker_task = asyncio.create_task(self._worker.run())
         watcher = asyncio.create_task(self._close_when_replaced())
+        timer = asyncio.create_task(self._expire_utterances())
         stop_faults = self._state.faults.listen(self._on_fault)
         try:
             await self._dispatch(self._session.connected(timestamp=self.now()))
@@ -113,6 +124,7 @@ class ChatConnection:
         finally:
             stop_faults()
             watcher.cancel()
+            timer.cancel()
             worker_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await worker_task
@@ -132,7 +144,9 @@ class ChatConnection:
                 return
             ts = self.now()
             if message.get("text") is not None:
-                actions = self._session.receive_text(message["text"], timestamp=ts)
+                actions = self._session.receive_text(
+                    message["text"], timestamp=ts, now=time.monotonic()
+                )
             else:
                 actions = self._session.receive_bytes(message.get("bytes") or b"", timestamp=ts)
             await self._dispatch(actions)
@@ -143,6 +157,18 @@ class ChatConnection:
                 await self.send([action])
             else:
                 self._worker.submit(action)
+
+    async def _expire_utterances(self) -> None:
+        """Wake the session at its next utterance deadline (SPEC §6.6 time limits)."""
+        while True:
+            deadline = self._session.next_deadline()
+            now = time.monotonic()
+            if deadline is None or deadline > now:
+                # Re-read at least every 0.25 s: a frame may open or move the deadline.
+                wait = 0.25 if deadline is None else min(0.25, deadline - now)
+                await asyncio.sleep(wait)
+                continue
+            await self._dispatch(self._session.expire(now=now, timestamp=self.now()))
 
     async def _close(self, code: int, reason: str) -> None:
         self.close_code = code

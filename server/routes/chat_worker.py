@@ -8,11 +8,19 @@ every answer is replaced by it.
 Speech engines are blocking; each step runs in a thread so the event loop keeps
 answering heartbeats. One worker per connection keeps a device's utterances in order
 while different devices decode in parallel.
+
+Decoders are lent by the server's :class:`SpeechCapacity` (SPEC §6.5 rule 11): a slot is
+taken at an utterance's first audio, not at `audio_start`, and given back when the
+utterance is answered or discarded. While the worker waits for a slot the device's later
+frames queue behind it (bounded by the session's 960,000-byte utterance limit), so the
+audio is fed once a slot frees; a refused utterance gets `busy` and the rest of it is
+dropped. An abort of the utterance being waited for cancels the wait at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
@@ -29,6 +37,7 @@ from server.chat_session import (
 )
 from server.speech.interfaces import ChildContext
 from server.speech.pipeline import PipelineReply, SpeechPipeline, Utterance
+from server.speech_capacity import CapacityBusyError, Slot, SpeechCapacity
 
 log = logging.getLogger("teddy.server.speech")
 
@@ -46,6 +55,9 @@ class SpeechWorker:
         send: SendFn,
         now: Callable[[], str],
         publish: Callable[[str, dict[str, object]], None],
+        capacity: SpeechCapacity,
+        device: str,
+        hold_s: float,
         keep: KeepFn | None = None,
         canned: str | None = None,
     ) -> None:
@@ -64,8 +76,19 @@ class SpeechWorker:
         # published with chat.utterance so a scenario can compare it with the device's
         # `audio.tx.end{bytes}` (audio lost between the socket and the decoder shows).
         self._fed: dict[str, int] = {}
+        self._capacity = capacity
+        self._device = device
+        self._hold_s = hold_s  # the utterance wall-clock limit: a holder's latest end
+        self._deadlines: dict[str, float] = {}  # started, no decoder yet
+        self._slots: dict[str, Slot] = {}
+        self._refused: set[str] = set()
+        self._waiting: tuple[str, asyncio.Task[Slot]] | None = None
 
     def submit(self, action: Action) -> None:
+        waiting = self._waiting
+        aborted = action.audio_session_id if isinstance(action, UtteranceAborted) else None
+        if waiting is not None and waiting[0] == aborted:
+            waiting[1].cancel()  # discarded while waiting for a decoder: stop waiting now
         self._queue.put_nowait(action)
 
     async def run(self) -> None:
@@ -81,26 +104,25 @@ class SpeechWorker:
 
     async def _handle(self, action: Action) -> None:
         if isinstance(action, UtteranceStarted):
-            utterance = await asyncio.to_thread(self._pipeline.open_utterance)
-            self._utterances[action.audio_session_id] = utterance
-            self._fed[action.audio_session_id] = 0
+            sid = action.audio_session_id
+            self._deadlines[sid] = self._capacity.clock() + self._hold_s
+            self._fed[sid] = 0
             if self._keep is not None:
-                self._kept_pcm[action.audio_session_id] = bytearray()
+                self._kept_pcm[sid] = bytearray()
         elif isinstance(action, UtteranceAudio):
-            current = self._utterances.get(action.audio_session_id)
+            current = await self._stream_for(action.audio_session_id)
             if current is not None:
                 await asyncio.to_thread(current.feed, action.pcm)
                 self._fed[action.audio_session_id] += len(action.pcm)
                 if action.audio_session_id in self._kept_pcm:
                     self._kept_pcm[action.audio_session_id] += action.pcm
         elif isinstance(action, UtteranceAborted):
-            dropped = self._utterances.pop(action.audio_session_id, None)
-            self._fed.pop(action.audio_session_id, None)
-            self._kept_pcm.pop(action.audio_session_id, None)
-            if dropped is not None:
-                dropped.close()
+            self._drop(action.audio_session_id)
         elif isinstance(action, UtteranceEnded):
-            await self._answer_utterance(action.audio_session_id)
+            if action.audio_session_id in self._refused:
+                self._drop(action.audio_session_id)  # already answered with `busy`
+            else:
+                await self._answer_utterance(action.audio_session_id)
         elif isinstance(action, ProcessText):
             reply = await asyncio.to_thread(self._pipeline.answer_text, action.text, self._child)
             reply = await asyncio.to_thread(self._fallback, reply)
@@ -115,11 +137,68 @@ class SpeechWorker:
                 )
             )
 
+    async def _stream_for(self, sid: str) -> Utterance | None:
+        """The utterance's stream, opened on a capacity slot at its first audio."""
+        if sid in self._utterances or sid not in self._deadlines:
+            return self._utterances.get(sid)
+        deadline = self._deadlines.pop(sid)
+        task = asyncio.create_task(self._capacity.acquire(self._device, deadline=deadline))
+        self._waiting = (sid, task)
+        try:
+            await asyncio.wait({task})
+        except asyncio.CancelledError:  # the connection ended while waiting
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                self._capacity.release(await task)
+            raise
+        finally:
+            self._waiting = None
+        if task.cancelled():
+            return None  # aborted while waiting; its UtteranceAborted follows
+        error = task.exception()
+        if isinstance(error, CapacityBusyError):
+            self._refused.add(sid)
+            log.info("utterance %s refused: %s", sid, error)
+            frames = self._session.busy(
+                retry_after_ms=error.retry_after_ms, reason=str(error), timestamp=self._now()
+            )
+            await self._send(frames)
+            return None
+        slot = task.result()
+        try:
+            utterance = await asyncio.to_thread(self._pipeline.open_utterance)
+        except BaseException:
+            self._capacity.release(slot)
+            raise
+        self._slots[sid] = slot
+        self._utterances[sid] = utterance
+        return utterance
+
+    def _drop(self, sid: str) -> None:
+        """Discard an utterance: close its stream, give its slot back (SPEC §6.5 rule 6)."""
+        dropped = self._utterances.pop(sid, None)
+        self._deadlines.pop(sid, None)
+        self._refused.discard(sid)
+        self._fed.pop(sid, None)
+        self._kept_pcm.pop(sid, None)
+        if dropped is not None:
+            dropped.close()
+        self._release(sid)
+
+    def _release(self, sid: str) -> None:
+        slot = self._slots.pop(sid, None)
+        if slot is not None:
+            self._capacity.release(slot)
+
     async def _answer_utterance(self, audio_session_id: str) -> None:
+        self._deadlines.pop(audio_session_id, None)
         utterance = self._utterances.pop(audio_session_id, None)
         if utterance is None:
             return
-        reply = await asyncio.to_thread(utterance.finish, self._child)
+        try:
+            reply = await asyncio.to_thread(utterance.finish, self._child)
+        finally:
+            self._release(audio_session_id)  # the decoder is back once finish() returns
         reply = await asyncio.to_thread(self._fallback, reply)
         log.info(
             "utterance %s heard %r answered %r (%s)",
@@ -162,6 +241,11 @@ class SpeechWorker:
         """Release decoders of utterances the device never finished."""
         for utterance in self._utterances.values():
             utterance.close()
+        for slot in self._slots.values():
+            self._capacity.release(slot)
         self._utterances.clear()
+        self._slots.clear()
+        self._deadlines.clear()
+        self._refused.clear()
         self._kept_pcm.clear()
         self._fed.clear()

@@ -27,12 +27,18 @@ sentences differ from a grammar phrase by one word ("what does a lion say" -> du
 Recalibrate with real microphone recordings before trusting it for children's voices.
 
 Decoders take ~0.5 s to create, so each engine keeps a small pool of decoder pairs and
-lends one to each open stream until it finishes or closes: streams never interleave
-on a decoder, and up to ``max_streams`` utterances decode in parallel (default 4: a pair
-holds its own copy of the language model, ~120 MB, and is created only when needed). A
-device streams in real time, so a pair is held for the whole utterance while decoding
-costs ~15 % of one core: more simultaneous talkers than pairs queue. The cepstral
-mean is reset at every stream start, so a transcript depends only on its own audio.
+lends one to each open stream until it finishes or closes: streams never interleave on a
+decoder, and up to ``max_streams`` utterances decode in parallel. Memory per pair, as
+measured for issue 13: the grammar decoder 28 MB, the open-vocabulary decoder 91 MB (its
+language model; the ``mmap`` option does not help), ~120 MB a pair. Pairs are created only
+when needed; the server sizes ``max_streams`` from its ``speech_memory_mb`` budget
+(``server.speech_capacity.slots_for_memory``: 480 MB, 4 pairs, by default). A device
+streams in real time, so a pair is held for the whole utterance while decoding costs ~15 %
+of one core. The server's capacity queue (``server.speech_capacity``, SPEC §6.5 rule 11)
+has exactly ``max_streams`` slots, so a stream it opens never waits in
+:meth:`PocketSphinxSpeechToText._acquire`; the timed wait there guards only other callers
+(bench, tests). The cepstral mean is reset at every stream start, so a transcript depends
+only on its own audio.
 """
 
 from __future__ import annotations

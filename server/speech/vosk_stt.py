@@ -139,7 +139,7 @@ class VoskStream:
         self._confidences.extend(confidences)
 
 
-def select_speech_to_text(env: Mapping[str, str]) -> SpeechToText:
+def select_speech_to_text(env: Mapping[str, str], *, max_streams: int = 4) -> SpeechToText:
     """vosk when ``TEDDY_VOSK_MODEL`` names a model folder, else pocketsphinx.
 
     A set but missing folder is an error rather than a silent fallback: the operator
@@ -153,4 +153,4 @@ def select_speech_to_text(env: Mapping[str, str]) -> SpeechToText:
                 f"or unset it to use pocketsphinx"
             )
         return VoskSpeechToText(path)
-    return PocketSphinxSpeechToText()
+    return PocketSphinxSpeechToText(max_streams=max_streams)

@@ -235,7 +235,27 @@ def panic_marker() -> Draft:
     return d
 
 
+def busy_and_timeout() -> Draft:
+    d, conn = _connected(
+        "busy_and_timeout",
+        "SPEC §6.3, §6.5 rule 11: `busy` (with retry_after_ms, an extra member) and "
+        "`utterance_timeout` answer a turn like any reply error: error{code} is printed and "
+        "the device is idle again (status shows no pending turn).",
+        ["6.3", "6.4", "6.5", "8.2"],
+    )
+    d.feed(ConsoleLine("text hi"), after_ms=100)
+    busy = ErrorMessage("busy", "speech capacity busy", retry_after_ms=12500)
+    d.feed(WsText(conn, server_msg(busy)), after_ms=50, note="SPEC §6.5 rule 11")
+    d.feed(ConsoleLine("status"), after_ms=10)
+    d.feed(ConsoleLine("text again"), after_ms=100)
+    timeout = ErrorMessage("utterance_timeout", "no audio_chunk for 5 s (silence limit)")
+    d.feed(WsText(conn, server_msg(timeout)), after_ms=50, note="SPEC §6.6 time limits")
+    d.feed(ConsoleLine("status"), after_ms=10)
+    return d
+
+
 CHAT_SCRIPTS: Final[dict[str, Callable[[], Draft]]] = {
+    "busy_and_timeout": busy_and_timeout,
     "reply_framing": reply_framing,
     "server_frames": server_frames,
     "push_to_talk": push_to_talk,

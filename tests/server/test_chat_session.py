@@ -18,6 +18,7 @@ from server.chat_session import (
     UtteranceAborted,
     UtteranceAudio,
     UtteranceEnded,
+    UtteranceLimits,
     UtteranceStarted,
 )
 
@@ -144,3 +145,51 @@ def test_any_text_frame_gets_at_most_a_reply_never_an_exception(text: str) -> No
 def test_binary_frames_are_refused(data: bytes) -> None:
     (frame,) = _frames(_session().receive_bytes(data, timestamp=TS))
     assert frame["error_code"] == "binary_not_supported"
+
+
+# -- utterance time limits (SPEC §6.6), time passed in -------------------------------------
+
+
+def _limited() -> ChatSession:
+    return ChatSession(
+        session_id="s-1",
+        child_name="Mia",
+        new_id=lambda: "gen",
+        limits=UtteranceLimits(max_s=10.0, silence_s=2.0),
+    )
+
+
+def _at(session: ChatSession, now: float, message: dict[str, object]) -> list[Action]:
+    return session.receive_text(json.dumps(message), timestamp=TS, now=now)
+
+
+def test_no_deadline_without_an_open_utterance() -> None:
+    session = _limited()
+    assert session.next_deadline() is None
+    assert session.expire(now=1e9, timestamp=TS) == []
+
+
+def test_silence_limit_discards_the_utterance_and_names_the_limit() -> None:
+    session = _limited()
+    _at(session, 100.0, {"type": "audio_start", "audio_session_id": "u1"})
+    _at(session, 101.5, _chunk("u1"))
+    assert session.next_deadline() == 103.5  # the chunk moved the silence deadline
+    assert session.expire(now=103.4, timestamp=TS) == []
+    actions = session.expire(now=103.5, timestamp=TS)
+    assert actions[0] == UtteranceAborted("u1")
+    (error,) = _frames(actions)
+    assert error["error_code"] == "utterance_timeout" and "silence" in str(error["error_message"])
+    assert _frames(_at(session, 104.0, _chunk("u1")))[0]["error_code"] == "unknown_audio_session"
+
+
+def test_wall_clock_limit_holds_for_an_utterance_that_keeps_talking() -> None:
+    session = _limited()
+    _at(session, 100.0, {"type": "audio_start", "audio_session_id": "u1"})
+    for n in range(1, 10):
+        _at(session, 100.0 + n, _chunk("u1", pcm=b"\x00\x00" * 16))
+    assert session.next_deadline() == 110.0
+    actions = session.expire(now=110.0, timestamp=TS)
+    (error,) = _frames(actions)
+    assert actions[0] == UtteranceAborted("u1")
+    assert "wall-clock" in str(error["error_message"])
+    assert session.next_deadline() is None

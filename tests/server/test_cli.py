@@ -8,6 +8,8 @@ import pytest
 
 from protocol.image import build_app_image
 from server.cli import main
+from server.errors import ServerError
+from server.settings import ServerSettings
 from server.store import Store
 
 pytestmark = pytest.mark.unit
@@ -108,3 +110,35 @@ def test_serve_refuses_to_keep_child_audio_in_production(
     err = capsys.readouterr().err
     assert "keep_utterance_audio" in err and "development profile only" in err
     assert not data.exists()  # refused before anything was created
+
+
+def test_serve_speech_flags_set_the_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import server.app
+
+    seen: list[object] = []
+
+    def capture(settings: object, **_: object) -> object:
+        seen.append(settings)
+        raise ServerError("stop here")  # no real server in a unit test
+
+    monkeypatch.setattr(server.app, "create_app", capture)
+    argv = ["serve", "--data", str(tmp_path), "--utterance-max-s", "12.5"]
+    argv += ["--utterance-silence-s", "2", "--speech-memory-mb", "240", "--speech-queue", "3"]
+    assert main(argv) == 2
+    settings = seen[0]
+    assert isinstance(settings, ServerSettings)
+    assert (settings.utterance_max_s, settings.utterance_silence_s) == (12.5, 2.0)
+    assert (settings.speech_memory_mb, settings.speech_queue, settings.speech_wait_s) == (
+        240,
+        3,
+        5.0,
+    )
+
+
+def test_serve_refuses_a_zero_utterance_limit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["serve", "--data", str(tmp_path), "--utterance-silence-s", "0"]) == 2
+    assert "must be positive" in capsys.readouterr().err

@@ -102,3 +102,21 @@ def test_serve_refuses_bad_timeouts(
         cli.main(["serve", flag, value])
     assert exit_.value.code == 2
     assert f"argument {flag}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("row", "setting"),
+    [
+        ("utterance length", "utterance_max_s"),
+        ("silence inside an utterance", "utterance_silence_s"),
+        ("wait for a decoder", "speech_wait_s"),
+    ],
+)
+def test_speech_timeouts_are_spec_rows_with_their_defaults_and_flags(
+    row: str, setting: str
+) -> None:
+    default, _runs, documented, flag, _sees = _table()[row]
+    value = getattr(ServerSettings, setting)
+    assert _code(documented) == setting
+    assert default == f"{value:g} s", row
+    assert _code(flag) in _serve_options(), flag

@@ -12,9 +12,9 @@
 
 #include "device_internal.h"
 
-static const char *const REPLY_ERRORS[] = {"no_audio_data",  "audio_too_short",
-                                           "audio_too_long", "invalid_audio_data",
-                                           "empty_text",     "processing_error"};
+static const char *const REPLY_ERRORS[] = {
+    "no_audio_data", "audio_too_short",  "audio_too_long",    "invalid_audio_data",
+    "empty_text",    "processing_error", "utterance_timeout", "busy"};
 
 static void add_playing(tdev_t *d, const char *session)
 {
