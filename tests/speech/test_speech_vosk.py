@@ -72,7 +72,7 @@ def test_env_with_a_model_folder_selects_vosk(
 
 def test_without_the_variable_pocketsphinx_is_selected(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(select_speech_to_text({}), PocketSphinxSpeechToText)
-    monkeypatch.setattr(vosk_stt, "PocketSphinxSpeechToText", lambda: "pocketsphinx")
+    monkeypatch.setattr(vosk_stt, "PocketSphinxSpeechToText", lambda max_streams: "pocketsphinx")
     chosen: object = select_speech_to_text({MODEL_ENV: "  ", "OTHER": "x"})
     assert chosen == "pocketsphinx"
 
