@@ -132,17 +132,19 @@ def _whole_seconds(text: str) -> int:
 # `serve` flags of the utterance limits and speech capacity (SPEC §6.5 rule 11, §6.6): each
 # sets the ServerSettings field of its name; unset keeps the setting's default.
 SPEECH_FLAGS: tuple[tuple[str, type, str], ...] = (
-    ("utterance_max_s", float, "seconds an utterance may stay open from audio_start (35)"),
-    ("utterance_silence_s", float, "seconds without an audio_chunk that end an utterance (5)"),
-    ("speech_memory_mb", int, "decoder memory budget; ~120 MB per decoder pair (480: 4 pairs)"),
-    ("speech_wait_s", float, "seconds an utterance waits for a decoder before busy (5)"),
-    ("speech_queue", int, "devices that may wait for a decoder at once (16)"),
+    ("utterance_max_s", float, "seconds an utterance may stay open from audio_start"),
+    ("utterance_silence_s", float, "seconds without an audio_chunk that end an utterance"),
+    ("speech_memory_mb", int, "decoder memory budget; ~120 MB per decoder pair"),
+    ("speech_wait_s", float, "seconds an utterance waits for a decoder before busy"),
+    ("speech_queue", int, "devices that may wait for a decoder at once"),
 )
 
 
 def _speech_args(parser: argparse.ArgumentParser) -> None:
     for name, kind, help_text in SPEECH_FLAGS:
         flag = "--" + name.replace("_", "-")
+        default = getattr(ServerSettings, name)  # the setting's own default, shown not copied
+        help_text = f"{help_text} (default {default:g})"
         parser.add_argument(flag, type=kind, dest=name, metavar="N", help=help_text)
 
 
