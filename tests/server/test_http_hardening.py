@@ -8,6 +8,7 @@ import logging
 import re
 import select
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -252,14 +253,24 @@ def _no_error_logged(caplog: pytest.LogCaptureFixture) -> None:
 
 
 def _wait_for_record(caplog: pytest.LogCaptureFixture, text: str) -> None:
-    deadline = time.monotonic() + 10
+    """Block until the server's thread logs `text` (or an error): an event, not polling."""
+    seen = threading.Event()
 
-    def seen(record: logging.LogRecord) -> bool:
+    def matches(record: logging.LogRecord) -> bool:
         return text in record.getMessage() or record.levelno >= logging.ERROR
 
-    while not any(seen(r) for r in caplog.records):
-        assert time.monotonic() < deadline, f"no log line with {text!r}"
-        time.sleep(0.01)  # polling the captured records: the server logs on its own thread
+    class _Watch(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if matches(record):
+                seen.set()
+
+    watch = _Watch()
+    logging.getLogger().addHandler(watch)
+    try:
+        if not any(matches(r) for r in caplog.records):
+            assert seen.wait(10), f"no log line with {text!r}"
+    finally:
+        logging.getLogger().removeHandler(watch)
 
 
 def test_a_client_hanging_up_mid_body_is_one_info_line(
