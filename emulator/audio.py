@@ -24,24 +24,13 @@ import numpy as np
 
 from emulator.errors import AudioSourceError
 from protocol.constants import BYTES_PER_SECOND, SAMPLE_RATE, UPLINK_CHUNK_BYTES
+from voice.clips import CLIP_LIBRARY
 from voice.wav import write_wav
 
 Pacing = Literal["realtime", "fast"]
 PACINGS: Final[tuple[Pacing, ...]] = ("realtime", "fast")
 PcmLoader = Callable[[], bytes]
 
-# SPEC §9.2 clip library: names -> phrases the reference responder understands.
-CLIP_LIBRARY: Final[dict[str, str]] = {
-    "hello": "hello teddy",
-    "joke": "tell me a joke",
-    "story": "tell me a story",
-    "song": "sing me a song",
-    "count": "count to five",
-    "name": "what is your name",
-    "sky": "why is the sky blue",
-    "dinosaurs": "tell me about dinosaurs",
-    "goodnight": "good night",
-}
 # Synthetic clips for edge cases: (kind, milliseconds).
 SYNTHETIC_CLIPS: Final[dict[str, tuple[str, int]]] = {
     "silence": ("silence", 1000),

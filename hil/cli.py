@@ -57,6 +57,11 @@ DELEGATED: dict[str, tuple[str, str, str]] = {
         "flash_main",
         "flash a board with esptool (skipped when it already holds the image)",
     ),
+    "audio": (
+        "hil.audio_cli",
+        "main",
+        "judge a recording like expect_audio does; calibrate a sound card's latency",
+    ),
     "virtual-board": (
         "hil.virtual_board.cli",
         "main",

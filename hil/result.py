@@ -30,6 +30,9 @@ class StepResult:
     duration_s: float = 0.0
     clock: str = "wall"  # what its timeout counted: wall, or simulated (Wokwi)
     on: str | None = None  # the device it acted on (`on:`; None: the first device)
+    # What the step measured (expect_audio: the audio measurements, transcript, WER), kept
+    # whether it passed or failed.
+    measured: dict[str, object] | None = None
 
 
 @dataclass

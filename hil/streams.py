@@ -33,13 +33,27 @@ from protocol.eventline import parse_event_line, validate_event
 
 
 class ScenarioClock:
-    """Seconds since the scenario began: the `t` of every stream of one scenario."""
+    """Seconds since the scenario began: the `t` of every stream of one scenario.
+
+    `wall_origin` is the wall-clock time (epoch seconds) of the same instant, so a time
+    another process stamped on the wall clock (a speaker's first sample, the server's
+    received audio) lands on this clock: `from_wall`.
+    """
 
     def __init__(self) -> None:
         self.origin = time.monotonic()
+        self.wall_origin = time.time()
 
     def now(self) -> float:
         return time.monotonic() - self.origin
+
+    def from_wall(self, wall_s: float) -> float:
+        """Scenario seconds of the wall-clock time `wall_s` (epoch seconds)."""
+        return wall_s - self.wall_origin
+
+    def to_wall(self, t: float) -> float:
+        """Epoch seconds of the scenario time `t`."""
+        return self.wall_origin + t
 
 
 @dataclass(frozen=True)

@@ -130,6 +130,7 @@ async def _run_one_step(
         raise StepFailedError(text, reason=f"{what} ({step.label()})") from exc
     finally:
         result.duration_s = round(time.monotonic() - began, 3)
+        result.measured = scenario_ctx.measured.get(step.index)
     result.status = "passed"
 
 
@@ -258,6 +259,7 @@ class ScenarioRun:
             devices=devices.devices,
             device=first.name,
             tap=server.tap,
+            artifacts=self.dir,
         )
         ctx.variables.update(self._initial_variables(devices, server))
         self.result.variables = ctx.variables

@@ -15,6 +15,7 @@ boards:
     chip: esp32
     reset: classic                   # classic | usb-jtag | reconnect | console | none
     capabilities: [audio_in, audio_out, button]
+    audio: {output: "sounddevice:USB Audio", input: "sounddevice:USB Audio", latency: calibrate}
 ```
 
 `load_bench` reports every problem at once (`bench.yaml: boards[1].reset: ...`).
@@ -32,7 +33,17 @@ import yaml
 
 from hil.scenario.values import parse_duration
 from hil.serial.errors import BenchError
-from hil.targets.base import AUDIO_IN, AUDIO_OUT, BUTTON, NETWORK_FAULTS, OTA, POWER_CUT, RESET
+from hil.serial.audio_wiring import AudioWiring, parse_audio_wiring
+from hil.targets.base import (
+    AUDIO_CAPTURE,
+    AUDIO_IN,
+    AUDIO_OUT,
+    BUTTON,
+    NETWORK_FAULTS,
+    OTA,
+    POWER_CUT,
+    RESET,
+)
 
 RESTORE_METHODS: Final = ("otadata", "none")
 BEFORE_METHODS: Final = ("default-reset", "usb-reset", "no-reset", "no-reset-no-sync")
@@ -105,12 +116,14 @@ class BoardEntry:
     wiring_from_board: bool = False
     power_switch: PowerSwitch | None = None
     flash: FlashSettings = field(default_factory=FlashSettings)
-    audio: Mapping[str, str] = field(default_factory=dict)
+    audio: AudioWiring = field(default_factory=AudioWiring)  # hil.serial.audio_wiring
 
     @property
     def capabilities(self) -> frozenset[str]:
         """What this board can do, from its wiring (capability names of hil.targets.base)."""
         caps = {OTA, *self.wired}
+        if self.audio.hears_speaker:
+            caps.add(AUDIO_CAPTURE)  # the harness hears the speaker (expect_audio)
         if self.reset != "none":
             caps.add(RESET)
         if self.power_switch is not None or self.reset == "reconnect":
@@ -263,17 +276,6 @@ def _mac(check: _Checker, where: str, value: object) -> str | None:
     return mac
 
 
-def _audio(check: _Checker, where: str, data: object) -> dict[str, str]:
-    if data is None:
-        return {}
-    if not isinstance(data, Mapping):
-        check.add(
-            where, "must be a mapping (input, output: how sound reaches the mic / leaves the amp)"
-        )
-        return {}
-    return {str(k): str(v) for k, v in data.items()}
-
-
 def parse_board(check: _Checker, where: str, data: object, base: Path) -> BoardEntry | None:
     """One `boards:` entry; problems go to `check`, None when it is unusable."""
     if not isinstance(data, Mapping):
@@ -303,7 +305,7 @@ def parse_board(check: _Checker, where: str, data: object, base: Path) -> BoardE
         wired=_wired(check, f"{where}.capabilities", data.get("capabilities")),
         power_switch=_power(check, f"{where}.power_switch", data.get("power_switch")),
         flash=_flash(check, f"{where}.flash", data.get("flash"), base),
-        audio=_audio(check, f"{where}.audio", data.get("audio")),
+        audio=parse_audio_wiring(data.get("audio"), f"{where}.audio", check.add),
     )
     return entry if name else None
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Final
 
+from hil.serial.audio_wiring import AudioWiring, parse_audio_option
 from hil.serial.bench import RESET_METHODS, RESTORE_METHODS, WIRED_CAPABILITIES
 from hil.targets.options import TargetOptions, option, path, seconds
 
@@ -22,6 +23,7 @@ ENV_BOARD: Final = "TEDDY_BOARD"
 ENV_CAPS: Final = "TEDDY_SERIAL_CAPABILITIES"
 ENV_RESET: Final = "TEDDY_SERIAL_RESET"
 ENV_RESTORE: Final = "TEDDY_SERIAL_RESTORE"
+ENV_AUDIO: Final = "TEDDY_SERIAL_AUDIO"
 ENV_LOCK_WAIT: Final = "TEDDY_LOCK_WAIT"
 ENV_LOCK_DIR: Final = "TEDDY_LOCK_DIR"
 FROM_BOARD: Final = "board"  # --serial-capabilities board: the board's `wiring:` line decides
@@ -102,6 +104,19 @@ class SerialOptions(TargetOptions):
             metavar="METHOD",
             help="factory restore before each scenario of a board given by --port:"
             f" {', '.join(RESTORE_METHODS)}",
+        ),
+    )
+    audio: AudioWiring | None = field(
+        default=None,
+        metadata=option(
+            flag="--serial-audio",
+            env=ENV_AUDIO,
+            parse=parse_audio_option,
+            metavar="OUTPUT[,latency=L][,rate=R]",
+            help="how the harness hears the speaker of a board given by --port:"
+            " files:DIR (a board that writes out-<id>.wav, the virtual board's audio folder),"
+            " sounddevice[:NAME] (a sound card at the amplifier); latency=12ms|calibrate",
+            default_text="none: expect_audio scenarios are skipped",
         ),
     )
     lock_wait_s: float = field(

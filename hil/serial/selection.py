@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from hil.errors import HilError
+from hil.serial.audio_wiring import AudioWiring
 from hil.serial.bench import DEFAULT_LOCK_DIR, Bench, BoardEntry, load_bench
 from hil.serial.options import SerialOptions
 
@@ -29,6 +30,7 @@ def adhoc_entry(port: str, options: SerialOptions) -> BoardEntry:
         wired=options.capabilities or frozenset(),
         restore=options.restore,
         wiring_from_board=options.capabilities is None,
+        audio=options.audio or AudioWiring(),
     )
 
 

@@ -5,6 +5,10 @@
 device without `on:`). Variables, the wire and the server side are the scenario's, shared
 by all devices.
 
+`said` lists what `talk` told each device to say and `measured` what a step measured
+(step index -> values, copied into the step's result whether it passed or not); both are
+shared by all devices, like the variables. `artifacts` is the scenario's folder.
+
 `wire` is the scenario's `WireLog` (hil.tap records) when the runner's tap is in place
 (capability `wire`), else None; `tap` is that tap itself, for frames of the harness's own
 on the device's WebSocket (`ws_send`, hil.tap.inject).
@@ -20,6 +24,7 @@ import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Final
 
 from hil import expect as ex
@@ -29,6 +34,17 @@ from hil.steps.server_side import ServerSide
 from hil.streams import DeviceConsole, Stream, WireLog
 from hil.tap.tap import WireTap
 from hil.targets.base import Target
+
+@dataclass(frozen=True)
+class Said:
+    """What the harness told a device to say (`talk`): the reference `expect_audio` compares
+    the server's received audio with (`of: utterance`)."""
+
+    device: str
+    t: float  # scenario seconds when the command was sent
+    phrase: str | None = None
+    clip: str | None = None
+
 
 # A simulation may run this many times slower than real time before a step in simulated
 # time counts as stalled (Wokwi's ESP32 with Wi-Fi runs at roughly real time or slower).
@@ -56,6 +72,11 @@ class StepContext:
     # Every device by name, the first first (empty: just `target` and `console`).
     devices: Mapping[str, Device] = field(default_factory=dict)
     device: str = m.DEFAULT_DEVICE  # the name of the device `target`/`console` belong to
+    # The scenario's artifact folder (wire-audio/, server-audio/, audio-truth/ live there).
+    artifacts: Path | None = None
+    # Shared by every device's context (dataclasses.replace keeps the same objects):
+    said: list[Said] = field(default_factory=list)  # every `talk`, in order
+    measured: dict[int, dict[str, object]] = field(default_factory=dict)  # step index -> values
 
     def on(self, step: m.Step) -> StepContext:
         """The context `step` runs in: that of the device its `on:` names (same variables)."""

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import ClassVar, Final
 
 from hil.errors import MissingCapabilityError
+from hil.targets.audio_path import AudioPath
 from hil.targets.crash import CrashLog
 from hil.targets.options import NoOptions, OptionError, TargetOptions
 
@@ -37,6 +38,9 @@ from hil.targets.options import NoOptions, OptionError, TargetOptions
 # "Capabilities"). Targets declare a subset; the server side adds its own.
 AUDIO_IN: Final = "audio_in"  # can speak an utterance (talk, push-to-talk)
 AUDIO_OUT: Final = "audio_out"  # plays/records the reply audio
+# The harness hears what the speaker played (`Target.audio_path`: the emulated DAC's output
+# files, or a sound card at a board's amplifier), so `expect_audio` can judge the sound.
+AUDIO_CAPTURE: Final = "audio_capture"
 OTA: Final = "ota"  # downloads and applies firmware (SPEC §5.4, §5.5)
 POWER_CUT: Final = "power_cut"  # can lose power instantly
 NETWORK_FAULTS: Final = "network_faults"  # its link can be broken on purpose
@@ -63,6 +67,7 @@ WIRE: Final = "wire"
 TARGET_CAPABILITIES: Final = (
     AUDIO_IN,
     AUDIO_OUT,
+    AUDIO_CAPTURE,
     OTA,
     POWER_CUT,
     NETWORK_FAULTS,
@@ -221,6 +226,11 @@ class Target(abc.ABC):
     def device_vars(self) -> dict[str, object]:
         """Settings scenarios may use as `${device.<name>}` (defaults filled in)."""
         return dict(self.setup.device)
+
+    @property
+    def audio_path(self) -> AudioPath | None:
+        """How the harness hears the speaker (capability `audio_capture`), when it can."""
+        return None
 
     @property
     def flash_root(self) -> Path:

@@ -19,7 +19,9 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from hil.errors import HilError, TargetUnavailableError
+from hil.targets.audio_path import AudioPath, SpeakerFiles
 from hil.targets.base import (
+    AUDIO_CAPTURE,
     DEVICE_FILES,
     IDENTITY,
     MULTI_DEVICE,
@@ -136,7 +138,13 @@ class EmulatorTarget(Target):
         # its flash is a folder of the scenario's (DeviceSettings.flash_dir); each device of
         # a `devices:` scenario is one more host on the same loop; its quirks are
         # DeviceSettings.quirks, on from every boot.
-        return frozenset(self._host.capabilities) | {IDENTITY, DEVICE_FILES, MULTI_DEVICE, QUIRKS}
+        # Its speaker writes out-<id>.wav as the DAC plays (emulator.media.Speaker).
+        extra = {IDENTITY, DEVICE_FILES, MULTI_DEVICE, QUIRKS, AUDIO_CAPTURE}
+        return frozenset(self._host.capabilities) | extra
+
+    @property
+    def audio_path(self) -> AudioPath:
+        return SpeakerFiles(Path(self._settings.audio_dir))
 
     @property
     def flash_root(self) -> Path:

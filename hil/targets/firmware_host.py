@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import ClassVar, Final
 
 from hil.errors import HilError
+from hil.targets.audio_path import AudioPath, SpeakerFiles
 from hil.targets.base import (
     TARGET_CAPABILITIES,
     LineSplitter,
@@ -147,6 +148,11 @@ class FirmwareHostTarget(Target):
         self._proc: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task[None] | None = None
         self._stopped = False
+
+    @property
+    def audio_path(self) -> AudioPath:
+        # port_linux's speaker writes out-<id>.wav as the DAC would play it (linux_audio.c).
+        return SpeakerFiles(self.setup.audio_dir)
 
     @classmethod
     def unavailable_reason(cls, options: TargetOptions) -> str | None:

@@ -40,7 +40,9 @@ from hil.serial.options import SerialOptions
 from hil.serial.restore import Restored, restore_board
 from hil.serial.selection import candidates, lock_dir_for, server_url_for
 from hil.serial.wiring import reported_wiring
+from hil.targets.audio_path import AudioPath
 from hil.targets.base import (
+    AUDIO_CAPTURE,
     AUDIO_IN,
     AUDIO_OUT,
     BUTTON,
@@ -68,13 +70,15 @@ class SerialTarget(Target):
     description = "a board (or virtual board) on a pyserial URL; capabilities from the bench entry"
     # The most any bench entry can offer; the instance narrows it to the board's wiring.
     declared_capabilities = frozenset(
-        {AUDIO_IN, AUDIO_OUT, OTA, POWER_CUT, NETWORK_FAULTS, BUTTON, RESET}
+        {AUDIO_IN, AUDIO_OUT, AUDIO_CAPTURE, OTA, POWER_CUT, NETWORK_FAULTS, BUTTON, RESET}
     )
     capability_notes: ClassVar[Mapping[str, str]] = {
         cap: "a board's wiring counts only when declared: bench `capabilities:`,"
         " --serial-capabilities, or the board's own `board: wiring:` boot line"
         for cap in WIRED_CAPABILITIES
     } | {
+        AUDIO_CAPTURE: "the harness hears a board's speaker only through a declared audio path:"
+        " bench `audio: {output: ...}` or --serial-audio",
         MULTI_DEVICE: "a serial run drives one board (the bench or --port picks one);"
         " several boards in one scenario (`devices:`) are not supported yet",
         QUIRKS: QUIRKS_NOTE,
@@ -100,6 +104,7 @@ class SerialTarget(Target):
         self._lost_reason: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._restored: Restored | None = None
+        self._audio: AudioPath | None = None  # the bench's `audio:` (hil.serial.audio_wiring)
 
     @classmethod
     def unavailable_reason(cls, options: TargetOptions) -> str | None:
@@ -116,7 +121,10 @@ class SerialTarget(Target):
         given = SerialOptions.of(options)
         if given.bench is None and given.capabilities is not None:
             # Any board given by a port is wired as the options declare (`adhoc_entry`).
-            return cls.declared_capabilities - (set(WIRED_CAPABILITIES) - given.capabilities)
+            unwired = set(WIRED_CAPABILITIES) - given.capabilities
+            if given.audio is None or not given.audio.hears_speaker:
+                unwired.add(AUDIO_CAPTURE)
+            return cls.declared_capabilities - unwired
         return cls.declared_capabilities  # the bench (read at start) or the board narrows it
 
     @property
@@ -340,7 +348,12 @@ class SerialTarget(Target):
         self._live = True
         await self.reset("power_on")
         self._started = True  # from now on `capabilities` reflects the board's wiring line
+        self._audio = await self.entry.audio.open_path()
         self._write_board_json()
+
+    @property
+    def audio_path(self) -> AudioPath | None:
+        return self._audio
 
     async def write_line(self, line: str) -> None:
         if self._link is None:
@@ -395,7 +408,10 @@ class SerialTarget(Target):
             return
         self._stopped = True
         link, self._link = self._link, None
+        audio, self._audio = self._audio, None
         try:
+            if audio is not None:
+                await audio.close()
             if link is not None:
                 await asyncio.to_thread(link.close)
         finally:

@@ -36,6 +36,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from hil.errors import HilError, MissingCapabilityError
 from hil.targets.base import (
+    AUDIO_CAPTURE,
     AUDIO_IN,
     AUDIO_OUT,
     BUTTON,
@@ -65,6 +66,7 @@ NO_I2S: Final = "Wokwi simulates no I2S, so the toy has no microphone or speaker
 NOTES: Final = {
     AUDIO_IN: NO_I2S,
     AUDIO_OUT: NO_I2S,
+    AUDIO_CAPTURE: NO_I2S,
     POWER_CUT: "a Wokwi simulation has no power switch",
     RESET: "Wokwi's sim:restart is not a power cycle that keeps the flash; use `console: reboot`",
     NETWORK_FAULTS: "the simulated Wi-Fi cannot be broken on purpose",

@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,7 @@ from hil.result import Status
 from hil.runner.run import run_scenario
 from hil.runner.server_setup import shared_pipeline
 from hil.scenario.loader import load_scenario
+from hil.serial.audio_wiring import parse_audio_option
 from hil.serial.options import SerialOptions
 from hil.targets.base import ChosenTarget
 from hil.targets.serial_target import SerialTarget
@@ -73,6 +75,10 @@ SKIPPED = {
     # The claim limits count claims per device id: the scenario sets the ids it claims as.
     "security/claim_lockout.yaml": "needs capability 'identity'",
     "security/claim_per_ip_limit.yaml": "needs capability 'identity'",
+    **{
+        f"audio/caught_{name}.yaml": "needs capability 'quirks'"
+        for name in ("playback_22050", "dropped_frames", "clipping", "silence")
+    },
 }
 
 
@@ -94,8 +100,14 @@ def _teddy_hil(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@dataclass(frozen=True)
+class FlashedBoard:
+    url: str
+    audio: Path  # where its emulated DAC writes out-<id>.wav (its declared audio path)
+
+
 @pytest.fixture(scope="module")
-def flashed_board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def flashed_board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlashedBoard]:
     """A virtual board process, flashed with teddy-hil flash (and the skip checked)."""
     work = tmp_path_factory.mktemp("tier-board")
     url = f"socket://127.0.0.1:{_free_port()}"
@@ -119,7 +131,7 @@ def flashed_board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         assert again.returncode == 0, again.stdout + again.stderr
         assert "nothing written: board already up to date" in again.stdout
         assert "board already holds it: flash MD5" in again.stdout
-        yield url
+        yield FlashedBoard(url, work / "board" / "audio")
     finally:
         board.terminate()
         board.wait(timeout=10)
@@ -127,9 +139,13 @@ def flashed_board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.mark.parametrize("name", SCENARIOS)
 async def test_scenario_on_a_shared_flashed_board(
-    name: str, flashed_board: str, tmp_path: Path
+    name: str, flashed_board: FlashedBoard, tmp_path: Path
 ) -> None:
-    options = SerialOptions(port=flashed_board)  # no declared wiring: the board's line decides
+    # No declared wiring: the board's line decides. Its audio path is declared, as a lab
+    # declares a sound card: the virtual board's speaker-output files (expect_audio runs).
+    options = SerialOptions(
+        port=flashed_board.url, audio=parse_audio_option(f"files:{flashed_board.audio}")
+    )
     result = await run_scenario(
         load_scenario(REPO / "scenarios" / name),
         target=ChosenTarget(SerialTarget, options),

@@ -17,6 +17,7 @@ BUILTIN: Final = (
     "expect_line",
     "expect_server",
     "expect_reply",
+    "expect_audio",
     "expect_absent",
     "expect_wire",
     "expect_wire_absent",

@@ -15,7 +15,7 @@ from hil.scenario import fragments as f
 from hil.scenario.model import Action, Step
 from hil.scenario.values import placeholder_text, substitute_text
 from hil.steps.build import At, InvalidStepError
-from hil.steps.context import StepContext
+from hil.steps.context import Said, StepContext
 from hil.steps.kind import Doc, StepKind
 from hil.steps.reply import send_command
 from hil.targets.base import AUDIO_IN
@@ -51,7 +51,14 @@ def build(value: Any, at: At) -> Talk:
 
 async def run(ctx: StepContext, action: Talk, step: Step) -> None:
     command = talk_command(action, lambda text: substitute_text(text, ctx.variables))
+    said = Said(
+        ctx.device,
+        ctx.console.clock.now(),
+        phrase=command.phrase,
+        clip=command.args[0] if command.args else None,
+    )
     await send_command(ctx, step, format_command(command), word=command.name)
+    ctx.said.append(said)
 
 
 KIND = StepKind(
