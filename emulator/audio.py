@@ -18,7 +18,7 @@ import os
 import wave
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import numpy as np
 
@@ -113,11 +113,17 @@ def append_wav(path: Path, pcm: bytes, *, create: bool) -> None:
 
 
 def scale_volume(pcm: bytes, volume: int) -> bytes:
-    """PCM s16le at `volume` percent (0..100), as a DAC volume would play it."""
+    """PCM s16le at `volume` percent (0..100), as a DAC volume would play it.
+
+    Each sample times volume / 100, truncated toward zero like the board's integer DAC
+    scaling (idf_speaker.c, linux_audio.c), so both emulated boards' out-<id>.wav agree.
+    """
     if volume >= 100:
         return pcm
     samples = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype="<i2").astype(np.int32)
-    return (samples * max(0, volume) // 100).astype("<i2").tobytes()
+    scaled = samples * max(0, volume)
+    truncated = np.where(scaled < 0, -(-scaled // 100), scaled // 100)
+    return truncated.astype("<i2").tobytes()
 
 
 def resolve_clip(name: str, audio_dir: Path) -> PcmLoader:
@@ -142,15 +148,15 @@ class Pacer:
         self._origin: float | None = None
         self._elapsed_s = 0.0
 
-    async def advance(self, nbytes: int) -> None:
-        """Wait until `nbytes` more PCM would have been captured/played."""
+    async def advance(self, nbytes: int, *, rate: int = SAMPLE_RATE) -> None:
+        """Wait until `nbytes` more PCM would have been captured/played at `rate` Hz."""
         if self.pacing == "fast":
             await asyncio.sleep(0)
             return
         loop = asyncio.get_running_loop()
         if self._origin is None:
             self._origin = loop.time()
-        self._elapsed_s += nbytes / BYTES_PER_SECOND
+        self._elapsed_s += nbytes / (BYTES_PER_SECOND * rate / SAMPLE_RATE)
         # Against the origin, not per sleep: no drift over a long utterance.
         await asyncio.sleep(max(0.0, self._origin + self._elapsed_s - loop.time()))
 
@@ -250,14 +256,22 @@ class SoundDeviceSink:
     """Plays reply PCM on the host's speaker (`sounddevice`), imported only when used."""
 
     def __init__(self) -> None:
+        self._rate = SAMPLE_RATE
+        self._stream = self._open(SAMPLE_RATE)
+
+    @staticmethod
+    def _open(rate: int) -> Any:  # sounddevice.RawOutputStream (untyped)
         import sounddevice
 
-        self._stream = sounddevice.RawOutputStream(
-            samplerate=SAMPLE_RATE, channels=1, dtype="int16"
-        )
-        self._stream.start()
+        stream = sounddevice.RawOutputStream(samplerate=rate, channels=1, dtype="int16")
+        stream.start()
+        return stream
 
-    async def play(self, pcm: bytes) -> None:
+    async def play(self, pcm: bytes, rate: int = SAMPLE_RATE) -> None:
+        """Play at `rate` Hz (the DAC's: the playback_rate quirk changes it, SPEC Appendix C)."""
+        if rate != self._rate:  # what is queued drains at the old rate first
+            await asyncio.to_thread(self.close)
+            self._stream, self._rate = self._open(rate), rate
         await asyncio.to_thread(self._stream.write, pcm)
 
     def close(self) -> None:

@@ -2,10 +2,13 @@
 
 Owns carrying out `StartCapture`/`StopCapture` (open a source from `emulator.audio`,
 report `CaptureStarted` or `CaptureFailed{reason}`, then the chunks at the source's pace)
-and `Play`/`PlayEnd`/`SetVolume` (play reply frames on the speaker clock, write
-`rx-<id>.wav`, report `PlaybackDone`). Sinks: a WAV file per reply (what the server sent,
-unscaled, like teddy-fw-host), an optional in-memory sink, and the real speaker through
-sounddevice, played at the device's volume as a board's DAC would.
+and `Play`/`PlayEnd`/`SetVolume` (play reply frames on the speaker clock at the DAC's
+rate, write `rx-<id>.wav`, report `PlaybackDone`). Sinks: a WAV file per reply of what the
+server sent (`rx-<id>.wav`, unscaled: each `play`'s `received`, else its `pcm`), the
+speaker output (`out-<id>.wav` + `out-<id>.json`, emulator.speaker_output: what the DAC
+played, at the device's volume and the `play`'s `sample_rate`), an optional in-memory
+sink, and the real speaker through sounddevice, played as the board's DAC would. Both
+emulated boards write the same files (teddy-fw-host: linux_audio.c).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from emulator.core.inputs import (
     PlaybackDone,
 )
 from emulator.errors import AudioSourceError
+from emulator.speaker_output import SpeakerOutput
 from voice.wav import write_wav
 
 Post = Callable[[Input], None]
@@ -135,6 +139,7 @@ class Speaker:
         self._queue: asyncio.Queue[Play | PlayEnd] = asyncio.Queue()
         self._buffers: dict[str, bytearray] = {}
         self._pacers: dict[str, Pacer] = {}
+        self._outputs: dict[str, SpeakerOutput] = {}
         self._out = SoundDeviceSink() if device == "sounddevice" else None
         self.volume = 100
         self._task = asyncio.create_task(self._run())
@@ -151,19 +156,36 @@ class Speaker:
             item = await self._queue.get()
             session = item.audio_session_id
             if isinstance(item, Play):
-                self._buffers.setdefault(session, bytearray()).extend(item.pcm)
-                pacer = self._pacers.setdefault(session, Pacer(self._pacing))
-                if self._out is not None:
-                    await self._out.play(scale_volume(item.pcm, self.volume))
-                else:
-                    await pacer.advance(len(item.pcm))
+                await self._play(item)
                 continue
             pcm = bytes(self._buffers.pop(session, b""))
             self._pacers.pop(session, None)
+            output = self._outputs.pop(session, None)
+            if output is not None:
+                output.write_sidecar()  # the final byte count
             write_wav(self._audio_dir / f"rx-{session}.wav", pcm)
             if self._memory is not None:
                 self._memory.replies[session] = pcm
             self._post(PlaybackDone(session))
+
+    async def _play(self, item: Play) -> None:
+        session = item.audio_session_id
+        # rx-<id>.wav is what the server sent: `received` when a playback quirk (SPEC
+        # Appendix C) made the DAC play something else.
+        self._buffers.setdefault(session, bytearray()).extend(item.received or item.pcm)
+        played = scale_volume(item.pcm, self.volume)
+        output = self._outputs.get(session)
+        if output is None:
+            output = SpeakerOutput(
+                self._audio_dir, session, rate=item.sample_rate, volume=self.volume
+            )
+            self._outputs[session] = output
+        output.append(played, rate=item.sample_rate, volume=self.volume)
+        pacer = self._pacers.setdefault(session, Pacer(self._pacing))
+        if self._out is not None:
+            await self._out.play(played, item.sample_rate)
+        else:
+            await pacer.advance(len(item.pcm), rate=item.sample_rate)
 
     def abort(self) -> None:
         self._task.cancel()

@@ -80,7 +80,7 @@ def all_mutants() -> list[Mutant]:
     mutants = [Mutant(SERVER, q.name, q.section) for q in SERVER_QUIRKS]
     for quirk in QUIRKS:
         spec = QUIRK_SPECS[quirk]
-        value = FORGED_TOKEN if spec.value is not None else None
+        value = (spec.example or FORGED_TOKEN) if spec.value is not None else None
         mutants.append(Mutant(DEVICE, quirk, spec.spec, value))
     return mutants
 

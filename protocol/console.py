@@ -17,6 +17,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Final
 
+from protocol.device import quirk_int, quirk_range_message
 from protocol.device_model import (
     COMMAND_NAMES,
     COMMAND_SPECS,
@@ -158,6 +159,8 @@ def _parse_quirk(words: list[str]) -> Command:
         raise CommandError("missing_argument", f"usage: quirk on {name} <{wants}>")
     if len(words) > count:
         raise CommandError("extra_argument", f"quirk {words[0]} {name} takes no further value")
+    if count == 3 and QUIRK_SPECS[name].min is not None and quirk_int(name, words[2]) is None:
+        raise CommandError("bad_value", quirk_range_message(name))
     return Command("quirk", tuple(words))
 
 

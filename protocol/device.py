@@ -89,7 +89,27 @@ def quirk_problem(quirk: Quirk, value: str | None) -> str | None:
         return f"quirk {quirk} takes no value, got {value!r}"
     if wants is not None and (value is None or not value or any(c.isspace() for c in value)):
         return f"quirk {quirk} needs a value: {quirk}={wants} (one word), got {value!r}"
+    if value is not None and quirk_int(quirk, value) is None and QUIRK_SPECS[quirk].min is not None:
+        return f"{quirk_range_message(quirk)}, got {value!r}"
     return None
+
+
+def quirk_int(quirk: Quirk, value: str) -> int | None:
+    """The integer value of an integer quirk (`playback_rate`, ...), None when out of range.
+
+    Decimal digits only (an optional minus), as both cores' console parsers read it.
+    """
+    spec = QUIRK_SPECS[quirk]
+    if spec.min is None or spec.max is None or not re.fullmatch(r"-?[0-9]{1,12}", value):
+        return None
+    number = int(value)
+    return number if spec.min <= number <= spec.max else None
+
+
+def quirk_range_message(quirk: Quirk) -> str:
+    """The refusal of an integer quirk's bad value (the console's `bad_value` message)."""
+    spec = QUIRK_SPECS[quirk]
+    return f"quirk on {quirk}: {spec.value} must be an integer {spec.min}..{spec.max}"
 
 
 def quirks_from(items: object, *, where: str = "device.quirks") -> tuple[tuple[Quirk, str], ...]:
@@ -102,6 +122,8 @@ def quirks_from(items: object, *, where: str = "device.quirks") -> tuple[tuple[Q
             out.append(parse_quirk(item))
         elif isinstance(item, dict) and len(item) == 1:
             ((name, value),) = item.items()
+            if isinstance(value, int) and not isinstance(value, bool):
+                value = str(value)  # an integer quirk (playback_rate: 22050)
             if not isinstance(value, str):
                 raise ValueError(f"{where}[{i}]: the value of {name} must be a string")
             out.append(parse_quirk(f"{name}={value}"))
@@ -120,7 +142,16 @@ def quirks_schema() -> dict[str, Any]:
     """JSON Schema of `device: {quirks: [...]}`: names, or {name: value} for a valued one."""
     plain = [q for q in QUIRKS if QUIRK_SPECS[q].value is None]
     valued = {
-        q: {"type": "string", "minLength": 1, "pattern": "^\\S+$", "description": spec.doc}
+        q: (
+            {"type": "string", "minLength": 1, "pattern": "^\\S+$", "description": spec.doc}
+            if spec.min is None
+            else {
+                "type": "integer",
+                "minimum": spec.min,
+                "maximum": spec.max,
+                "description": spec.doc,
+            }
+        )
         for q, spec in QUIRK_SPECS.items()
         if spec.value is not None
     }

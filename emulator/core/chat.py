@@ -15,8 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from emulator.core.context import Ctx, State
-from emulator.core.effects import CaptureKind, Play, PlayEnd, SaveAudio, StartCapture, StopCapture
+from emulator.core.effects import CaptureKind, PlayEnd, SaveAudio, StartCapture, StopCapture
 from emulator.core.link import Link
+from emulator.core.playback import play_frame
 from protocol import device_model as dm
 from protocol.audio import AudioResponseAssembler
 from protocol.constants import MAX_UTTERANCE_BYTES, UPLINK_CHUNK_BYTES, WS_TRANSPORT_MAX_BYTES
@@ -257,7 +258,7 @@ class Chat:
             self._reply = None
             self.pending = max(0, self.pending - 1)
             return
-        self.ctx.do(Play(session, frame.pcm))
+        self.ctx.do(play_frame(self.ctx.quirks, session, frame.seq, frame.pcm))
         if done:
             self._end_reply(cut=False)
 

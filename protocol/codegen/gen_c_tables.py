@@ -114,7 +114,8 @@ def _console(m: Model) -> list[str]:
     out += ["};", "", "const teddy_quirk_spec_t TEDDY_QUIRKS[TEDDY_QUIRK_COUNT] = {"]
     for q in m.quirks:
         value = c_str(q.value) if q.value is not None else "NULL"
-        out.append(f"    {{{c_str(q.name)}, {c_str(q.spec)}, {value}}},")
+        rng = f"true, {q.min}LL, {q.max}LL" if q.min is not None else "false, 0, 0"
+        out.append(f"    {{{c_str(q.name)}, {c_str(q.spec)}, {value}, {rng}}},")
     return [*out, "};", ""]
 
 

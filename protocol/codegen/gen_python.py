@@ -120,6 +120,9 @@ def _spec_classes() -> list[str]:
         "    spec: str",
         "    doc: str",
         "    value: str | None = None  # None: the quirk takes no value",
+        "    min: int | None = None  # min/max: the value is an integer in this range",
+        "    max: int | None = None",
+        "    example: str | None = None  # a value that shows the misbehaviour (the self-test's)",
         "",
         "",
         "@dataclass(frozen=True)",
@@ -302,6 +305,8 @@ def _console(m: Model) -> list[str]:
         args = [py_str(q.name), py_str(q.spec), text(q.doc, 8)]
         if q.value is not None:
             args.append(f"value={py_str(q.value)}")
+        if q.min is not None:
+            args += [f"min={q.min}", f"max={q.max}", f"example={py_str(q.example or '')}"]
         out += seq(f"{py_str(q.name)}: QuirkSpec(", args, "),", 4)
     out += ["}", ""]
     return out

@@ -153,12 +153,19 @@ class SetKey:
 
 @dataclass(frozen=True)
 class Quirk:
-    """A named misbehaviour (SPEC Appendix C); `value` is the metavar of its argument."""
+    """A named misbehaviour (SPEC Appendix C); `value` is the metavar of its argument.
+
+    `min`/`max` (both or neither): the value is an integer in that range; `example`: a
+    value that shows the misbehaviour (the self-test's mutant, hil/selftest.py).
+    """
 
     name: str
     spec: str
     doc: str
     value: str | None = None
+    min: int | None = None
+    max: int | None = None
+    example: str | None = None
 
 
 @dataclass(frozen=True)

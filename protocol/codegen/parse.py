@@ -258,7 +258,7 @@ def _quirks(items: list[Any]) -> tuple[Quirk, ...]:
     quirks: list[Quirk] = []
     for i, item in enumerate(items):
         r = _Reader(item, f"quirks[{i}]")
-        r.only("name", "spec", "doc", "value")
+        r.only("name", "spec", "doc", "value", "min", "max", "example")
         name = check_name(r.text("name"), r.where)
         spec = r.text("spec")
         if not spec.startswith("§"):
@@ -266,7 +266,23 @@ def _quirks(items: list[Any]) -> tuple[Quirk, ...]:
         value = r.opt_text("value")
         if value is not None and not value.isupper():
             raise ModelError(f"{r.where} ({name}): value {value!r} is a metavar (TOKEN)")
-        quirks.append(Quirk(name, spec, r.text("doc"), value))
+        low, high = r.number("min"), r.number("max")
+        if (low is None) != (high is None) or (low is not None and value is None):
+            raise ModelError(f"{r.where} ({name}): min and max go together, with a value")
+        if low is not None and high is not None and low > high:
+            raise ModelError(f"{r.where} ({name}): min {low} is above max {high}")
+        example = r.number("example")
+        if (example is None) != (low is None):
+            raise ModelError(f"{r.where} ({name}): an integer quirk, and only one, has an example")
+        if (
+            example is not None
+            and low is not None
+            and high is not None
+            and not low <= example <= high
+        ):
+            raise ModelError(f"{r.where} ({name}): example {example} is outside {low}..{high}")
+        shown = str(example) if example is not None else None
+        quirks.append(Quirk(name, spec, r.text("doc"), value, low, high, shown))
     check_unique([q.name for q in quirks], "quirks")
     return tuple(quirks)
 

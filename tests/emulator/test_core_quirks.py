@@ -228,3 +228,25 @@ def test_quirk_spellings_of_the_command_line_and_the_scenario() -> None:
     with pytest.raises(ValueError, match=r"device.quirks\[0\]"):
         quirks_from([{"reuse_nonce": "x", "ignore_etag": "y"}])
     assert set(QUIRKS) >= {"reuse_nonce", "present_token"}
+
+
+def test_an_integer_quirk_takes_an_integer_in_its_range() -> None:
+    """SPEC Appendix C: playback_rate, drop_frames, playback_gain name their range."""
+    assert parse_quirk("playback_rate=22050") == ("playback_rate", "22050")
+    assert quirks_from([{"drop_frames": 5}]) == (("drop_frames", "5"),)  # YAML's integer
+    for bad in ("playback_rate=fast", "playback_rate=3999", "drop_frames=0", "playback_gain=4.5"):
+        with pytest.raises(ValueError, match=r"must be an integer \d+\.\.\d+, got"):
+            parse_quirk(bad)
+    with pytest.raises(ValueError, match=r"must be an integer 1\.\.1000"):
+        quirks_from([{"playback_gain": 0}])
+    d = Driver()
+    for line, reason in (
+        ("quirk on playback_gain 1001", "bad_value"),
+        ("quirk on playback_gain", "missing_argument"),
+        ("quirk on mute_playback 1", "extra_argument"),
+        ("quirk on playback_gain 1000", None),
+    ):
+        before = len(d.effects)
+        d.line(line)
+        printed = " ".join(str(getattr(e, "line", "")) for e in d.effects[before:])
+        assert (f'"reason":"{reason}"' if reason else "cmd.ok") in printed, (line, printed)

@@ -41,6 +41,7 @@ REQUIRED = {
     "claim_child_profile",
     "quirks_claim_and_link",
     "quirks_chat",
+    "quirks_playback",
 }
 
 

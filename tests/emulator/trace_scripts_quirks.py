@@ -16,24 +16,29 @@ from emulator.core.inputs import (
     CaptureEnded,
     CaptureStarted,
     ConsoleLine,
+    PlaybackDone,
     TimeSynced,
     WifiUp,
     WsOpened,
     WsRefused,
     WsText,
 )
+from protocol.messages import TextResponse
 from tests.emulator.trace_draft import Draft
 from tests.emulator.trace_server import (
     CONFIG_ETAG,
     EPOCH,
     STORED_AUTH,
+    audio_frame,
     claim_body,
     config_body,
     error_body,
     fire,
     hello,
     refresh_body,
+    server_msg,
     stored_cfg,
+    to_idle,
 )
 
 # An unsigned token (`alg: none`), what the quirk present_token sends instead (§3.1).
@@ -121,7 +126,64 @@ def quirks_chat() -> Draft:
     return d
 
 
+def _samples(*values: int) -> bytes:
+    return b"".join(v.to_bytes(2, "little", signed=True) for v in values)
+
+
+# Loud and quiet samples: playback_gain 4 saturates the loud ones at full scale.
+_LOUD: Final = _samples(1000, -1000, 20000, -20000)
+
+
+def quirks_playback() -> Draft:
+    d = Draft(
+        "quirks_playback",
+        "SPEC Appendix C playback quirks: the events and `received` (rx-<id>.wav) stay what "
+        "the server sent while `play` carries what the DAC plays: playback_rate 22050 sets "
+        "its sample_rate (defect 10), drop_frames 3 plays nothing of seq 2 and 5, "
+        "playback_gain 4 saturates at full scale, mute_playback plays zeros of the frame's "
+        "length; an integer quirk's bad value is refused (bad_value), `quirk off` restores "
+        "16000 Hz and the frames as sent.",
+        ["7.1", "7.3", "8.2", "9.2", "9.3", "C"],
+        nvs=[*STORED_AUTH, *stored_cfg()],
+        nonces=[],
+    )
+    conn = to_idle(d, stored=True)
+    for line in (
+        "quirk on playback_rate 22050",
+        "quirk on playback_rate fast",
+        "quirk on drop_frames 0",
+        "quirk on playback_gain 4.5",
+        "quirk on drop_frames 3",
+        "quirk on playback_gain 4",
+    ):
+        d.feed(ConsoleLine(line), after_ms=1)
+    d.feed(ConsoleLine("text hi"), after_ms=100)
+    d.feed(WsText(conn, server_msg(TextResponse("Hi!"))), after_ms=200)
+    for seq in range(6):
+        frame = audio_frame("p1", seq, _LOUD, final=seq == 5, text="Hi!" if seq == 0 else None)
+        note = "drop_frames 3: seq % 3 == 2 is not played" if seq % 3 == 2 else ""
+        d.feed(WsText(conn, frame), after_ms=2, note=note)
+    d.feed(PlaybackDone("p1"), after_ms=50)
+    for line in ("quirk off drop_frames", "quirk off playback_gain", "quirk on mute_playback"):
+        d.feed(ConsoleLine(line), after_ms=1)
+    d.feed(ConsoleLine("text more"), after_ms=100)
+    d.feed(WsText(conn, audio_frame("p2", 0, _LOUD, final=False, text="A")), after_ms=200)
+    d.feed(WsText(conn, audio_frame("p2", 1, _LOUD, final=True)), after_ms=2)
+    d.feed(PlaybackDone("p2"), after_ms=50)
+    for line in ("quirk off mute_playback", "quirk off playback_rate"):
+        d.feed(ConsoleLine(line), after_ms=1)
+    d.feed(ConsoleLine("text again"), after_ms=100)
+    d.feed(
+        WsText(conn, audio_frame("p3", 0, _LOUD, final=True, text="B")),
+        after_ms=200,
+        note="no playback quirk: 16000 Hz, the frame as sent, received empty",
+    )
+    d.feed(PlaybackDone("p3"), after_ms=50)
+    return d
+
+
 QUIRK_SCRIPTS: Final[dict[str, Callable[[], Draft]]] = {
     "quirks_claim_and_link": quirks_claim_and_link,
     "quirks_chat": quirks_chat,
+    "quirks_playback": quirks_playback,
 }

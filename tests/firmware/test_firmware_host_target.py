@@ -82,7 +82,7 @@ async def test_replies_and_utterances_are_wav_files(tmp_path: Path, fw_host: Cho
     )
     assert result.status is Status.PASSED, result.detail
     files = sorted((tmp_path / "audio").glob("*.wav"))
-    assert sorted(p.name[:3] for p in files) == ["rx-", "tx-"]
+    assert sorted(p.name[:3] for p in files) == ["out", "rx-", "tx-"]  # out-: the speaker
     for file in files:  # SPEC §7.1: PCM s16le, 16 kHz, mono
         with wave.open(str(file), "rb") as wav:
             assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, 16000)

@@ -50,6 +50,8 @@ async def test_the_quirk_fails_its_scenario_on_the_firmware(
         ("reuse_nonce=1", "quirk reuse_nonce takes no value"),
         ("present_token", "quirk present_token needs a value: present_token=TOKEN"),
         ("present_token=", "needs a value"),
+        ("playback_rate=fast", "quirk on playback_rate: HZ must be an integer 4000..48000"),
+        ("drop_frames=0", "quirk on drop_frames: N must be an integer 1..1000"),
     ],
 )
 def test_a_bad_quirk_flag_is_refused(

@@ -44,7 +44,10 @@ async def test_example_scenarios_pass_on_the_emulator(path: Path, tmp_path: Path
     assert result.status is Status.PASSED, result.detail
     assert (tmp_path / "device" / "flash").is_dir()
     if "streaming" in path.parts:
-        assert sorted(p.name[:3] for p in (tmp_path / "audio").iterdir()) == ["rx-", "tx-"]
+        names = sorted(p.name for p in (tmp_path / "audio").iterdir())
+        # what the server sent, what was said, and the speaker output with its sidecar
+        assert [n[:3] for n in names] == ["out", "out", "rx-", "tx-"], names
+        assert names[0].endswith(".json") and names[1].endswith(".wav"), names
 
 
 async def test_power_cut_and_reset_reach_the_device(write: WriteFile, tmp_path: Path) -> None:

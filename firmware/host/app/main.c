@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "teddy_console.h"
 #include "teddy_device.h"
 #include "teddy_port.h"
 #include "teddy_port_linux.h"
@@ -230,6 +231,13 @@ static int quirk_override(config_t *c, const char *arg)
     if (wants != NULL && (eq == NULL || eq[1] == '\0' || strpbrk(eq + 1, " \t\r\n") != NULL)) {
         fprintf(stderr, "teddy-fw-host: --quirk: quirk %s needs a value: %s=%s (one word)\n",
                 name, name, wants);
+        return 2;
+    }
+    long long number = 0;
+    if (TEDDY_QUIRKS[q].integer && !teddy_quirk_int(q, eq + 1, &number)) {
+        fprintf(stderr,
+                "teddy-fw-host: --quirk: quirk on %s: %s must be an integer %lld..%lld, got '%s'\n",
+                name, wants, TEDDY_QUIRKS[q].min, TEDDY_QUIRKS[q].max, eq + 1);
         return 2;
     }
     c->build.quirks[q] = eq != NULL ? eq + 1 : "";

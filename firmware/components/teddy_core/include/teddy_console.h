@@ -58,6 +58,10 @@ const char *teddy_cmd_err_str(teddy_cmd_err_t reason);
 const char *teddy_cmd_name(teddy_cmd_id_t id);
 /** "valid commands: talk, text, ..." (the list the error messages end with). */
 const char *teddy_console_valid_list(void);
+/* The value of an integer quirk (playback_rate, ...: the model's min/max) as both cores'
+ * parsers read it (-?[0-9]{1,12} within min..max, protocol.device.quirk_int); false
+ * when `text` is not one or the quirk takes none. */
+bool teddy_quirk_int(teddy_quirk_t q, const char *text, long long *out);
 
 #ifdef __cplusplus
 }

@@ -80,8 +80,8 @@ esp_err_t teddy_timing_set(teddy_timing_t *t, const char *name, double value);
  * nvs.num: durable before the next effect), NVS_ERASE (nvs.key NULL = the namespace),
  * WIFI_CONNECT, WIFI_DISCONNECT, SYNC_TIME, HTTP_REQUEST (http.*; answered by
  * HTTP_RESPONSE/FAILED or STREAM_*), HTTP_CANCEL, WS_CONNECT / WS_SEND / WS_CLOSE (ws.*),
- * START_CAPTURE / STOP_CAPTURE (capture.*), PLAY / PLAY_END (audio.session, pcm, cut;
- * answered by PLAYBACK_DONE), SAVE_AUDIO (audio.name, pcm: APPENDED to the recording),
+ * START_CAPTURE / STOP_CAPTURE (capture.*), PLAY / PLAY_END (audio.session, pcm, sample_rate,
+ * received, cut; answered by PLAYBACK_DONE), SAVE_AUDIO (audio.name, pcm: APPENDED to the recording),
  * SET_VOLUME (audio.volume), SLOT_ERASE / SLOT_WRITE / SLOT_READ (flash.*; answered by
  * SLOT_DATA), OTA_SET_BOOT, OTA_MARK_VALID, OTA_MARK_INVALID, OTA_ACK_ROLLBACK, REBOOT
  * (reboot.reason). Their canonical JSON form is teddy_canon.h's. */
@@ -124,6 +124,9 @@ typedef struct {
             size_t len;
             bool cut;
             int volume;
+            uint32_t sample_rate;     /* PLAY: the DAC's rate (SPEC §7.1, Appendix C) */
+            const uint8_t *received;  /* PLAY: the frame as sent when pcm differs, else NULL */
+            size_t received_len;
         } audio;
         struct {
             int slot;

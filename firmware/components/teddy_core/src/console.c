@@ -125,6 +125,24 @@ static bool int_in_range(const teddy_set_key_spec_t *k, const char *value)
     return (!k->has_min || v >= k->min) && (!k->has_max || v <= k->max);
 }
 
+bool teddy_quirk_int(teddy_quirk_t q, const char *text, long long *out)
+{
+    if ((unsigned)q >= TEDDY_QUIRK_COUNT || !TEDDY_QUIRKS[q].integer || text == NULL) {
+        return false;
+    }
+    const char *digits = text + (text[0] == '-');
+    size_t n = strlen(digits);
+    if (n == 0 || n > 12 || !int_text(text)) {
+        return false;
+    }
+    long long v = strtoll(text, NULL, 10);
+    if (v < TEDDY_QUIRKS[q].min || v > TEDDY_QUIRKS[q].max) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
 static bool set_value_ok(const teddy_set_key_spec_t *k, const char *value)
 {
     switch (k->rule) {
@@ -208,7 +226,7 @@ static esp_err_t parse_quirk(const char *rest, teddy_cmd_t *out, const refuse_t 
                              tc_words_t *wp)
 {
     const char *usage = "usage: quirk | quirk on <name> [value] | quirk off <name>";
-    char msg[256];
+    char msg[512]; /* the unknown-quirk refusal lists every quirk */
     const char *why = NULL;
     if (!tc_shlex_split(rest, wp, &why)) {
         snprintf(msg, sizeof(msg), "quirk: %s", why);
@@ -240,6 +258,12 @@ static esp_err_t parse_quirk(const char *rest, teddy_cmd_t *out, const refuse_t 
         snprintf(msg, sizeof(msg), "quirk %.3s %s takes no further value", wp->words[0],
                  TEDDY_QUIRKS[q].name);
         return refuse(r, TEDDY_CMD_ERR_EXTRA_ARGUMENT, msg);
+    }
+    long long number = 0;
+    if (count == 3 && TEDDY_QUIRKS[q].integer && !teddy_quirk_int(q, wp->words[2], &number)) {
+        snprintf(msg, sizeof(msg), "quirk on %s: %s must be an integer %lld..%lld",
+                 TEDDY_QUIRKS[q].name, wants, TEDDY_QUIRKS[q].min, TEDDY_QUIRKS[q].max);
+        return refuse(r, TEDDY_CMD_ERR_BAD_VALUE, msg);
     }
     out->argc = count;
     for (size_t i = 0; i < count; i++) {

@@ -57,7 +57,7 @@ const canon_member_t CANON_FX_BIND[TEDDY_FX_COUNT][CANON_MAX_FIELDS] = {
     [TEDDY_FX_WS_CLOSE] = {F_CONN, F_WS_CODE, F_WS_REASON},
     [TEDDY_FX_START_CAPTURE] = {F_CAPTURE, F_SOURCE, F_VALUE},
     [TEDDY_FX_STOP_CAPTURE] = {F_CAPTURE},
-    [TEDDY_FX_PLAY] = {F_SESSION, F_PCM},
+    [TEDDY_FX_PLAY] = {F_SESSION, F_PCM, F_SAMPLE_RATE, F_RECEIVED},
     [TEDDY_FX_PLAY_END] = {F_SESSION, F_CUT},
     [TEDDY_FX_SAVE_AUDIO] = {F_NAME, F_PCM},
     [TEDDY_FX_SET_VOLUME] = {F_VOLUME},
@@ -183,6 +183,8 @@ static cJSON *effect_value(const teddy_effect_t *fx, canon_member_t m)
     case F_NAME: return str_item(fx->u.audio.name);
     case F_PCM: return bytes_item(fx->u.audio.pcm, fx->u.audio.len);
     case F_CUT: return cJSON_CreateBool(fx->u.audio.cut);
+    case F_SAMPLE_RATE: return num_item(fx->u.audio.sample_rate);
+    case F_RECEIVED: return bytes_item(fx->u.audio.received, fx->u.audio.received_len);
     case F_VOLUME: return num_item(fx->u.audio.volume);
     case F_SLOT: return str_item(teddy_slot_name(fx->u.flash.slot));
     case F_OFFSET: return num_item((double)fx->u.flash.offset);

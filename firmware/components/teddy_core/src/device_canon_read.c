@@ -243,6 +243,7 @@ static esp_err_t read_effect_field(reader_t *r, canon_member_t m, const cJSON *v
     case F_SESSION: return as_str(r, v, false, &fx->u.audio.session);
     case F_NAME: return as_str(r, v, false, &fx->u.audio.name);
     case F_PCM: return as_bytes(r, v, &fx->u.audio.pcm, &fx->u.audio.len);
+    case F_RECEIVED: return as_bytes(r, v, &fx->u.audio.received, &fx->u.audio.received_len);
     case F_DATA: return as_bytes(r, v, &fx->u.flash.data, &fx->u.flash.len);
     case F_STREAM:
     case F_CUT:
@@ -268,6 +269,7 @@ static esp_err_t read_effect_field(reader_t *r, canon_member_t m, const cJSON *v
     case F_WS_CODE: fx->u.ws.code = (int)n; break;
     case F_CAPTURE: fx->u.capture.id = (uint32_t)n; break;
     case F_VOLUME: fx->u.audio.volume = (int)n; break;
+    case F_SAMPLE_RATE: fx->u.audio.sample_rate = (uint32_t)n; break;
     case F_OFFSET: fx->u.flash.offset = (size_t)n; break;
     case F_LENGTH: fx->u.flash.len = (size_t)n; break;
     default: fx->u.flash.secure_version = (uint32_t)n; break; /* F_SECURE */
@@ -363,6 +365,9 @@ esp_err_t teddy_canon_read_effect(const cJSON *obj, teddy_effect_t *out,
             err = kind->fields[i].has_default ? ESP_OK : bad(&r, "missing");
             if (err == ESP_OK && CANON_FX_BIND[k][i] == F_VALUE) {
                 out->u.capture.value = "";
+            }
+            if (CANON_FX_BIND[k][i] == F_SAMPLE_RATE) { /* the model's default: SPEC §7.1 */
+                out->u.audio.sample_rate = TEDDY_SAMPLE_RATE;
             }
             continue;
         }

@@ -6,11 +6,15 @@
  * audio.rx.end{bytes,frames,text}. A gap prints error{audio_seq_gap} and cuts that
  * reply; a new seq 0 cuts the previous reply short; error frames print error{code}
  * and answer a pending utterance when they are one of the SPEC §6.3 reply errors.
+ * Each frame becomes a PLAY of what the DAC plays (play_frame: the playback quirks of
+ * SPEC Appendix C, emulator/core/playback.py); the events always count the frame as sent.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "device_internal.h"
+#include "teddy_console.h"
 
 static const char *const REPLY_ERRORS[] = {
     "no_audio_data", "audio_too_short",  "audio_too_long",    "invalid_audio_data",
@@ -67,6 +71,54 @@ static void seq_gap(tdev_t *d, const char *session, const char *message)
     EMIT_ERROR(d, .code = TEDDY_ERROR_AUDIO_SEQ_GAP, .message = message);
 }
 
+/* An integer quirk's value when it is on (the parsers checked its range), else 0. */
+static long long quirk_number(const tdev_t *d, teddy_quirk_t q)
+{
+    long long n = 0;
+    return teddy_quirk_int(q, dev_quirk_value(d, q), &n) ? n : 0;
+}
+
+/* PLAY of frame `seq`: playback_rate sets the DAC rate; drop_frames (seq % N == N-1)
+ * plays nothing, mute_playback silence, playback_gain the samples times GAIN saturated
+ * at full scale. `received` carries the frame as sent whenever pcm differs from it, so
+ * rx-<id>.wav stays what the server sent (SPEC Appendix C). */
+static void play_frame(tdev_t *d, const char *session, int64_t seq, const uint8_t *pcm,
+                       size_t len)
+{
+    teddy_effect_t fx = {.kind = TEDDY_FX_PLAY};
+    fx.u.audio.session = session;
+    fx.u.audio.pcm = pcm;
+    fx.u.audio.len = len;
+    long long rate = quirk_number(d, TEDDY_QUIRK_PLAYBACK_RATE);
+    fx.u.audio.sample_rate = rate > 0 ? (uint32_t)rate : TEDDY_SAMPLE_RATE; /* SPEC §7.1 */
+    long long every = quirk_number(d, TEDDY_QUIRK_DROP_FRAMES);
+    long long gain = quirk_number(d, TEDDY_QUIRK_PLAYBACK_GAIN);
+    bool mute = dev_quirk(d, TEDDY_QUIRK_MUTE_PLAYBACK);
+    uint8_t *played = NULL;
+    if (every > 0 && seq % every == every - 1) {
+        fx.u.audio.len = 0;
+    } else if ((mute || gain > 1) && len > 0 && (played = malloc(len)) != NULL) {
+        memcpy(played, pcm, len);
+        for (size_t i = 0; i + 1 < len; i += 2) {
+            long long s = (int16_t)(uint16_t)(pcm[i] | pcm[i + 1] << 8);
+            s = mute ? 0 : s * gain;
+            s = s > 32767 ? 32767 : s < -32768 ? -32768 : s;
+            played[i] = (uint8_t)((uint16_t)s & 0xff);
+            played[i + 1] = (uint8_t)((uint16_t)s >> 8);
+        }
+        if (mute && (len & 1u)) {
+            played[len - 1] = 0; /* silence of the frame's length, every byte */
+        }
+        fx.u.audio.pcm = played;
+    }
+    if (fx.u.audio.len != len || (len > 0 && memcmp(fx.u.audio.pcm, pcm, len) != 0)) {
+        fx.u.audio.received = pcm;
+        fx.u.audio.received_len = len;
+    }
+    dev_fx(d, &fx);
+    free(played);
+}
+
 static void on_audio(tdev_t *d, const teddy_server_msg_t *m)
 {
     dev_chat_t *c = &d->chat;
@@ -98,11 +150,7 @@ static void on_audio(tdev_t *d, const teddy_server_msg_t *m)
         pending_done(d);
         return;
     }
-    teddy_effect_t fx = {.kind = TEDDY_FX_PLAY};
-    fx.u.audio.session = session;
-    fx.u.audio.pcm = m->pcm;
-    fx.u.audio.len = m->pcm_len;
-    dev_fx(d, &fx);
+    play_frame(d, session, m->seq, m->pcm, m->pcm_len);
     if (complete) {
         end_reply(d, false);
     }

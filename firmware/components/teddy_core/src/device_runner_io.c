@@ -107,6 +107,15 @@ static void on_capture(uint32_t port_id, const teddy_capture_event_t *ev, void *
     runner_deliver(r, &in);
 }
 
+/* rx-<id>.wav: the reply as the server sent it (the PLAY's received bytes when a playback
+ * quirk changed what the DAC plays, SPEC Appendix C), where the port can keep it. */
+static void keep_received(const teddy_effect_t *fx, const uint8_t *pcm, size_t len)
+{
+    char name[128];
+    snprintf(name, sizeof(name), "rx-%s.wav", fx->u.audio.session);
+    (void)teddy_port_audio_save(name, pcm, len); /* NOT_SUPPORTED on the board */
+}
+
 static void on_played(const char *session, void *arg)
 {
     teddy_input_t in = {.kind = TEDDY_IN_PLAYBACK_DONE, .text = session};
@@ -285,9 +294,13 @@ void runner_io_effect(runner_t *r, const teddy_effect_t *fx)
         capture_effect(r, fx);
         break;
     case TEDDY_FX_PLAY:
-        teddy_port_speaker_play(fx->u.audio.session, fx->u.audio.pcm, fx->u.audio.len);
+        keep_received(fx, fx->u.audio.received != NULL ? fx->u.audio.received : fx->u.audio.pcm,
+                      fx->u.audio.received != NULL ? fx->u.audio.received_len : fx->u.audio.len);
+        teddy_port_speaker_play(fx->u.audio.session, fx->u.audio.pcm, fx->u.audio.len,
+                                fx->u.audio.sample_rate);
         break;
     case TEDDY_FX_PLAY_END:
+        keep_received(fx, NULL, 0); /* an empty reply still leaves its rx-<id>.wav */
         teddy_port_speaker_end(fx->u.audio.session, fx->u.audio.cut, on_played, r);
         break;
     case TEDDY_FX_SAVE_AUDIO:

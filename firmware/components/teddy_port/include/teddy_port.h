@@ -307,11 +307,15 @@ void teddy_port_capture_stop(uint32_t capture_id);
 /* Called when a reply finished playing (or was cut). */
 typedef void (*teddy_port_play_cb_t)(const char *audio_session_id, void *arg);
 
-/* Queue reply PCM for the speaker (SPEC §7.3). */
+/* Queue reply PCM for the speaker (SPEC §7.3): exactly what the DAC is to play, with the
+ * DAC (I2S) running at sample_rate (16000 per SPEC §7.1, another rate only with the
+ * playback_rate quirk of Appendix C); a change of rate waits for what is queued to play.
+ * Linux also keeps it, scaled by the volume as the DAC plays it, as <audio>/out-<id>.wav
+ * (+ out-<id>.json). What the server sent is kept by the runner (teddy_port_audio_save,
+ * rx-<id>.wav). */
 esp_err_t teddy_port_speaker_play(const char *audio_session_id, const uint8_t *pcm,
-                                  size_t len);
-/* The reply is complete (or cut short): finish playing, keep a copy where the port
- * can (Linux: <audio>/rx-<id>.wav), then call cb once. */
+                                  size_t len, uint32_t sample_rate);
+/* The reply is complete (or cut short): finish playing, then call cb once. */
 esp_err_t teddy_port_speaker_end(const char *audio_session_id, bool cut,
                                  teddy_port_play_cb_t cb, void *arg);
 /* Volume 0..100 (console `set volume`). */

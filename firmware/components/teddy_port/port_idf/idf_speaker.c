@@ -16,6 +16,12 @@
  * waits, which in turn back-pressures the WebSocket: the board plays while it reads
  * (SPEC §7.3). The end of a reply is a byte position in the stream; once the player has
  * written up to it, PLAYBACK_DONE is posted for that reply.
+ *
+ * The DAC's rate is the one each PLAY names (16000, SPEC §7.1; another only with the
+ * playback_rate quirk of Appendix C). A change waits until everything queued has been
+ * written (at most the 0.5 s buffer), then disables the channel, reprograms its clock
+ * with i2s_channel_reconfig_std_clock and enables it again, so no earlier audio plays
+ * at the new rate.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +62,7 @@ static QueueHandle_t s_ends;
 static uint64_t s_queued;          /* bytes handed over (app thread) */
 static volatile uint64_t s_played; /* bytes written to I2S (player task) */
 static volatile int s_volume = 100;
+static uint32_t s_rate = CONFIG_TEDDY_SAMPLE_RATE; /* the I2S clock's (app thread) */
 
 static void run_done(idf_msg_t *msg)
 {
@@ -117,11 +124,38 @@ static void player_task(void *arg)
     }
 }
 
-esp_err_t teddy_port_speaker_play(const char *audio_session_id, const uint8_t *pcm, size_t len)
+/* Reprogram the I2S clock once the queued audio has played at the old rate. */
+static esp_err_t set_rate(uint32_t rate)
+{
+    if (rate == s_rate || s_tx == NULL) {
+        return ESP_OK;
+    }
+    while (s_played < s_queued) {
+        vTaskDelay(pdMS_TO_TICKS(5)); /* the player task drains the stream in real time */
+    }
+    i2s_std_clk_config_t clk = I2S_STD_CLK_DEFAULT_CONFIG(rate);
+    esp_err_t err = i2s_channel_disable(s_tx);
+    if (err == ESP_OK) {
+        err = i2s_channel_reconfig_std_clock(s_tx, &clk);
+    }
+    esp_err_t on = i2s_channel_enable(s_tx);
+    if (err == ESP_OK && on == ESP_OK) {
+        s_rate = rate;
+        return ESP_OK;
+    }
+    ESP_LOGE(TAG, "I2S clock %u Hz: %s", (unsigned)rate, esp_err_to_name(err ? err : on));
+    return err != ESP_OK ? err : on;
+}
+
+esp_err_t teddy_port_speaker_play(const char *audio_session_id, const uint8_t *pcm, size_t len,
+                                  uint32_t sample_rate)
 {
     (void)audio_session_id; /* one stream: replies play in the order they arrive */
-    if (pcm == NULL && len > 0) {
+    if ((pcm == NULL && len > 0) || sample_rate == 0) {
         return ESP_ERR_INVALID_ARG;
+    }
+    if (s_stream != NULL) {
+        (void)set_rate(sample_rate); /* on failure the reply plays at the old rate */
     }
     if (s_stream == NULL) {
         s_queued += len; /* no amplifier: count it so speaker_end still answers */

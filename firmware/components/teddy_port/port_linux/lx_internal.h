@@ -70,7 +70,10 @@ esp_err_t lx_wav_parse(const uint8_t *data, size_t len, int16_t **pcm, size_t *s
                        uint32_t *rate);
 esp_err_t lx_resample_to_16k(const int16_t *in, size_t n, uint32_t rate, int16_t **out,
                              size_t *out_n);
-esp_err_t lx_wav_append(const char *path, bool create, const uint8_t *pcm, size_t len);
+/* Append PCM to a mono 16-bit WAV whose header says `rate` (created afresh when `create`);
+ * the header is rewritten after every append, so the file is always a valid WAV. */
+esp_err_t lx_wav_append(const char *path, bool create, const uint8_t *pcm, size_t len,
+                        uint32_t rate);
 esp_err_t lx_espeak(const char *text, int16_t **pcm, size_t *samples);
 
 #endif /* LX_INTERNAL_H */

@@ -147,7 +147,7 @@ static void wr32(uint8_t *p, uint32_t v)
     }
 }
 
-static void wav_header(uint8_t h[44], uint32_t data_bytes)
+static void wav_header(uint8_t h[44], uint32_t data_bytes, uint32_t rate)
 {
     memcpy(h, "RIFF", 4);
     wr32(h + 4, 36 + data_bytes);
@@ -157,8 +157,8 @@ static void wav_header(uint8_t h[44], uint32_t data_bytes)
     h[21] = 0;
     h[22] = 1; /* mono */
     h[23] = 0;
-    wr32(h + 24, TEDDY_PORT_SAMPLE_RATE);
-    wr32(h + 28, TEDDY_PORT_SAMPLE_RATE * 2);
+    wr32(h + 24, rate);
+    wr32(h + 28, rate * 2);
     h[32] = 2;
     h[33] = 0;
     h[34] = 16;
@@ -167,7 +167,8 @@ static void wav_header(uint8_t h[44], uint32_t data_bytes)
     wr32(h + 40, data_bytes);
 }
 
-esp_err_t lx_wav_append(const char *path, bool create, const uint8_t *pcm, size_t len)
+esp_err_t lx_wav_append(const char *path, bool create, const uint8_t *pcm, size_t len,
+                        uint32_t rate)
 {
     int fd = open(path, O_RDWR | O_CREAT | (create ? O_TRUNC : 0), 0644);
     if (fd < 0) {
@@ -180,7 +181,7 @@ esp_err_t lx_wav_append(const char *path, bool create, const uint8_t *pcm, size_
     }
     bool ok = pwrite(fd, pcm, len, end) == (ssize_t)len;
     /* Keep the header true after every append: the file is always a valid WAV. */
-    wav_header(h, (uint32_t)(end - 44 + (off_t)len));
+    wav_header(h, (uint32_t)(end - 44 + (off_t)len), rate);
     ok = ok && pwrite(fd, h, sizeof(h), 0) == (ssize_t)sizeof(h);
     close(fd);
     return ok ? ESP_OK : ESP_FAIL;
