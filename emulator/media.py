@@ -162,7 +162,7 @@ class Speaker:
             self._pacers.pop(session, None)
             output = self._outputs.pop(session, None)
             if output is not None:
-                output.write_sidecar()  # the final byte count
+                output.write_sidecar(done=True)  # the final byte count
             write_wav(self._audio_dir / f"rx-{session}.wav", pcm)
             if self._memory is not None:
                 self._memory.replies[session] = pcm

@@ -60,12 +60,14 @@ class SpeakerOutput:
             handle.seek(0)
             handle.write(wav_header(self.bytes, rate))
 
-    def write_sidecar(self) -> None:
+    def write_sidecar(self, *, done: bool = False) -> None:
+        """`done`: the reply ended (played out or cut); a reader waits for it."""
         facts = {
             "sample_rate": self.rate,
             "volume": self.volume,
             "first_sample_wall_s": self.first_sample_wall_s,
             "bytes": self.bytes,
+            "done": done,
         }
         tmp = self.sidecar.with_name(self.sidecar.name + ".tmp")
         tmp.write_text(json.dumps(facts) + "\n", encoding="utf-8")

@@ -91,7 +91,12 @@ def check_output(
             f" {i}: {out.samples[i]} != {want.samples[i]}"
         )
     facts = json.loads((audio_dir / f"out-{session}.json").read_text(encoding="utf-8"))
-    want_facts = {"sample_rate": want.rate, "volume": volume, "bytes": 2 * len(want.samples)}
+    want_facts = {
+        "sample_rate": want.rate,
+        "volume": volume,
+        "bytes": 2 * len(want.samples),
+        "done": True,
+    }
     if {k: facts.get(k) for k in want_facts} != want_facts:
         return f"out-{session}.json says {facts}, want {want_facts}"
     low, high = played_between

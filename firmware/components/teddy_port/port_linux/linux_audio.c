@@ -4,7 +4,7 @@
  * The speaker: what the DAC plays of each reply (the core's PLAY pcm, at its sample_rate,
  * scaled by the volume as the board's DAC scales it) is appended to <audio>/out-<id>.wav,
  * whose header carries the DAC's rate, with the sidecar out-<id>.json {sample_rate,
- * volume, first_sample_wall_s (CLOCK_REALTIME when the first sample played), bytes},
+ * volume, first_sample_wall_s (CLOCK_REALTIME when the first sample played), bytes, done},
  * written at the first frame and again at the end; the end of a reply is reported once
  * it would have finished playing at that rate (at once with fast pacing). Recordings:
  * what the server sent (rx-<id>.wav, kept by the runner) and sent utterances
@@ -97,7 +97,7 @@ static double wall_s(void)
 }
 
 /* out-<id>.json beside out-<id>.wav (the speaker output's facts, SPEC Appendix C). */
-static void write_sidecar(const char *session)
+static void write_sidecar(const char *session, bool done)
 {
     char dirbuf[4096], path[4300], tmp[4310];
     snprintf(path, sizeof(path), "%s/out-%s.json", lx_audio_dir(dirbuf, sizeof(dirbuf)), session);
@@ -107,8 +107,9 @@ static void write_sidecar(const char *session)
         return;
     }
     fprintf(f, "{\"sample_rate\": %u, \"volume\": %d, \"first_sample_wall_s\": %.6f, "
-               "\"bytes\": %zu}\n",
-            (unsigned)s_play.rate, s_volume, s_play.first_wall_s, s_play.bytes);
+               "\"bytes\": %zu, \"done\": %s}\n",
+            (unsigned)s_play.rate, s_volume, s_play.first_wall_s, s_play.bytes,
+            done ? "true" : "false");
     bool ok = fclose(f) == 0;
     if (ok) {
         rename(tmp, path); /* a reader never sees half a sidecar */
@@ -148,7 +149,7 @@ esp_err_t teddy_port_speaker_play(const char *audio_session_id, const uint8_t *p
     free(out);
     s_play.bytes += whole;
     if (first) {
-        write_sidecar(audio_session_id); /* a cut reply has one too */
+        write_sidecar(audio_session_id, false); /* a cut reply has one too */
     }
     return err;
 }
@@ -193,7 +194,7 @@ esp_err_t teddy_port_speaker_end(const char *audio_session_id, bool cut,
         d->at_ms = s_play.started_ms + (uint64_t)s_play.bytes * 1000u / (2u * s_play.rate);
     }
     if (same) {
-        write_sidecar(audio_session_id); /* the final byte count */
+        write_sidecar(audio_session_id, true); /* the final byte count: ended */
         s_play.session[0] = '\0';
     }
     if (d->at_ms <= lx_mono_ms()) {
