@@ -5,14 +5,17 @@ a clock. The asyncio adapter (``server.routes.chat``) feeds it each received fra
 the current timestamp and carries out what it returns: frames to send, and utterances or
 typed texts to run through the speech pipeline. The same core is driven by unit tests
 and fuzzers without a server. Two legacy-server quirks (SPEC Appendix B) live here, where
-the original behaved so: `audio_end_after_final_error` and `reply_in_one_frame`.
+the original behaved so: `audio_end_after_final_error` and `reply_in_one_frame`; so do the
+two armed chat faults of SPEC §11.4 (`arm`): `cut_reply` cuts the next reply's audio frames
+and `drop_first_chunk` keeps the next utterance's first audio from the recogniser.
 """
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from protocol.audio import build_audio_response_frames
 from protocol.constants import MAX_UTTERANCE_BYTES, MIN_UTTERANCE_BYTES, UPLINK_MAX_FRAME_BYTES
@@ -29,7 +32,9 @@ from protocol.messages import (
     TextResponse,
     encode_message,
     parse_device_message,
+    parse_server_message,
 )
+from protocol.server_faults import CUT_REPLY, DROP_FIRST_CHUNK
 from protocol.server_quirks import (
     AUDIO_END_AFTER_FINAL_ERROR,
     REPLY_IN_ONE_FRAME,
@@ -74,6 +79,8 @@ class UtteranceAborted:
     """Drop the stream without answering (superseded, too long, too short or empty)."""
 
     audio_session_id: str
+    # Why: `superseded` or the error code sent (`audio_too_long`, `no_audio_data`, ...).
+    reason: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -125,6 +132,11 @@ class _Utterance:
     last_audio_at: float = 0.0
     size: int = 0
     chunks: int = 0
+    audio_chunks: int = 0  # chunks that carried audio (drop_first_chunk counts these)
+
+
+# Told when an armed fault fires: (kind, audio_session_id) for the `fault.injected` event.
+FaultFired = Callable[[str, str], None]
 
 
 class ChatSession:
@@ -138,6 +150,7 @@ class ChatSession:
         new_id: Callable[[], str],
         quirks: Quirks | None = None,
         limits: UtteranceLimits | None = None,
+        fault_fired: FaultFired | None = None,
     ) -> None:
         self.session_id = session_id
         self.child_name = child_name
@@ -149,6 +162,24 @@ class ChatSession:
         # (the original server answered it with no_audio_data, defect 12).
         self._ended: deque[str] = deque(maxlen=16)
         self._now = 0.0  # the `now` of the frame being handled
+        # Armed chat faults (SPEC §11.4): how many replies to cut, utterances to rob.
+        self._armed = {CUT_REPLY.name: 0, DROP_FIRST_CHUNK.name: 0}
+        self._fault_fired = fault_fired or (lambda kind, sid: None)
+
+    def arm(self, kind: str) -> None:
+        """Arm `cut_reply` (the next reply) or `drop_first_chunk` (the next utterance's
+        first chunk with audio); each call arms one more."""
+        if kind not in self._armed:
+            raise ValueError(f"{kind!r} is not an armed chat fault; {sorted(self._armed)}")
+        self._armed[kind] += 1
+
+    def _take(self, kind: str, audio_session_id: str) -> bool:
+        """Whether an armed `kind` fires now (it is used up and reported)."""
+        if self._armed[kind] == 0:
+            return False
+        self._armed[kind] -= 1
+        self._fault_fired(kind, audio_session_id)
+        return True
 
     def connected(self, *, timestamp: str) -> list[Action]:
         hello = SystemMessage.connection_established(
@@ -191,7 +222,7 @@ class ChatSession:
         # A new audio_start supersedes an unfinished utterance (button pressed again).
         actions: list[Action] = []
         if self._open is not None:
-            actions.append(UtteranceAborted(self._open.audio_session_id))
+            actions.append(UtteranceAborted(self._open.audio_session_id, "superseded"))
         session_id = message.audio_session_id or self._new_id()
         self._open = _Utterance(session_id, opened_at=self._now, last_audio_at=self._now)
         ack = SystemMessage.audio_start_ack(audio_session_id=session_id)
@@ -209,7 +240,7 @@ class ChatSession:
             self._open = None
             reason = f"utterance longer than {MAX_UTTERANCE_BYTES} bytes (30 s); discarded"
             return [
-                UtteranceAborted(utterance.audio_session_id),
+                UtteranceAborted(utterance.audio_session_id, "audio_too_long"),
                 error_send("audio_too_long", reason, timestamp=timestamp),
             ]
         utterance.size += len(message.pcm)
@@ -217,7 +248,12 @@ class ChatSession:
         utterance.last_audio_at = self._now
         actions: list[Action] = []
         if message.pcm:
-            actions.append(UtteranceAudio(utterance.audio_session_id, message.pcm))
+            utterance.audio_chunks += 1
+            # Fault drop_first_chunk: counted as received (the §6.6 limits see it) but never
+            # fed, like the original's fallback buffer (defect 12).
+            first = utterance.audio_chunks == 1
+            if not (first and self._take(DROP_FIRST_CHUNK.name, utterance.audio_session_id)):
+                actions.append(UtteranceAudio(utterance.audio_session_id, message.pcm))
         if message.is_final:
             actions.extend(self._audio_end(utterance.audio_session_id, timestamp))
         return actions
@@ -238,13 +274,13 @@ class ChatSession:
         if size == 0:
             message = "utterance had no audio"
             return [
-                UtteranceAborted(sid),
+                UtteranceAborted(sid, "no_audio_data"),
                 error_send("no_audio_data", message, timestamp=timestamp),
             ]
         if size < MIN_UTTERANCE_BYTES:
             reason = f"utterance of {size} bytes is under {MIN_UTTERANCE_BYTES} (0.1 s)"
             return [
-                UtteranceAborted(sid),
+                UtteranceAborted(sid, "audio_too_short"),
                 error_send("audio_too_short", reason, timestamp=timestamp),
             ]
         return [UtteranceEnded(sid, size)]
@@ -269,7 +305,7 @@ class ChatSession:
             return []
         self._open = None
         return [
-            UtteranceAborted(open_.audio_session_id),
+            UtteranceAborted(open_.audio_session_id, "utterance_timeout"),
             error_send("utterance_timeout", f"{reason}; discarded", timestamp=timestamp),
         ]
 
@@ -293,15 +329,30 @@ class ChatSession:
         response = TextResponse(text, heard, audio_session_id)
         frames = [Send(encode_message(response, timestamp=timestamp))]
         reply_id = audio_session_id or self._new_id()
+        cut = self._take(CUT_REPLY.name, reply_id)
         if REPLY_IN_ONE_FRAME in self._quirks:  # defect 11: no §7.3 framing at all
-            whole = AudioResponse(reply_id, 0, pcm, is_final=True, text=text)
+            # Cut, the one frame carries the first half of the audio (whole samples).
+            whole_pcm = pcm[: len(pcm) // 4 * 2] if cut else pcm
+            whole = AudioResponse(reply_id, 0, whole_pcm, is_final=True, text=text)
             return [*frames, Send(encode_message(whole, timestamp=timestamp))]
-        for frame in build_audio_response_frames(
+        audio = build_audio_response_frames(
             audio_session_id=reply_id, pcm=pcm, text=text, timestamp=timestamp
-        ):
-            frames.append(Send(frame))
-        return frames
+        )
+        if cut:
+            audio = cut_frames(audio)
+        return [*frames, *(Send(frame) for frame in audio)]
 
     def processing_failed(self, *, timestamp: str) -> list[Send]:
         message = "could not answer this utterance; try again"
         return [error_send("processing_error", message, timestamp=timestamp)]
+
+
+def cut_frames(frames: list[str]) -> list[str]:
+    """Fault cut_reply: the first half of a reply's `audio_response` frames (at least one),
+    the last of them re-encoded with `is_final` and otherwise as it was (seq, text, PCM)."""
+    kept = frames[: max(1, len(frames) // 2)]
+    last = parse_server_message(kept[-1])
+    assert isinstance(last, AudioResponse)  # build_audio_response_frames made it
+    timestamp = json.loads(kept[-1])["timestamp"]
+    final = AudioResponse(last.audio_session_id, last.seq, last.pcm, is_final=True, text=last.text)
+    return [*kept[:-1], encode_message(final, timestamp=timestamp)]

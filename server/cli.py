@@ -45,6 +45,14 @@ def _parser() -> argparse.ArgumentParser:
         "only: by default no child audio is kept after transcription, SPEC §6.5 rule 10)",
     )
     serve.add_argument(
+        "--received-audio-dir",
+        type=Path,
+        metavar="DIR",
+        help="for a test run: write every utterance as the recogniser received it (answered or "
+        "not) as DIR/<device_id>/<n>-<audio_session_id>.wav with a .json sidecar; outside "
+        "--data, development profile only, off by default (SPEC §6.5 rule 10)",
+    )
+    serve.add_argument(
         "--harness-token",
         metavar="TOKEN",
         default=os.environ.get(HARNESS_TOKEN_ENV),
@@ -173,6 +181,7 @@ def serve(
     public_host: str | None,
     log_level: str,
     keep_utterance_audio: bool = False,
+    received_audio_dir: Path | None = None,
     harness_token: str | None = None,
     quirks: Quirks | None = None,
     timeouts: ConnectionTimeouts | None = None,
@@ -189,6 +198,7 @@ def serve(
         profile=profile,
         public_host=public_host,
         keep_utterance_audio=keep_utterance_audio,
+        received_audio_dir=received_audio_dir,
         harness_token=harness_token,
         quirks=quirks or Quirks(),
         timeouts=timeouts or ConnectionTimeouts(),
@@ -202,6 +212,8 @@ def serve(
         f"listening on http://{host}:{port}",
         flush=True,
     )
+    if settings.received_audio_dir is not None:
+        print(f"teddy-server: received audio kept in {settings.received_audio_dir}", flush=True)
     if settings.quirks:
         labels = ", ".join(q.label() for q in settings.quirks)
         print(f"teddy-server: LEGACY QUIRKS ON (not the SPEC server): {labels}", flush=True)
@@ -262,6 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 public_host=args.public_host,
                 log_level=args.log_level,
                 keep_utterance_audio=args.keep_utterance_audio,
+                received_audio_dir=args.received_audio_dir,
                 harness_token=args.harness_token or None,
                 quirks=Quirks(frozenset(args.quirks)),
                 timeouts=ConnectionTimeouts(

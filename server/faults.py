@@ -1,10 +1,12 @@
 """Fault injection into the reference server, for scenarios that test device robustness.
 
 A scenario says ``server_fault: {kind: invalid_json}`` and the device must answer with an
-``error``/``ws.close`` event and recover (SPEC §6.3: garbage on the wire). Chat faults
-are delivered to every open chat connection at once (through each connection's event
-loop) or, when none is open, to the next one that opens. HTTP faults apply to the next
-``count`` matching requests.
+``error``/``ws.close`` event and recover (SPEC §6.3: garbage on the wire). The kinds are
+the vocabulary of ``protocol.server_faults`` (SPEC §11.4). Chat faults are delivered to
+every open chat connection at once (through each connection's event loop) or, when none
+is open, to the next one that opens. Most are sent at once; ``cut_reply`` and
+``drop_first_chunk`` arm the connection instead (``ChatSession.arm``), and fire on its next
+reply or utterance. HTTP faults apply to the next ``count`` matching requests.
 
 A cut download (``cut_download``) is a deliberate fault, not a server error. The route
 answers with the whole image's ``Content-Length`` and part of its bytes and marks the request
@@ -26,9 +28,10 @@ from typing import Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from protocol.server_faults import CHAT_FAULT_NAMES, FAULT_NAMES
 from server.errors import ServerError
 
-CHAT_FAULTS = ("invalid_json", "oversize_frame", "unknown_type", "binary_frame", "drop_connection")
+CHAT_FAULTS: Final = CHAT_FAULT_NAMES  # the vocabulary: protocol.server_faults
 OVERSIZE_FRAME_BYTES = 20 * 1024
 
 ChatFaultHandler = Callable[[str], None]
@@ -83,7 +86,7 @@ ASGI_ERROR_LOGGER: Final = "uvicorn.error"
 
 class UnknownFaultError(ServerError):
     def __init__(self, kind: str) -> None:
-        valid = ", ".join((*CHAT_FAULTS, "http_status", "cut_download"))
+        valid = ", ".join(FAULT_NAMES)
         super().__init__(f"unknown server fault {kind!r}; valid: {valid}")
 
 

@@ -79,6 +79,9 @@ class ServerSettings:
     app_version: str = "1.3.0"
     default_firmware_version: str = "1.0.0"
     keep_utterance_audio: bool = False
+    # A test run's copy of what each utterance's recogniser received (SPEC §6.5 rule 10,
+    # server.received_audio): outside the data folder, development profile only; None: off.
+    received_audio_dir: Path | None = None
     # Where the chat WebSocket is served (SPEC §2.5, §4.1): a deployment behind a gateway may
     # use another path; the claim's websocket_url and the config's ws_path follow it.
     chat_path: str = CHAT_PATH

@@ -15,6 +15,7 @@ from server.claim_service import ClaimService
 from server.events import EventBus
 from server.faults import FaultPlan
 from server.limits import MemoryNonceStore, MemorySlidingWindowLimiter, NonceStore, RateLimiter
+from server.received_audio import ReceivedAudio, received_audio_for
 from server.settings import ServerSettings
 from server.speech_capacity import SpeechCapacity, slots_for_memory
 from server.store import Store
@@ -60,6 +61,8 @@ class ServerState:
     faults: FaultPlan
     # Writes utterance audio only under `keep_utterance_audio` (SPEC §6.5 rule 10).
     audio_keeper: UtteranceAudioKeeper | None = None
+    # Writes what each utterance's recogniser received, for a test run (`received_audio_dir`).
+    received_audio: ReceivedAudio | None = None
     # Decoder slots shared by all connections (SPEC §6.5 rule 11); built by build_state.
     speech_capacity: SpeechCapacity | None = None
 
@@ -81,6 +84,7 @@ def build_state(
     limiter: RateLimiter | None = None,
 ) -> ServerState:
     audio_keeper = keeper_for(settings)  # refuses before anything is created
+    received_audio = received_audio_for(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(settings.data_dir / "teddy.sqlite3")
     tokens = TokenService(
@@ -105,5 +109,6 @@ def build_state(
         events=EventBus(settings.clock),
         faults=FaultPlan(),
         audio_keeper=audio_keeper,
+        received_audio=received_audio,
         speech_capacity=capacity_for(settings, pipeline),
     )

@@ -29,7 +29,13 @@ from hil.runner.servers import ServerChoice, ServerRun
 from hil.scenario.model import ReleaseSpec, Scenario, ServerSpec
 from hil.steps.server_side import CUT_DOWNLOAD, HTTP_STATUS, FaultSpec, ServerSide
 from hil.streams import ServerEventLog, Stream
-from hil.targets.base import SERVER_CONTROL, SERVER_EVENTS, SERVER_FAULTS, SERVER_FILES
+from hil.targets.base import (
+    SERVER_AUDIO,
+    SERVER_CONTROL,
+    SERVER_EVENTS,
+    SERVER_FAULTS,
+    SERVER_FILES,
+)
 from protocol.provision import Provisioning
 from server.speech.pipeline import SpeechPipeline
 
@@ -40,6 +46,11 @@ NEEDED_PARTS: Final[Mapping[str, frozenset[str]]] = {
     SERVER_FAULTS: frozenset({"faults"}),
     SERVER_FILES: frozenset({"files"}),
 }
+# No admin API part gives it: the received audio is written on the server's own machine.
+NO_SERVER_AUDIO: Final = (
+    "only the embedded server writes its received audio into the scenario's folder"
+    " (server-audio/); a server at a URL keeps it on its own machine, if at all"
+)
 
 
 @dataclass(frozen=True)
@@ -109,11 +120,15 @@ class ExternalServer(ServerChoice):
     def capability_notes(self) -> Mapping[str, str]:
         found = self.discovery
         if isinstance(found, str):
-            return dict.fromkeys(NEEDED_PARTS, found)
+            return {**dict.fromkeys(NEEDED_PARTS, found), SERVER_AUDIO: NO_SERVER_AUDIO}
         return {
-            cap: f"the server's admin API does not offer {', '.join(sorted(parts - found.offers))}"
-            for cap, parts in NEEDED_PARTS.items()
-            if not parts <= found.offers
+            **{
+                cap: "the server's admin API does not offer "
+                + ", ".join(sorted(parts - found.offers))
+                for cap, parts in NEEDED_PARTS.items()
+                if not parts <= found.offers
+            },
+            SERVER_AUDIO: NO_SERVER_AUDIO,
         }
 
     def cannot_run(self, scenario: Scenario) -> str | None:

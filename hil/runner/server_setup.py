@@ -22,7 +22,15 @@ from hil.runner.releases import publish
 from hil.scenario.model import ReleaseSpec, Scenario, ServerSpec
 from hil.streams import ServerEventLog, WireLog
 from hil.tap.tap import WireTap
-from hil.targets.base import SERVER_CONTROL, SERVER_EVENTS, SERVER_FAULTS, SERVER_FILES, WIRE
+from hil.tap.wire_audio import WIRE_AUDIO_DIR
+from hil.targets.base import (
+    SERVER_AUDIO,
+    SERVER_CONTROL,
+    SERVER_EVENTS,
+    SERVER_FAULTS,
+    SERVER_FILES,
+    WIRE,
+)
 from protocol.server_quirks import Quirks
 from server.embedded import EmbeddedServer
 from server.engines import default_pipeline
@@ -34,6 +42,10 @@ from server.state import ServerState, build_state
 from server.store import Release
 
 PUMP_INTERVAL_S: Final = 0.02
+# Beside the data folder in the scenario's artifact folder: what the server's recogniser
+# received of each utterance (server.received_audio; never inside the data folder, which
+# privacy scenarios check for audio).
+SERVER_AUDIO_DIR: Final = "server-audio"
 _pipeline: SpeechPipeline | None = None
 
 
@@ -53,6 +65,7 @@ def server_capabilities() -> frozenset[str]:
         SERVER_EVENTS: "events" in names,
         SERVER_FAULTS: "faults" in names,
         SERVER_FILES: True,  # every embedded server keeps its data in the scenario's folder
+        SERVER_AUDIO: "received_audio" in names,  # settings_for sets received_audio_dir
     }
     return frozenset(cap for cap, ok in offered.items() if ok)
 
@@ -62,17 +75,26 @@ def runner_capabilities() -> frozenset[str]:
     return frozenset({WIRE})
 
 
+def received_audio_dir(data_dir: Path) -> Path:
+    """Where the embedded server of the scenario whose data folder is `data_dir` writes
+    received audio: `server-audio` in the same artifact folder."""
+    return data_dir.parent / SERVER_AUDIO_DIR
+
+
 def settings_for(spec: ServerSpec, *, data_dir: Path) -> ServerSettings:
-    """ServerSettings for a scenario's `server:` (unset values keep the server defaults)."""
+    """ServerSettings for a scenario's `server:` (unset values keep the server defaults);
+    the received audio goes to the scenario's `server-audio` (capability server_audio),
+    except under the production profile, which refuses it (SPEC §6.5 rule 10)."""
     default = ServerSettings(data_dir=data_dir)
     limits = default.rate_limits
     if spec.rate_limits is not None:
         per_device, per_ip, window = spec.rate_limits
         limits = RateLimits(per_device=per_device, per_ip=per_ip, window_s=window)
     keep_audio = spec.keep_utterance_audio
+    profile = Profile(spec.profile)
     return ServerSettings(
         data_dir=data_dir,
-        profile=Profile(spec.profile),
+        profile=profile,
         access_ttl_s=spec.access_ttl_s or default.access_ttl_s,
         refresh_ttl_s=spec.refresh_ttl_s or default.refresh_ttl_s,
         heartbeat_interval_s=spec.heartbeat_interval_s or default.heartbeat_interval_s,
@@ -80,6 +102,7 @@ def settings_for(spec: ServerSpec, *, data_dir: Path) -> ServerSettings:
         keep_utterance_audio=default.keep_utterance_audio if keep_audio is None else keep_audio,
         chat_path=spec.chat_path or default.chat_path,
         quirks=Quirks.named(spec.quirks),
+        received_audio_dir=received_audio_dir(data_dir) if profile is Profile.DEVELOPMENT else None,
     )
 
 
@@ -160,11 +183,19 @@ async def start_tap(handle: ServerHandle, log: WireLog) -> None:
     """Put a wire tap in front of the server; its records go to `log` (wire.jsonl).
 
     The tap runs on the runner's event loop (hil/tap/bench.py measured it against a
-    thread of its own: the GIL handover made the thread slower).
+    thread of its own: the GIL handover made the thread slower). The audio that crosses it
+    goes to `wire-audio/` beside wire.jsonl (hil.tap.wire_audio).
     """
-    tap = WireTap(handle.base_url, sink=log.add_record, clock=log.now)
+    tap = WireTap(
+        handle.base_url, sink=log.add_record, clock=log.now, audio_dir=wire_audio_dir(log)
+    )
     await tap.start()
     handle.tap = tap
+
+
+def wire_audio_dir(log: WireLog) -> Path:
+    """`wire-audio/` in the scenario's artifact folder, beside its wire.jsonl."""
+    return log.log_path.parent / WIRE_AUDIO_DIR
 
 
 async def stop_server(handle: ServerHandle) -> None:

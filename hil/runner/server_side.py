@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from hil.errors import MissingCapabilityError
 from hil.runner.server_setup import ServerHandle, server_capabilities
 from hil.scenario.model import ReleaseSpec
 from hil.steps.server_side import CUT_DOWNLOAD, HTTP_STATUS, FaultSpec, ServerSide
@@ -34,6 +35,16 @@ class EmbeddedServerSide(ServerSide):
     @property
     def data_dir(self) -> Path:
         return self.handle.data_dir
+
+    @property
+    def received_audio_dir(self) -> Path:
+        folder = self.handle.state.settings.received_audio_dir
+        if folder is None:  # settings_for leaves it off only under the production profile
+            raise MissingCapabilityError(
+                "the scenario's server runs the production profile, which refuses"
+                " received_audio_dir (SPEC §6.5 rule 10): no server_audio"
+            )
+        return folder
 
     async def publish(self, release: ReleaseSpec) -> None:
         await asyncio.to_thread(self.handle.publish, release)

@@ -20,6 +20,7 @@ from hil.runner.server_setup import (
     start_server,
     start_tap,
     stop_server,
+    wire_audio_dir,
 )
 from hil.runner.server_side import EmbeddedServerSide
 from hil.scenario.model import Scenario
@@ -62,7 +63,9 @@ class ServerRun(abc.ABC):
         """What step handlers may do to this server."""
 
     async def start_tap(self, wire: WireLog) -> None:
-        tap = WireTap(self.base_url, sink=wire.add_record, clock=wire.now)
+        tap = WireTap(
+            self.base_url, sink=wire.add_record, clock=wire.now, audio_dir=wire_audio_dir(wire)
+        )
         await tap.start()
         self.tap = tap
 

@@ -22,7 +22,10 @@ from typing import Final
 from hil.errors import MissingCapabilityError
 from hil.scenario.model import ReleaseSpec
 from hil.streams import Stream
-from hil.targets.base import SERVER_EVENTS, SERVER_FAULTS, SERVER_FILES
+from hil.targets.base import SERVER_AUDIO, SERVER_EVENTS, SERVER_FAULTS, SERVER_FILES
+from protocol.server_faults import CHAT_FAULT_NAMES, FAULT_NAMES
+from protocol.server_faults import CUT_DOWNLOAD as CUT_DOWNLOAD_FAULT
+from protocol.server_faults import HTTP_STATUS as HTTP_STATUS_FAULT
 
 # Events a server side publishes on its event stream (the reference server's
 # `state.events`, server/events.py).
@@ -42,17 +45,12 @@ SERVER_EVENT_NAMES: Final = (
     "chat.error",
     "fault.injected",
 )
-# Faults on the WebSocket chat connection (SPEC §6), then the HTTP ones.
-CHAT_FAULT_KINDS: Final = (
-    "invalid_json",
-    "oversize_frame",
-    "unknown_type",
-    "binary_frame",
-    "drop_connection",
-)
-HTTP_STATUS: Final = "http_status"  # answer `count` requests below `path` with `status`
-CUT_DOWNLOAD: Final = "cut_download"  # cut `count` image downloads after `after_bytes`
-FAULT_KINDS: Final = (*CHAT_FAULT_KINDS, HTTP_STATUS, CUT_DOWNLOAD)
+# Faults on the WebSocket chat connection (SPEC §6), then the HTTP ones; the vocabulary is
+# protocol.server_faults (SPEC §11.4), shared with the server.
+CHAT_FAULT_KINDS: Final = CHAT_FAULT_NAMES
+HTTP_STATUS: Final = HTTP_STATUS_FAULT.name  # answer `count` requests below `path` with `status`
+CUT_DOWNLOAD: Final = CUT_DOWNLOAD_FAULT.name  # cut `count` image downloads after `after_bytes`
+FAULT_KINDS: Final = FAULT_NAMES
 
 
 @dataclass(frozen=True)
@@ -95,6 +93,12 @@ class ServerSide(abc.ABC):
     def data_dir(self) -> Path:
         """The server's data folder, read by `expect_files` (capability `server_files`)."""
         raise MissingCapabilityError(self._lacks(SERVER_FILES))
+
+    @property
+    def received_audio_dir(self) -> Path:
+        """What the server's recogniser received of each utterance, one
+        `<device_id>/<n>-<audio_session_id>.wav` + `.json` each (capability `server_audio`)."""
+        raise MissingCapabilityError(self._lacks(SERVER_AUDIO))
 
     async def sync_files(self) -> None:  # noqa: B027 (optional: a local folder is current)
         """Bring `data_dir` up to date (a server elsewhere: a fresh copy of its files)."""

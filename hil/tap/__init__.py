@@ -3,10 +3,12 @@
 What it owns: forwarding every byte between the device and the server unchanged
 (`relay`), decoding what it forwarded (`conversation`: HTTP/1.1 with h11 in `http`, then
 WebSocket with wsproto in `websocket`), the record vocabulary and its one-line form
-(`records`, `summary`, `recorder`), matching records (`pattern`), the proxy itself
-(`tap.WireTap`, `tap.ThreadedTap`) and its benchmark (`bench`). The runner starts one per
-scenario (hil.runner.server_setup); records go to the scenario's `WireLog`
-(hil.streams, wire.jsonl).
+(`records`, `summary`, `recorder`), matching records (`pattern`), the audio that
+crossed as WAV files per direction and `audio_session_id` (`wire_audio`: the log keeps only
+each `audio_data` member's size and digest), the proxy itself (`tap.WireTap`,
+`tap.ThreadedTap`) and its benchmark (`bench`). The runner starts one per scenario
+(hil.runner.server_setup); records go to the scenario's `WireLog` (hil.streams,
+wire.jsonl), audio to `wire-audio/` beside it.
 
 Why this design. A terminating proxy (mitmproxy's addon API, or h11/wsproto driving both
 ends) parses a request and writes a new one: it would reassemble WebSocket fragments

@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 Clock = Callable[[], float]  # seconds on the scenario's clock
 Sink = Callable[[dict[str, object]], None]
 Problems = Callable[[str], None]  # something went wrong inside the tap itself
+# A whole JSON object message (direction, the object as parsed, t): hil.tap.wire_audio.
+MessageObserver = Callable[[str, Mapping[str, object], float], None]
 
 
 class Recorder:
@@ -24,6 +26,7 @@ class Recorder:
         self.clock = clock
         self._sink = sink
         self._problems = problems
+        self.audio: MessageObserver | None = None  # set by the tap when it keeps audio
 
     def now(self) -> float:
         return self.clock()

@@ -64,15 +64,17 @@ def summarise_json(value: object, *, key: str | None = None) -> object:
 
 @dataclass(frozen=True)
 class Parsed:
-    """A JSON text parsed: the summarised value, or why it is not JSON."""
+    """A JSON text parsed: the summarised value (and the whole one), or why it is not JSON."""
 
     value: object = None
     error: str | None = None
+    raw: object = None  # as parsed, audio included (hil.tap.wire_audio reads it)
 
 
 def parse_json(text: str) -> Parsed:
     try:
-        return Parsed(value=summarise_json(json.loads(text)))
+        raw = json.loads(text)
+        return Parsed(value=summarise_json(raw), raw=raw)
     except ValueError as exc:  # json.JSONDecodeError and RecursionError's cousin
         return Parsed(error=str(exc))
     except RecursionError:

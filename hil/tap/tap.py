@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit
 
@@ -29,6 +30,7 @@ from hil.tap.inject import Injection
 from hil.tap.recorder import Clock, Recorder, Sink
 from hil.tap.records import TAP_STOP
 from hil.tap.relay import TappedConnection
+from hil.tap.wire_audio import WireAudio
 
 START_TIMEOUT_S: Final = 10.0
 STOP_TIMEOUT_S: Final = 5.0
@@ -60,7 +62,14 @@ class WireTap:
     """The proxy on the running event loop: `await start()`, `url`, `await stop()`."""
 
     def __init__(
-        self, upstream: str, *, sink: Sink, clock: Clock, host: str = "127.0.0.1", port: int = 0
+        self,
+        upstream: str,
+        *,
+        sink: Sink,
+        clock: Clock,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        audio_dir: Path | None = None,
     ) -> None:
         self.upstream_url = upstream.rstrip("/")
         self.upstream = Upstream.parse(upstream)
@@ -72,6 +81,8 @@ class WireTap:
         self._connections: set[TappedConnection] = set()
         self._next_conn = 1
         self.problems: list[str] = []  # the tap's own failures (never a device's)
+        # The audio that crossed, as WAV files (hil.tap.wire_audio); None: not kept.
+        self.audio = WireAudio(audio_dir, problems=self._problem) if audio_dir else None
 
     @property
     def url(self) -> str:
@@ -91,11 +102,19 @@ class WireTap:
 
     def _accept(self) -> asyncio.Protocol:
         rec = Recorder(self._next_conn, clock=self._clock, sink=self._sink, problems=self._problem)
+        audio = self.audio.connection(rec.conn) if self.audio is not None else None
+        rec.audio = audio.message if audio is not None else None
         self._next_conn += 1
         upstream = (self.upstream.host, self.upstream.port)
         conn = TappedConnection(rec, upstream=upstream, on_failure=self._problem)
         self._connections.add(conn)
-        conn.closed.add_done_callback(lambda _: self._connections.discard(conn))
+
+        def closed(_: object) -> None:
+            self._connections.discard(conn)
+            if audio is not None:
+                audio.close()
+
+        conn.closed.add_done_callback(closed)
         return conn.device
 
     def _problem(self, text: str) -> None:
@@ -125,6 +144,8 @@ class WireTap:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._server.wait_closed(), STOP_TIMEOUT_S)
             self._server = None
+        if self.audio is not None:
+            self.audio.close()  # every stream's sidecar is on disk when stop returns
 
 
 class ThreadedTap:

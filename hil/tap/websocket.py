@@ -168,7 +168,10 @@ class _Direction:
             message.frame_bytes.append(self._sizes.frame_bytes)
         if frame.message_finished:
             self._message = None
-            self._emit(message, _data_members(message))
+            members, parsed = _text_members(message)
+            self._emit(message, members)
+            if self._rec.audio is not None and isinstance(parsed, dict):
+                self._rec.audio(self.direction, parsed, message.t)  # after it was forwarded
 
     def _control_frame(self, frame: Frame) -> None:
         if self._control is None:
@@ -195,18 +198,27 @@ class _Direction:
 
 
 def _data_members(message: _Message) -> dict[str, object]:
+    return _text_members(message)[0]
+
+
+def _text_members(message: _Message) -> tuple[dict[str, object], object]:
+    """A data message's record members, and its JSON object as parsed (None if it is none)."""
     if message.opcode is not Opcode.TEXT:
-        return {"head_hex": bytes(message.kept[:HEAD_BYTES]).hex()}
+        return {"head_hex": bytes(message.kept[:HEAD_BYTES]).hex()}, None
     text = bytes(message.kept).decode("utf-8", errors="replace")
     if message.size > KEEP_BYTES:
-        return {"text": cut_text(text), "json_error": f"not parsed: over {KEEP_BYTES} bytes"}
+        members: dict[str, object] = {
+            "text": cut_text(text),
+            "json_error": f"not parsed: over {KEEP_BYTES} bytes",
+        }
+        return members, None
     parsed = parse_json(text)
     if parsed.error is not None:
-        return {"text": cut_text(text), "json_error": parsed.error}
+        return {"text": cut_text(text), "json_error": parsed.error}, None
     if not isinstance(parsed.value, dict):
-        return {"text": cut_text(text), "json_error": "not a JSON object"}
+        return {"text": cut_text(text), "json_error": "not a JSON object"}, None
     kind = parsed.value.get("type")
-    return {"type": kind if isinstance(kind, str) else None, "fields": parsed.value}
+    return {"type": kind if isinstance(kind, str) else None, "fields": parsed.value}, parsed.raw
 
 
 def _record(message: _Message, members: dict[str, object], t_end: float) -> dict[str, object]:

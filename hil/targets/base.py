@@ -62,6 +62,9 @@ QUIRKS: Final = "quirks"
 SERVER_EVENTS: Final = "server_events"  # the reference server publishes events
 SERVER_FAULTS: Final = "server_faults"  # the reference server injects faults
 SERVER_FILES: Final = "server_files"  # its data folder can be read (expect_files `in: server`)
+# What each utterance's recogniser received is a file of the scenario (`server-audio/`, the
+# server setting received_audio_dir, SPEC §6.5 rule 10): the embedded server only.
+SERVER_AUDIO: Final = "server_audio"
 # The runner's wire tap is between the target and the server (wire.jsonl, expect_wire).
 WIRE: Final = "wire"
 TARGET_CAPABILITIES: Final = (
@@ -78,7 +81,13 @@ TARGET_CAPABILITIES: Final = (
     MULTI_DEVICE,
     QUIRKS,
 )
-SERVER_CAPABILITIES: Final = (SERVER_CONTROL, SERVER_EVENTS, SERVER_FAULTS, SERVER_FILES)
+SERVER_CAPABILITIES: Final = (
+    SERVER_CONTROL,
+    SERVER_EVENTS,
+    SERVER_FAULTS,
+    SERVER_FILES,
+    SERVER_AUDIO,
+)
 RUNNER_CAPABILITIES: Final = (WIRE,)
 ALL_CAPABILITIES: Final = TARGET_CAPABILITIES + SERVER_CAPABILITIES + RUNNER_CAPABILITIES
 

@@ -2,8 +2,10 @@
 
 Frames go to the sans-I/O :class:`ChatSession`; what it returns is sent, or handed to the
 connection's :class:`SpeechWorker`. Injected faults (``server.faults``) arrive through the
-connection's event loop and write exactly the garbage a scenario asked for. The session
-and the worker get the server's legacy quirks (SPEC Appendix B) that concern them.
+connection's event loop and write exactly the garbage a scenario asked for, or arm the
+session (``cut_reply``, ``drop_first_chunk``; their ``fault.injected`` is published when they
+fire). The session and the worker get the server's legacy quirks (SPEC Appendix B) that
+concern them.
 A timer task discards an utterance past its time limits (SPEC §6.6): the session keeps
 the deadlines (time passed in, monotonic), this adapter only wakes it up.
 """
@@ -21,6 +23,7 @@ from datetime import UTC, datetime
 from fastapi import WebSocket, WebSocketDisconnect
 
 from protocol.constants import CloseCode
+from protocol.server_faults import ARMED_CHAT_FAULTS
 from protocol.server_quirks import CHILD_ID_AS_UUID
 from server.chat_session import Action, ChatSession, Send, UtteranceLimits
 from server.faults import OVERSIZE_FRAME_BYTES
@@ -75,6 +78,7 @@ class ChatConnection:
             limits=UtteranceLimits(
                 max_s=state.settings.utterance_max_s, silence_s=state.settings.utterance_silence_s
             ),
+            fault_fired=self._fault_fired,
         )
         assert state.speech_capacity is not None  # build_state always makes one
         self._worker = SpeechWorker(
@@ -89,6 +93,7 @@ class ChatConnection:
             publish=self._publish,
             keep=self._keep_audio if state.audio_keeper is not None else None,
             canned=canned_answer(state, peer),
+            received=state.received_audio,
         )
         self.close_code: int = CloseCode.NORMAL
 
@@ -181,7 +186,13 @@ class ChatConnection:
 
     # -- fault injection (server.faults) ----------------------------------------------------
     def _on_fault(self, kind: str) -> None:
+        if kind in ARMED_CHAT_FAULTS:  # fires on the next reply/utterance (_fault_fired)
+            self._session.arm(kind)
+            return
         asyncio.get_running_loop().create_task(self._apply_fault(kind))
+
+    def _fault_fired(self, kind: str, audio_session_id: str) -> None:
+        self._publish("fault.injected", {"kind": kind, "audio_session_id": audio_session_id})
 
     async def _apply_fault(self, kind: str) -> None:
         self._publish("fault.injected", {"kind": kind})

@@ -2,8 +2,11 @@
 
 Utterance audio stays in memory; only with a `keep` callback (the server setting
 `keep_utterance_audio`, SPEC §6.5 rule 10) is an answered utterance's PCM collected and
-handed over to be written. With a `canned` text (the quirk `child_id_as_uuid`, defect 14)
-every answer is replaced by it.
+handed over to be written. With `received` (the test-run setting `received_audio_dir`,
+server.received_audio) every utterance's audio is collected as it is submitted (so its wall
+times are those of its arrival) and written with its outcome once it is answered, refused,
+discarded or cut off by the connection's end. With a `canned` text (the quirk
+`child_id_as_uuid`, defect 14) every answer is replaced by it.
 
 Speech engines are blocking; each step runs in a thread so the event loop keeps
 answering heartbeats. One worker per connection keeps a device's utterances in order
@@ -35,6 +38,15 @@ from server.chat_session import (
     UtteranceEnded,
     UtteranceStarted,
 )
+from server.received_audio import (
+    ANSWERED,
+    BUSY,
+    CLOSED,
+    FAILED,
+    UNHEARD,
+    ReceivedAudio,
+    ReceivedUtterance,
+)
 from server.speech.interfaces import ChildContext
 from server.speech.pipeline import PipelineReply, SpeechPipeline, Utterance
 from server.speech_capacity import CapacityBusyError, Slot, SpeechCapacity
@@ -60,6 +72,7 @@ class SpeechWorker:
         hold_s: float,
         keep: KeepFn | None = None,
         canned: str | None = None,
+        received: ReceivedAudio | None = None,
     ) -> None:
         self._pipeline = pipeline
         self._session = session
@@ -83,13 +96,45 @@ class SpeechWorker:
         self._slots: dict[str, Slot] = {}
         self._refused: set[str] = set()
         self._waiting: tuple[str, asyncio.Task[Slot]] | None = None
+        self._received = received
+        self._receiving: dict[str, ReceivedUtterance] = {}
+        self._outcomes: dict[str, str] = {}  # set before the utterance's end (busy)
 
     def submit(self, action: Action) -> None:
+        if self._received is not None:
+            self._note_received(action, self._received)
         waiting = self._waiting
         aborted = action.audio_session_id if isinstance(action, UtteranceAborted) else None
         if waiting is not None and waiting[0] == aborted:
             waiting[1].cancel()  # discarded while waiting for a decoder: stop waiting now
         self._queue.put_nowait(action)
+
+    def _note_received(self, action: Action, received: ReceivedAudio) -> None:
+        """Collect received audio at the moment it arrives (the wall times are its own)."""
+        if isinstance(action, UtteranceStarted):
+            sid = action.audio_session_id
+            self._receiving[sid] = received.open(self._device, sid)
+            return
+        if not isinstance(action, UtteranceAudio | UtteranceEnded | UtteranceAborted):
+            return
+        record = self._receiving.get(action.audio_session_id)
+        if record is None:
+            return
+        if isinstance(action, UtteranceAudio):
+            record.add(action.pcm, received.clock())
+            return
+        record.end_wall_s = received.clock()
+        if isinstance(action, UtteranceAborted) and action.reason:
+            self._outcomes.setdefault(action.audio_session_id, action.reason)  # busy stays
+
+    def _write_received(self, sid: str, outcome: str) -> None:
+        """Write the utterance's files now. On the loop on purpose: at most one 960 KB
+        utterance, for a test run only, and written before the connection's `ws.close`,
+        so a harness that saw that event finds every file (a thread could still be busy)."""
+        record = self._receiving.pop(sid, None)
+        outcome = self._outcomes.pop(sid, outcome)
+        if record is not None:
+            record.write(outcome)
 
     async def run(self) -> None:
         while True:
@@ -118,11 +163,9 @@ class SpeechWorker:
                     self._kept_pcm[action.audio_session_id] += action.pcm
         elif isinstance(action, UtteranceAborted):
             self._drop(action.audio_session_id)
+            self._write_received(action.audio_session_id, action.reason or CLOSED)
         elif isinstance(action, UtteranceEnded):
-            if action.audio_session_id in self._refused:
-                self._drop(action.audio_session_id)  # already answered with `busy`
-            else:
-                await self._answer_utterance(action.audio_session_id)
+            await self._end_utterance(action.audio_session_id)
         elif isinstance(action, ProcessText):
             reply = await asyncio.to_thread(self._pipeline.answer_text, action.text, self._child)
             reply = await asyncio.to_thread(self._fallback, reply)
@@ -136,6 +179,18 @@ class SpeechWorker:
                     timestamp=self._now(),
                 )
             )
+
+    async def _end_utterance(self, sid: str) -> None:
+        if sid in self._refused:
+            self._drop(sid)  # already answered with `busy`
+            self._write_received(sid, BUSY)
+            return
+        try:
+            answered = await self._answer_utterance(sid)
+        except Exception:
+            self._write_received(sid, FAILED)
+            raise
+        self._write_received(sid, ANSWERED if answered else UNHEARD)
 
     async def _stream_for(self, sid: str) -> Utterance | None:
         """The utterance's stream, opened on a capacity slot at its first audio."""
@@ -158,6 +213,7 @@ class SpeechWorker:
         error = task.exception()
         if isinstance(error, CapacityBusyError):
             self._refused.add(sid)
+            self._outcomes[sid] = BUSY  # whatever ends it later (received audio's outcome)
             log.info("utterance %s refused: %s", sid, error)
             frames = self._session.busy(
                 retry_after_ms=error.retry_after_ms, reason=str(error), timestamp=self._now()
@@ -190,11 +246,12 @@ class SpeechWorker:
         if slot is not None:
             self._capacity.release(slot)
 
-    async def _answer_utterance(self, audio_session_id: str) -> None:
+    async def _answer_utterance(self, audio_session_id: str) -> bool:
+        """Answer the utterance; False when it has no stream (no audio reached one)."""
         self._deadlines.pop(audio_session_id, None)
         utterance = self._utterances.pop(audio_session_id, None)
         if utterance is None:
-            return
+            return False
         try:
             reply = await asyncio.to_thread(utterance.finish, self._child)
         finally:
@@ -229,6 +286,7 @@ class SpeechWorker:
         kept = self._kept_pcm.pop(audio_session_id, None)
         if self._keep is not None and kept is not None:
             await asyncio.to_thread(self._keep, audio_session_id, bytes(kept))
+        return True
 
     def _fallback(self, reply: PipelineReply) -> PipelineReply:
         """Quirk child_id_as_uuid (defect 14): the canned text, spoken, instead of the answer."""
@@ -249,3 +307,9 @@ class SpeechWorker:
         self._refused.clear()
         self._kept_pcm.clear()
         self._fed.clear()
+        # Utterances the connection's end cut off (written here: the loop is going away).
+        for sid, record in list(self._receiving.items()):
+            if record.end_wall_s is None and self._received is not None:
+                record.end_wall_s = self._received.clock()
+            self._write_received(sid, CLOSED)
+        self._outcomes.clear()

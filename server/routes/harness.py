@@ -22,6 +22,7 @@ from protocol._fields import strict_loads
 from protocol.config_doc import CONFIG_KEYS
 from protocol.errors import ProvisioningError
 from protocol.provision import parse_provisioning
+from protocol.server_faults import CUT_DOWNLOAD, HTTP_STATUS
 from server.errors import ApiError, FieldProblem, ReleaseError
 from server.faults import UnknownFaultError
 from server.harness_control import RESET_SETTINGS, HarnessControl
@@ -168,12 +169,12 @@ async def faults(request: Request) -> Response:
     kind, count = body.get("kind"), body.get("count", 1)
     if not isinstance(count, int) or count < 1:
         raise _invalid("count", "out_of_range")
-    if kind == "http_status":
+    if kind == HTTP_STATUS.name:
         path, status = body.get("path"), body.get("status")
         if not isinstance(path, str) or not isinstance(status, int):
             raise _invalid("path" if not isinstance(path, str) else "status", "required")
         plan.http_status(path, status, count=count)
-    elif kind == "cut_download":
+    elif kind == CUT_DOWNLOAD.name:
         after = body.get("after_bytes")
         if not isinstance(after, int) or after < 0:
             raise _invalid("after_bytes", "required")

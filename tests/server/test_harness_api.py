@@ -134,6 +134,9 @@ def test_faults_events_and_files(tmp_path: Path) -> None:
     assert (
         c.post("/api/v1/harness/faults", json={"kind": "meteor"}, headers=AUTH).status_code == 422
     )
+    for kind in ("cut_reply", "drop_first_chunk"):  # armed for the next chat connection
+        armed = {"kind": kind, "count": 2}
+        assert c.post("/api/v1/harness/faults", json=armed, headers=AUTH).status_code == 204
     c.post("/api/v1/pair/claim", json=claim_body())
     first = c.get("/api/v1/harness/events", headers=AUTH).json()
     names = [e["name"] for e in first["events"]]
