@@ -19,7 +19,7 @@ FW_HOST_BIN := $(FW_ASAN)/app/teddy-fw-host
 help:
 	@echo "make demo   - set up, run the scenario suite on the emulator against an embedded server"
 	@echo "make test   - set up, lint (ruff, mypy --strict, import layers, generated files) and run every test"
-	@echo "make bench  - print the benchmarks (server, body refusal memory, emulator, serial, wire tap latency, suite time)"
+	@echo "make bench  - print the benchmarks (server, body refusal memory, emulator, serial, wire tap latency, audio analysis, suite time)"
 	@echo "make serve  - run teddy-server on 127.0.0.1:8000 with data in ./teddy-data"
 	@echo "make firmware - build teddy-fw-host (the firmware's portable core on Linux) into $(FW_BUILD)"
 	@echo "make model  - regenerate the device vocabulary (Python and C) from protocol/device_model.yaml"
@@ -86,6 +86,7 @@ bench: setup
 	$(BIN)/python -m hil.emulator_bench
 	$(BIN)/python -m hil.serial.timing
 	$(BIN)/python -m hil.tap.bench
+	$(BIN)/python -m hil.audio.bench
 	@t0=$$(date +%s%N); $(BIN)/teddy-hil run scenarios --target emulator >/dev/null; rc=$$?; \
 	  t1=$$(date +%s%N); echo "scenario suite, teddy-hil run (sequential): $$(( (t1 - t0) / 1000000 )) ms wall (exit $$rc)"
 	@t0=$$(date +%s%N); $(BIN)/pytest scenarios -n 2 -q -p no:cacheprovider >/dev/null; rc=$$?; \
