@@ -104,6 +104,13 @@ class AudioLimits:
         changes = {str(key): _value(str(key), value) for key, value in data.items()}
         return dataclasses.replace(base, **changes)
 
+    def checks(self, measurement: str) -> bool:
+        """Whether some limit of these bounds `measurement` (one not switched off)."""
+        return any(
+            getattr(self, name) is not None and measurement in rule.measurements
+            for name, rule in _RULES.items()
+        )
+
 
 def _value(key: str, value: object) -> float | None:
     rule = _RULES[key]
@@ -117,6 +124,9 @@ def _value(key: str, value: object) -> float | None:
         raise ValueError(f"audio limit {key}: {value!r} is outside {rule.low:g}{top or '..'}")
     return number
 
+
+# Every measurement some limit bounds, in the order of the limits (`violates:` names these).
+CHECKED: Final = tuple(dict.fromkeys(m for rule in _RULES.values() for m in rule.measurements))
 
 _FIELDS = [f.name for f in dataclasses.fields(AudioLimits)]
 if list(_RULES) != _FIELDS:  # one vocabulary: the dataclass and the rules name the same limits

@@ -50,12 +50,16 @@ class AudioWiring:
     def hears_speaker(self) -> bool:
         return self.output is not None
 
+    def speaker_files(self) -> SpeakerFiles:
+        assert self.output is not None and self.output.startswith(FILES)
+        return SpeakerFiles(Path(self.output[len(FILES) :]).expanduser())
+
     async def open_path(self) -> AudioPath | None:
         """The `AudioPath` this wiring describes (calibrated when asked); None without one."""
         if self.output is None:
             return None
         if self.output.startswith(FILES):
-            return SpeakerFiles(Path(self.output[len(FILES) :]).expanduser())
+            return self.speaker_files()
         # numpy/scipy and PortAudio load only for a bench with a sound card.
         from hil.targets.soundcard import SoundCardPath, SoundDeviceCard, calibrate_latency
 

@@ -32,8 +32,8 @@ from typing import Final
 import yaml
 
 from hil.scenario.values import parse_duration
-from hil.serial.errors import BenchError
 from hil.serial.audio_wiring import AudioWiring, parse_audio_wiring
+from hil.serial.errors import BenchError
 from hil.targets.base import (
     AUDIO_CAPTURE,
     AUDIO_IN,

@@ -35,6 +35,7 @@ from hil.streams import DeviceConsole, Stream, WireLog
 from hil.tap.tap import WireTap
 from hil.targets.base import Target
 
+
 @dataclass(frozen=True)
 class Said:
     """What the harness told a device to say (`talk`): the reference `expect_audio` compares

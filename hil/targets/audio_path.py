@@ -58,10 +58,10 @@ class AudioPath(abc.ABC):
     description: str = ""
     can_speak: bool = False
 
-    async def open(self) -> None:
+    async def open(self) -> None:  # noqa: B027 - an optional hook: files need no opening
         """Start listening (a sound card records from here on)."""
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - an optional hook, like open
         """Stop listening and free the device."""
 
     @abc.abstractmethod

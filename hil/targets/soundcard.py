@@ -61,8 +61,8 @@ class Captured:
     def between(self, start: float, end: float) -> Recording:
         """The recorded samples from wall time `start` to `end` (clipped to what exists)."""
         whole = np.concatenate(self.samples) if self.samples else np.zeros(0)
-        first = max(0, int(round((start - self.started_at) * self.rate)))
-        last = max(first, int(round((end - self.started_at) * self.rate)))
+        first = max(0, round((start - self.started_at) * self.rate))
+        last = max(first, round((end - self.started_at) * self.rate))
         cut = whole[first:last]
         return Recording(cut, self.rate, started_at=self.started_at + first / self.rate)
 
@@ -234,7 +234,7 @@ class NumpyCard(SoundCard):
         with self._lock:
             played = list(self._out) if self.loopback else []
         for began, samples in played:
-            offset = int(round((at - self.latency_s - began) * self.rate))
+            offset = round((at - self.latency_s - began) * self.rate)
             lo, hi = max(0, offset), min(samples.size, offset + count)
             if lo < hi:
                 block[lo - offset : hi - offset] += samples[lo:hi]

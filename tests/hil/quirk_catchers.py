@@ -51,9 +51,20 @@ CATCHERS: Final[tuple[Catcher, ...]] = (
     ),
     Catcher("ignore_etag", "config/etag_304.yaml", r"no config\.ok matching within"),
     Catcher("oversize_frame", "streaming/text_message.yaml", r"invariant json_frames .*over 65536"),
+    # The playback quirks leave every event and the wire as they were: only what the
+    # speaker played differs, so only expect_audio (hil.audio) catches them.
+    Catcher("playback_rate", "audio/reply_sound.yaml", r".*expect_audio.*: effective_rate_hz = 22"),
+    Catcher("drop_frames", "audio/reply_sound.yaml", r".*expect_audio.*: duration_ratio = 0\.8"),
+    Catcher("playback_gain", "audio/reply_sound.yaml", r".*expect_audio.*: clip_ratio = 0\.0"),
+    Catcher("mute_playback", "audio/reply_sound.yaml", r".*expect_audio.*: rms_dbfs = -120 "),
 )
 # present_token's value: an unsigned token no server accepts (SPEC §3.1 step 1).
 FORGED: Final = "eyJhbGciOiJub25lIn0.e30."
+
+
+def _typed(value: str) -> object:
+    """An integer quirk's example as the integer a scenario writes (`{drop_frames: 5}`)."""
+    return int(value) if value.isdigit() else value
 
 
 def scenario(catcher: Catcher, *, quirk_on: bool = True) -> m.Scenario:
@@ -61,5 +72,7 @@ def scenario(catcher: Catcher, *, quirk_on: bool = True) -> m.Scenario:
     loaded = load_scenario(REPO / "scenarios" / catcher.scenario)
     if not quirk_on:
         return loaded
-    item: object = {catcher.quirk: FORGED} if QUIRK_SPECS[catcher.quirk].value else catcher.quirk
+    spec = QUIRK_SPECS[catcher.quirk]
+    value = spec.example if spec.example is not None else FORGED  # present_token: a forgery
+    item: object = {catcher.quirk: _typed(value)} if spec.value else catcher.quirk
     return dataclasses.replace(loaded, device={**loaded.device, "quirks": [item]})

@@ -16,6 +16,7 @@ from hil.targets.soundcard import NumpyCard, SoundCardPath, calibrate_latency
 
 RATE = 16000
 
+
 def write_wav(path: Path, pcm: bytes, *, rate: int = RATE) -> None:
     with wave.open(str(path), "wb") as out:
         out.setnchannels(1)
@@ -58,7 +59,7 @@ async def test_a_reply_still_playing_is_waited_for_then_refused(tmp_path: Path) 
 async def test_a_reply_that_ends_while_waiting_is_read(tmp_path: Path) -> None:
     write_wav(tmp_path / "out-u-4.wav", b"\1\0" * 1600)
     sidecar(tmp_path, "u-4", done=False)
-    asyncio.get_running_loop().call_later(0.15, sidecar, tmp_path, "u-4", done=True)
+    asyncio.get_running_loop().call_later(0.15, lambda: sidecar(tmp_path, "u-4", done=True))
     heard = await SpeakerFiles(tmp_path).played("u-4", window=Window(0, 0), within=2.0)
     assert heard.samples.size == 1600
 
@@ -83,7 +84,7 @@ async def test_the_card_hears_what_the_board_played_in_its_window() -> None:
 
     def board(at: float, count: int) -> np.ndarray:
         out = np.zeros(count)
-        first = int(round((at - played_at) * RATE))
+        first = round((at - played_at) * RATE)
         lo, hi = max(0, first), min(burst.size, first + count)
         if lo < hi:
             out[lo - first : hi - first] = burst[lo:hi]

@@ -61,11 +61,15 @@ def test_bad_audio_entries_are_each_reported(tmp_path: Path) -> None:
 
 
 async def test_a_port_given_board_hears_through_the_option(tmp_path: Path) -> None:
-    options = SerialOptions(port="socket://127.0.0.1:1", audio=parse_audio_option(f"files:{tmp_path}"))
+    options = SerialOptions(
+        port="socket://127.0.0.1:1", audio=parse_audio_option(f"files:{tmp_path}")
+    )
     entry = adhoc_entry("socket://127.0.0.1:1", options)
     path = await entry.audio.open_path()
     assert isinstance(path, SpeakerFiles) and path.folder == tmp_path
-    wired = SerialOptions(port="socket://127.0.0.1:1", capabilities=frozenset(), audio=options.audio)
+    wired = SerialOptions(
+        port="socket://127.0.0.1:1", capabilities=frozenset(), audio=options.audio
+    )
     assert "audio_capture" in choose("serial", wired).offered_capabilities()
     bare = SerialOptions(port="socket://127.0.0.1:1", capabilities=frozenset())
     assert "audio_capture" not in choose("serial", bare).offered_capabilities()

@@ -27,7 +27,8 @@ from typing import Any
 
 from hil import audio_truth as at
 from hil import expect as ex
-from hil.audio.limits import CHECKED, DEFAULT_LIMITS, AudioLimits
+from hil.audio.limits import CHECKED, DEFAULT_LIMITS, SCHEMA, AudioLimits
+from hil.audio.recording import load_wav
 from hil.errors import StepFailedError
 from hil.scenario import fragments as f
 from hil.scenario.model import Action, Step
@@ -92,9 +93,7 @@ def _violates(names: list[str], limits: AudioLimits, at_: At) -> tuple[str, ...]
     return tuple(names)
 
 
-async def _evidence(
-    ctx: StepContext, action: ExpectAudio, step: Step, session: str
-) -> at.Evidence:
+async def _evidence(ctx: StepContext, action: ExpectAudio, step: Step, session: str) -> at.Evidence:
     folder = ctx.artifacts
     if folder is None:
         raise at.AudioTruthError("this run keeps no artifact folder, so no audio to judge")
@@ -120,7 +119,7 @@ async def _evidence(
     if not said:
         raise at.AudioTruthError("no `talk` step told the device what to say before this step")
     reference, words = at.said_reference(said[-1].phrase, said[-1].clip)
-    return at.Evidence("utterance", session, at.load_wav(recorded), reference, words)
+    return at.Evidence("utterance", session, load_wav(recorded), reference, words)
 
 
 def _failure(ctx: StepContext, step: Step, verdict: at.Verdict, problems: list[str]) -> str:
@@ -145,7 +144,10 @@ def _failure(ctx: StepContext, step: Step, verdict: at.Verdict, problems: list[s
 
 
 async def run(ctx: StepContext, action: ExpectAudio, step: Step) -> None:
-    fill = lambda text: substitute_text(text, ctx.variables)  # noqa: E731
+
+    def fill(text: str) -> str:
+        return substitute_text(text, ctx.variables)
+
     session = fill(action.session) if action.session else at.latest_session(ctx.console, action.of)
     if session is None:
         event = at.END_EVENT[action.of]
@@ -203,7 +205,7 @@ KIND = StepKind(
             "session": f.STR,
             "text": f.STR,
             "transcript": f.STR,
-            "limits": AudioLimits.SCHEMA,
+            "limits": SCHEMA,
             "capture": f.CAPTURE,
             "violates": {"type": "array", "items": {"enum": [*CHECKED, "transcript"]}},
             "timeout": f.DURATION,
