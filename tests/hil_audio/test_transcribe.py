@@ -74,7 +74,7 @@ def test_text_without_dictionary_words_uses_open_vocabulary(
 def test_bad_model_folders(tmp_path: Path) -> None:
     with pytest.raises(AudioError, match="no pocketsphinx en-us model under"):
         PocketSphinxRecogniser(model_dir=str(tmp_path))
-    with pytest.raises(AudioError, match="vosk model folder .* does not exist"):
+    with pytest.raises(AudioError, match=r"vosk model folder .* does not exist"):
         VoskRecogniser(str(tmp_path / "none"))
     with pytest.raises(AudioError, match="is not a vosk model folder"):
         VoskRecogniser(str(tmp_path)).transcribe(Recording(np.zeros(1600), 16000), None)
