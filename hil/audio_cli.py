@@ -17,10 +17,17 @@ import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Final
 
 from hil.errors import HilError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# The recogniser choice of `teddy-hil run` and pytest (`--vosk-model`), read at those edges.
+VOSK_MODEL_ENV: Final = "TEDDY_HIL_VOSK_MODEL"
+VOSK_MODEL_HELP: Final = (
+    f"vosk model folder expect_audio transcribes with (default: ${VOSK_MODEL_ENV},"
+    " else pocketsphinx)"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

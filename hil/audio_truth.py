@@ -9,7 +9,8 @@ Owns finding what a step means and what it is compared with:
   latency runs from the end of the child's speech (the utterance's final chunk crossing
   the tap, `wire-audio/up-<id>.json` `last_t`) to the reply's first audible sample.
 - **an utterance** (`of: utterance`): what the server's recogniser received
-  (`server-audio/<device>/<n>-<id>.wav`, capability `server_audio`), against what `talk`
+  (`ServerSide.received_audio_dir`: `server-audio/<device>/<n>-<id>.wav` of the embedded
+  server, capability `server_audio`), against what `talk`
   told the device to say, synthesised by the harness itself (voice.espeak) or loaded
   from the clip file.
 
@@ -164,9 +165,9 @@ async def reply_evidence(
     )
 
 
-def received_audio(artifacts: Path, session: str) -> Path | None:
-    """The server's recording of utterance `session` (`server-audio/<device>/<n>-<id>.wav`)."""
-    found = sorted((artifacts / "server-audio").glob(f"*/*-{glob_escape(session)}.wav"))
+def received_audio(folder: Path, session: str) -> Path | None:
+    """The server's recording of utterance `session` (`<folder>/<device>/<n>-<id>.wav`)."""
+    found = sorted(folder.glob(f"*/*-{glob_escape(session)}.wav"))
     return found[-1] if found else None
 
 

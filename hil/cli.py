@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from hil.audio_cli import VOSK_MODEL_ENV, VOSK_MODEL_HELP
 from hil.errors import HilError, display_path
 from hil.junit import write_junit
 from hil.report import progress_line, summary
@@ -163,6 +164,7 @@ def _run_arguments(parser: argparse.ArgumentParser, paths_help: str) -> None:
         help="folder for per-run artifact folders (default: artifacts)",
     )
     parser.add_argument("-x", "--exitfirst", action="store_true", help="stop after a failure")
+    parser.add_argument("--vosk-model", metavar="DIR", help=VOSK_MODEL_HELP)
     add_server_arguments(parser.add_argument_group("server under test"))
     for title, kind in option_groups():
         add_arguments(parser.add_argument_group(title), kind)
@@ -195,6 +197,9 @@ def cmd_run(
     from hil.runner.session import RunRequest, plan, run_session
 
     paths = tuple(args.paths) or default_paths
+    from hil.audio.transcribe import use_vosk_model
+
+    use_vosk_model(args.vosk_model or env.get(VOSK_MODEL_ENV) or None)
     if _missing_paths(paths, out):
         return EXIT_USAGE
     # An unknown name, another target's flag or a bad option value is a usage error

@@ -32,6 +32,7 @@ from typing import Any, Final, Protocol
 
 import pytest
 
+from hil.audio_cli import VOSK_MODEL_ENV, VOSK_MODEL_HELP
 from hil.errors import HilError, ScenarioLoadError, UnknownTargetError
 from hil.result import ScenarioResult, Status
 from hil.runner.run import run_scenario, skip_before_start
@@ -75,6 +76,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="keep scenario artifact folders under this folder (default: pytest's tmp dir)",
     )
+    group.addoption("--vosk-model", default=None, metavar="DIR", help=VOSK_MODEL_HELP)
 
     server = parser.getgroup("teddy-hil server under test")
     server.addoption("--server", default=None, metavar="URL", help=SERVER_HELP["server"])
@@ -112,6 +114,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "emu: runs the Python emulator or a loopback server")
     config.stash[_OPTIONS_KEY] = {}
     config.stash[_SERVER_KEY] = _server_choice(config)
+    from hil.audio.transcribe import use_vosk_model
+
+    use_vosk_model(config.getoption("--vosk-model") or os.environ.get(VOSK_MODEL_ENV) or None)
     try:
         target = get_target(config.getoption("--target"))
     except UnknownTargetError:

@@ -277,17 +277,28 @@ def _vosk_words(result_json: str, confidences: list[float]) -> str:
     return str(result.get("text", "")).strip()
 
 
-MODEL_ENV: Final = "TEDDY_HIL_VOSK_MODEL"
 _default: Recogniser | None = None
+_vosk_model: str | None = None
 _default_lock = threading.Lock()
 
 
+def use_vosk_model(model_path: str | None) -> None:
+    """Make the default recogniser vosk with this model (None: pocketsphinx).
+
+    Called by the edges (hil.audio_cli.VOSK_MODEL_ENV), before the first
+    `default_recogniser()`; a changed choice builds a new recogniser.
+    """
+    global _default, _vosk_model
+    with _default_lock:
+        if model_path != _vosk_model:
+            _vosk_model, _default = model_path, None
+
+
 def default_recogniser() -> Recogniser:
-    """The process-wide recogniser, built on first use: vosk when ``TEDDY_HIL_VOSK_MODEL``
-    names a model folder, otherwise pocketsphinx."""
+    """The process-wide recogniser, built on first use: vosk when `use_vosk_model` named a
+    model folder, otherwise pocketsphinx."""
     global _default
     with _default_lock:
         if _default is None:
-            model = os.environ.get(MODEL_ENV)
-            _default = VoskRecogniser(model) if model else PocketSphinxRecogniser()
+            _default = VoskRecogniser(_vosk_model) if _vosk_model else PocketSphinxRecogniser()
         return _default

@@ -125,7 +125,7 @@ async def test_missing_capability_skips_before_anything_starts(
     assert result.status is Status.SKIPPED
     assert result.reason.startswith(
         f"needs capability 'audio_in' (step 2 `talk` at {path}:6); available: audio_out, reset, "
-        "server_control, server_events, server_faults"
+        "server_audio, server_control, server_events, server_faults"
     )
     assert scripted.started == 0
     path = write("y.yaml", HEAD + "steps:\n  - power_cut: {}\n")

@@ -14,6 +14,7 @@ from hil.audio.transcribe import (
     VoskRecogniser,
     build_jsgf,
     default_recogniser,
+    use_vosk_model,
     word_error_rate,
     words_of,
 )
@@ -80,11 +81,17 @@ def test_bad_model_folders(tmp_path: Path) -> None:
         VoskRecogniser(str(tmp_path)).transcribe(Recording(np.zeros(1600), 16000), None)
 
 
-def test_default_recogniser_is_built_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("TEDDY_HIL_VOSK_MODEL", raising=False)
+def test_default_recogniser_is_built_once_and_follows_the_edge(tmp_path: Path) -> None:
+    use_vosk_model(None)
     first = default_recogniser()
     assert first is default_recogniser()
-    assert first.name in {"pocketsphinx", "vosk"}
+    assert first.name == "pocketsphinx"
+    use_vosk_model(str(tmp_path / "none"))  # what --vosk-model names is used from now on
+    try:
+        with pytest.raises(AudioError, match="does not exist"):
+            default_recogniser()
+    finally:
+        use_vosk_model(None)
 
 
 @pytest.mark.slow

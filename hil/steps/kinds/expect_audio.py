@@ -109,11 +109,12 @@ async def _evidence(ctx: StepContext, action: ExpectAudio, step: Step, session: 
             artifacts=folder,
             within=ctx.timeout(step),
         )
-    recorded = at.received_audio(folder, session)
+    received = ctx.server.received_audio_dir
+    recorded = at.received_audio(received, session)
     if recorded is None:
         raise at.AudioTruthError(
             f"the server kept no received audio for utterance {session!r}"
-            f" (looked for {folder / 'server-audio'}/*/*-{session}.wav)"
+            f" (looked for {received}/*/*-{session}.wav)"
         )
     said = [s for s in ctx.said if s.device == ctx.device]
     if not said:
