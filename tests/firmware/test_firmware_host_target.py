@@ -128,6 +128,7 @@ def test_registered_with_honest_capabilities() -> None:
     assert FirmwareHostTarget.declared_capabilities == {
         "audio_in",
         "audio_out",
+        "audio_capture",  # port_linux's speaker writes out-<id>.wav (the DAC's output)
         "ota",
         "power_cut",
         "network_faults",

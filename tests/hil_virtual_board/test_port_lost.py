@@ -20,6 +20,7 @@ import pytest
 
 from hil.result import Status
 from hil.runner.session import RunRequest, run_session
+from hil.serial.audio_wiring import parse_audio_option
 from hil.serial.cli import flash_main
 from hil.serial.options import SerialOptions
 from hil.targets.base import ChosenTarget
@@ -105,7 +106,9 @@ def test_cable_pulled_mid_scenario_fails_at_once_and_the_run_goes_on(
     board_port: int, tmp_path: Path
 ) -> None:
     cable = Cable(board_port, cut_on=b"talk ")
-    options = SerialOptions(port=cable.url, capabilities=frozenset({"audio_in", "audio_out"}))
+    heard = parse_audio_option(f"files:{tmp_path / 'board' / 'audio'}")  # its speaker files
+    wired = frozenset({"audio_in", "audio_out"})
+    options = SerialOptions(port=cable.url, capabilities=wired, audio=heard)
     target = ChosenTarget(SerialTarget, options)
     paths = (
         REPO / "scenarios/streaming/long_utterance.yaml",  # cut at its `talk`

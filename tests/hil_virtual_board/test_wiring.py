@@ -39,5 +39,6 @@ async def test_a_board_that_states_no_wiring_skips_audio_scenarios_after_boot(
     finally:
         await board.stop()
     assert result.status is Status.SKIPPED, result.detail
-    assert "needs capability 'audio_in'" in result.reason
-    assert "board: wiring:" in result.reason  # says how to declare it
+    # The first missing need is its expect_audio's ear; the note says how to declare one.
+    assert "needs capability 'audio_capture'" in result.reason
+    assert "--serial-audio" in result.reason
